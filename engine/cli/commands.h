@@ -1,0 +1,28 @@
+// The subcommands of the `corridor` binary. Each returns the process exit code.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace corridor::cli {
+
+// Exit codes, documented in docs/cli.md.
+enum ExitCode : int {
+  kOk = 0,
+  kRuntimeError = 1,   // I/O failure: unreadable input, unwritable sink
+  kUsageError = 2,     // bad command line
+  kConfigError = 3,    // the config (or a file it names) is invalid; nothing was read
+  kInterrupted = 130,  // stopped by SIGINT/SIGTERM after finishing the current batch
+};
+
+struct RunOptions {
+  std::string config_path;
+  uint64_t max_records = 0;  // 0: all
+};
+
+int run(const RunOptions& options, std::ostream& err);
+int validate(const std::vector<std::string>& files, std::ostream& out, std::ostream& err);
+
+}  // namespace corridor::cli

@@ -1,0 +1,45 @@
+// The `corridor` binary: data on stdout, diagnostics on stderr, exit codes in commands.h.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "engine/cli/commands.h"
+#include "engine/cli/version.h"
+
+int main(int argc, char** argv) {
+  using namespace corridor::cli;
+  CLI::App app{"corridor: streaming detection of migrant-smuggling fees and debt bondage in "
+               "money-transfer events"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(version()));
+
+  RunOptions run_options;
+  CLI::App* run_cmd = app.add_subcommand("run", "Run the engine on the inputs of a config");
+  run_cmd->add_option("-c,--config", run_options.config_path, "Engine config (YAML)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  run_cmd->add_option("--max-records", run_options.max_records,
+                      "Stop after this many input records (default: all)");
+
+  std::vector<std::string> validate_files;
+  CLI::App* validate_cmd =
+      app.add_subcommand("validate", "Check configs; report every error with file:line:col");
+  validate_cmd->add_option("files", validate_files, "Config files")->required();
+
+  CLI::App* version_cmd = app.add_subcommand("version", "Print the version and build facts");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);  // prints help or the error
+    return code == 0 ? kOk : kUsageError;
+  }
+
+  if (*run_cmd) return run(run_options, std::cerr);
+  if (*validate_cmd) return validate(validate_files, std::cout, std::cerr);
+  if (*version_cmd) {
+    std::cout << "corridor " << version() << " (commit " << git_commit() << ")\n";
+    return kOk;
+  }
+  return kUsageError;
+}

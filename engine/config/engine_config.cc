@@ -1,0 +1,624 @@
+#include "engine/config/engine_config.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "engine/config/yaml_reader.h"
+#include "engine/event/timestamp.h"
+
+namespace corridor::config {
+namespace {
+
+namespace fs = std::filesystem;
+using event::Field;
+
+std::string at_index(const std::string& what, size_t i) {
+  return what + "[" + std::to_string(i) + "]";
+}
+
+std::string resolve_path(const std::string& config_file, const std::string& path) {
+  if (path.empty() || path == "-" || fs::path(path).is_absolute()) return path;
+  const fs::path dir = fs::path(config_file).parent_path();
+  return dir.empty() ? path : (dir / path).lexically_normal().string();
+}
+
+bool is_capitals(const std::string& s, size_t n) {
+  if (s.size() != n) return false;
+  for (char c : s) {
+    if (c < 'A' || c > 'Z') return false;
+  }
+  return true;
+}
+
+// RFC 6901: "/a/b~1c" -> {"a", "b/c"}. Empty optional on a malformed pointer.
+std::optional<std::vector<std::string>> split_pointer(const std::string& p) {
+  if (p.empty() || p[0] != '/') return std::nullopt;
+  std::vector<std::string> tokens;
+  std::string token;
+  for (size_t i = 1; i <= p.size(); ++i) {
+    if (i == p.size() || p[i] == '/') {
+      tokens.push_back(token);
+      token.clear();
+    } else if (p[i] == '~') {
+      if (i + 1 >= p.size() || (p[i + 1] != '0' && p[i + 1] != '1')) return std::nullopt;
+      token += p[i + 1] == '0' ? '~' : '/';
+      ++i;
+    } else {
+      token += p[i];
+    }
+  }
+  return tokens;
+}
+
+std::string all_field_names() {
+  std::string out;
+  for (size_t i = 0; i < event::kFieldCount; ++i) {
+    if (!out.empty()) out += ", ";
+    out += event::field_name(static_cast<Field>(i));
+  }
+  return out;
+}
+
+class EngineConfigReader {
+ public:
+  EngineConfigReader(YamlReader& r, EngineConfig& c) : r_(r), c_(c) {}
+
+  void read(const YAML::Node& root) {
+    if (!r_.expect_map(root, "config",
+                       {"version", "sources", "sinks", "schemas", "currency", "decode", "time",
+                        "pipeline", "state", "checkpoint"})) {
+      return;
+    }
+    if (const auto v = root["version"]) {
+      if (auto n = r_.integer(v, "version", 1, 1000); n && *n != 1) {
+        r_.error(v, "version: this corridor reads config version 1, got " + std::to_string(*n));
+      }
+    } else {
+      r_.missing(root, "config", "version");
+    }
+    c_.schemas.emplace("canonical", event::Schema::canonical());
+    if (const auto n = root["schemas"]) read_schemas(n);
+    if (const auto n = root["currency"]) read_currency(n);
+    if (const auto n = root["decode"]) read_decode(n);
+    if (const auto n = root["time"]) read_time(n);
+    if (const auto n = root["pipeline"]) read_pipeline(n);
+    if (const auto n = root["state"]) read_state(n);
+    if (const auto n = root["checkpoint"]) read_checkpoint(n);
+    if (const auto n = root["sinks"]) {
+      read_sinks(n);
+    } else {
+      r_.missing(root, "config", "sinks");
+    }
+    if (const auto n = root["sources"]) {
+      read_sources(n);
+    } else {
+      r_.missing(root, "config", "sources");
+    }
+  }
+
+ private:
+  void read_sources(const YAML::Node& list) {
+    if (!r_.expect_sequence(list, "sources")) return;
+    if (list.size() == 0) r_.error(list, "sources: expected at least one source");
+    std::set<std::string> names;
+    for (size_t i = 0; i < list.size(); ++i) {
+      const YAML::Node n = list[i];
+      const std::string what = at_index("sources", i);
+      if (!r_.expect_map(n, what, {"name", "type", "path", "format", "schema", "csv"})) continue;
+      SourceConfig s;
+      if (const auto v = n["name"]) {
+        if (auto name = r_.string(v, what + ".name")) {
+          s.name = *name;
+          if (!names.insert(s.name).second) {
+            r_.error(v, what + ".name: duplicate source name '" + s.name + "'");
+          }
+        }
+      } else {
+        r_.missing(n, what, "name");
+      }
+      if (const auto v = n["type"]) {
+        if (auto t = r_.one_of(v, what + ".type", {"file", "stdin"})) s.type = *t;
+      } else {
+        r_.missing(n, what, "type");
+      }
+      if (const auto v = n["path"]) {
+        if (auto p = r_.string(v, what + ".path")) s.path = resolve_path(r_.file(), *p);
+        if (s.type == "stdin") r_.error(v, what + ".path: a stdin source has no path");
+      } else if (s.type == "file") {
+        r_.missing(n, what, "path");
+      }
+      if (s.type == "stdin") s.path = "-";
+      if (const auto v = n["format"]) {
+        if (auto f = r_.one_of(v, what + ".format", {"ndjson", "csv"})) {
+          s.format = *f == "csv" ? SourceFormat::csv : SourceFormat::ndjson;
+        }
+      }
+      if (const auto v = n["csv"]) {
+        if (s.format != SourceFormat::csv) {
+          r_.error(v, what + ".csv: only for sources with format: csv");
+        } else if (r_.expect_map(v, what + ".csv", {"delimiter"})) {
+          if (const auto d = v["delimiter"]) {
+            auto text = r_.string(d, what + ".csv.delimiter");
+            if (text && (text->size() != 1 || (*text)[0] == '"' || (*text)[0] == '\n')) {
+              r_.error(d, what + ".csv.delimiter: expected one character other than a quote or newline");
+            } else if (text) {
+              s.csv_delimiter = (*text)[0];
+            }
+          }
+        }
+      }
+      if (const auto v = n["schema"]) {
+        if (auto name = r_.string(v, what + ".schema")) {
+          s.schema = *name;
+          check_schema_for(v, what + ".schema", s);
+        }
+      } else if (s.format == SourceFormat::csv) {
+        r_.missing(n, what, "schema");
+      }
+      c_.sources.push_back(std::move(s));
+    }
+  }
+
+  // The schema must exist and address records the way the source's format does.
+  void check_schema_for(const YAML::Node& at, const std::string& what, const SourceConfig& s) {
+    auto it = c_.schemas.find(s.schema);
+    if (it == c_.schemas.end()) {
+      std::string have;
+      for (const auto& [name, _] : c_.schemas) have += (have.empty() ? "" : ", ") + name;
+      r_.error(at, what + ": no schema named '" + s.schema + "'; defined: " + have);
+      return;
+    }
+    if (s.schema == "canonical") {
+      if (s.format == SourceFormat::csv) {
+        r_.error(at, what + ": a csv source needs a schema that maps columns");
+      }
+      return;
+    }
+    for (size_t f = 0; f < event::kFieldCount; ++f) {
+      const event::FieldRule& rule = it->second.fields[f];
+      if (!rule.mapped) continue;
+      const bool json = s.format == SourceFormat::ndjson;
+      if (json && !rule.column.empty()) {
+        r_.error(at, what + ": schema '" + s.schema + "' maps " +
+                         std::string(event::field_name(static_cast<Field>(f))) +
+                         " to a CSV column, but this source reads ndjson; use pointer");
+        return;
+      }
+      if (!json && !rule.pointer.empty()) {
+        r_.error(at, what + ": schema '" + s.schema + "' maps " +
+                         std::string(event::field_name(static_cast<Field>(f))) +
+                         " to a JSON pointer, but this source reads csv; use column");
+        return;
+      }
+    }
+  }
+
+  void read_sink(const YAML::Node& n, const std::string& what, SinkConfig& sink) {
+    if (!r_.expect_map(n, what, {"type", "path", "append"})) return;
+    if (const auto v = n["type"]) {
+      if (auto t = r_.one_of(v, what + ".type", {"stdout", "stderr", "file", "discard"})) {
+        sink.type = *t;
+      }
+    } else {
+      r_.missing(n, what, "type");
+    }
+    if (const auto v = n["path"]) {
+      if (auto p = r_.string(v, what + ".path")) sink.path = resolve_path(r_.file(), *p);
+      if (sink.type != "file") r_.error(v, what + ".path: only a file sink has a path");
+    } else if (sink.type == "file") {
+      r_.missing(n, what, "path");
+    }
+    if (const auto v = n["append"]) {
+      if (auto b = r_.boolean(v, what + ".append")) sink.append = *b;
+    }
+  }
+
+  void read_sinks(const YAML::Node& n) {
+    if (!r_.expect_map(n, "sinks", {"events", "dead_letter"})) return;
+    if (const auto v = n["events"]) read_sink(v, "sinks.events", c_.events);
+    if (const auto v = n["dead_letter"]) {
+      read_sink(v, "sinks.dead_letter", c_.dead_letter);
+    } else {
+      r_.missing(n, "sinks", "dead_letter");
+    }
+  }
+
+  void read_schemas(const YAML::Node& n) {
+    if (!r_.expect_free_map(n, "schemas")) return;
+    for (const auto& kv : n) {
+      const std::string name = kv.first.Scalar();
+      const std::string what = "schemas." + name;
+      if (name == "canonical") {
+        r_.error(kv.first, what + ": 'canonical' is built in and cannot be redefined");
+        continue;
+      }
+      if (!r_.expect_map(kv.second, what, {"fields"})) continue;
+      const YAML::Node fields = kv.second["fields"];
+      if (!fields) {
+        r_.missing(kv.second, what, "fields");
+        continue;
+      }
+      if (!r_.expect_free_map(fields, what + ".fields")) continue;
+      event::Schema schema;
+      schema.name = name;
+      for (const auto& f : fields) read_field_rule(f.first, f.second, what + ".fields", schema);
+      check_pointer_overlap(fields, what + ".fields", schema);
+      c_.schemas[name] = std::move(schema);
+    }
+  }
+
+  void read_field_rule(const YAML::Node& key, const YAML::Node& spec, const std::string& where,
+                       event::Schema& schema) {
+    Field field{};
+    const std::string name = key.Scalar();
+    if (!event::parse_field(name, field)) {
+      r_.error(key, where + ": unknown canonical field '" + name + "'; allowed: " +
+                        all_field_names());
+      return;
+    }
+    const std::string what = where + "." + name;
+    event::FieldRule& rule = schema.fields[static_cast<size_t>(field)];
+    auto set_location = [&](const YAML::Node& at, const std::string& text, bool is_pointer) {
+      if (is_pointer) {
+        auto tokens = split_pointer(text);
+        if (!tokens) {
+          r_.error(at, what + ": '" + text +
+                           "' is not a JSON Pointer (RFC 6901: starts with /, ~ only as ~0 or ~1)");
+          return;
+        }
+        rule.pointer = std::move(*tokens);
+      } else {
+        rule.column = text;
+      }
+      rule.mapped = true;
+    };
+    if (spec.IsScalar()) {
+      // Shorthand: "/a/b" is a JSON Pointer, anything else a CSV column name.
+      if (auto text = r_.string(spec, what)) set_location(spec, *text, text->starts_with('/'));
+      return;
+    }
+    if (!r_.expect_map(spec, what,
+                       {"pointer", "column", "map", "default", "line_number_prefix", "unit",
+                        "origin"})) {
+      return;
+    }
+    if (const auto v = spec["pointer"]) {
+      if (auto text = r_.string(v, what + ".pointer")) set_location(v, *text, true);
+    }
+    if (const auto v = spec["column"]) {
+      if (spec["pointer"]) r_.error(v, what + ": give pointer or column, not both");
+      if (auto text = r_.string(v, what + ".column")) set_location(v, *text, false);
+    }
+    if (const auto v = spec["map"]; v && r_.expect_free_map(v, what + ".map")) {
+      for (const auto& m : v) {
+        auto to = r_.string(m.second, what + ".map." + m.first.Scalar());
+        if (!to) continue;
+        check_value(m.second, what + ".map." + m.first.Scalar(), field, *to);
+        rule.value_map.emplace_back(m.first.Scalar(), *to);
+      }
+    }
+    if (const auto v = spec["default"]) {
+      if (auto d = r_.string(v, what + ".default")) {
+        check_value(v, what + ".default", field, *d);
+        rule.default_value = *d;
+      }
+    }
+    if (const auto v = spec["line_number_prefix"]) {
+      if (field != Field::id) r_.error(v, what + ".line_number_prefix: only for id");
+      if (auto p = r_.string(v, what + ".line_number_prefix")) rule.line_number_prefix = *p;
+    }
+    for (const char* k : {"unit", "origin"}) {
+      if (spec[k] && field != Field::ts) {
+        r_.error(spec[k], what + "." + k + ": only for ts");
+      }
+    }
+    if (const auto v = spec["unit"]; v && field == Field::ts) {
+      if (auto u = r_.one_of(v, what + ".unit", {"ms", "s", "m", "h", "d"})) {
+        rule.time_scale.unit_ms = *parse_duration_ms("1" + *u);
+      }
+    }
+    if (const auto v = spec["origin"]; v && field == Field::ts) {
+      if (auto o = r_.string(v, what + ".origin")) {
+        int64_t ms = 0;
+        if (event::parse_rfc3339(*o, ms)) {
+          rule.time_scale.origin_ms = ms;
+        } else {
+          r_.error(v, what + ".origin: expected an RFC 3339 date-time such as "
+                             "2024-01-01T00:00:00Z, got '" + *o + "'");
+        }
+      }
+    }
+    if (!rule.mapped && !rule.default_value && !rule.line_number_prefix) {
+      r_.error(spec, what + ": give pointer, column, default or line_number_prefix");
+    }
+  }
+
+  // Defaults and value-map targets are checked now, not on the first event.
+  void check_value(const YAML::Node& at, const std::string& what, Field field,
+                   const std::string& value) {
+    event::Kind kind{};
+    if (field == Field::kind && !event::parse_kind(value, kind)) {
+      r_.error(at, what + ": '" + value +
+                       "' is not a kind; allowed: transfer, remittance, cash_in, cash_out, "
+                       "salary, fee, card");
+    } else if (field == Field::currency && !is_capitals(value, 3)) {
+      r_.error(at, what + ": '" + value + "' is not an ISO 4217 code (three capitals)");
+    } else if ((field == Field::sender_country || field == Field::receiver_country) &&
+               !is_capitals(value, 2)) {
+      r_.error(at, what + ": '" + value + "' is not an ISO 3166 alpha-2 code (two capitals)");
+    } else if (field == Field::labels) {
+      r_.error(at, what + ": labels take no default or map");
+    }
+  }
+
+  // A pointer may not lead through another field's value: /a and /a/b cannot both be mapped.
+  void check_pointer_overlap(const YAML::Node& at, const std::string& what,
+                             const event::Schema& schema) {
+    for (size_t a = 0; a < event::kFieldCount; ++a) {
+      const auto& pa = schema.fields[a].pointer;
+      if (pa.empty()) continue;
+      for (size_t b = 0; b < event::kFieldCount; ++b) {
+        const auto& pb = schema.fields[b].pointer;
+        if (a == b || pb.size() < pa.size() || pb.empty()) continue;
+        if (std::equal(pa.begin(), pa.end(), pb.begin())) {
+          r_.error(at, what + ": " + std::string(event::field_name(static_cast<Field>(a))) +
+                           " and " + std::string(event::field_name(static_cast<Field>(b))) +
+                           (pa.size() == pb.size() ? " have the same pointer"
+                                                   : " overlap: one pointer is inside the other"));
+          return;
+        }
+      }
+    }
+  }
+
+  void read_currency(const YAML::Node& n) {
+    if (!r_.expect_map(n, "currency", {"base", "rates"})) return;
+    event::Currency base{{'U', 'S', 'D'}};
+    if (const auto v = n["base"]) {
+      if (auto b = r_.string(v, "currency.base")) {
+        if (is_capitals(*b, 3)) {
+          base.code = {(*b)[0], (*b)[1], (*b)[2]};
+        } else {
+          r_.error(v, "currency.base: '" + *b + "' is not an ISO 4217 code (three capitals)");
+        }
+      }
+    } else {
+      r_.missing(n, "currency", "base");
+    }
+    c_.currencies = event::CurrencyTable(base);
+    if (const auto rates = n["rates"]; rates && r_.expect_free_map(rates, "currency.rates")) {
+      for (const auto& kv : rates) {
+        const std::string code = kv.first.Scalar();
+        const std::string what = "currency.rates." + code;
+        if (!is_capitals(code, 3)) {
+          r_.error(kv.first, what + ": '" + code + "' is not an ISO 4217 code (three capitals)");
+          continue;
+        }
+        auto text = r_.string(kv.second, what);
+        if (!text) continue;
+        event::Rate rate;
+        if (event::parse_rate(*text, rate) != event::DecimalError::ok) {
+          r_.error(kv.second, what + ": expected a positive decimal with at most 10 decimal "
+                                     "places (units of " + std::string(base.view()) +
+                                     " per 1 " + code + "), got '" + *text + "'");
+          continue;
+        }
+        const event::Currency c{{code[0], code[1], code[2]}};
+        if (c == base && rate.scaled != event::Rate::kUnit) {
+          r_.error(kv.second, what + ": the base currency's rate must be 1");
+          continue;
+        }
+        c_.currencies.set_rate(c, rate);
+      }
+    }
+  }
+
+  void read_decode(const YAML::Node& n) {
+    if (!r_.expect_map(n, "decode",
+                       {"max_event_bytes", "max_string_bytes", "earliest", "latest"})) {
+      return;
+    }
+    if (const auto v = n["max_event_bytes"]) {
+      if (auto s = r_.size_bytes(v, "decode.max_event_bytes")) {
+        if (*s < 256 || *s > (64ULL << 20)) {
+          r_.error(v, "decode.max_event_bytes: expected from 256 to 64MiB");
+        } else {
+          c_.limits.max_event_bytes = *s;
+        }
+      }
+    }
+    if (const auto v = n["max_string_bytes"]) {
+      if (auto s = r_.size_bytes(v, "decode.max_string_bytes")) {
+        if (*s < 16 || *s > (1ULL << 20)) {
+          r_.error(v, "decode.max_string_bytes: expected from 16 to 1MiB");
+        } else {
+          c_.limits.max_string_bytes = *s;
+        }
+      }
+    }
+    for (const char* key : {"earliest", "latest"}) {
+      const auto v = n[key];
+      if (!v) continue;
+      auto text = r_.string(v, std::string("decode.") + key);
+      int64_t ms = 0;
+      if (text && !event::parse_rfc3339(*text, ms)) {
+        r_.error(v, std::string("decode.") + key + ": expected an RFC 3339 date-time such as "
+                                                   "2000-01-01T00:00:00Z, got '" + *text + "'");
+      } else if (text) {
+        (std::string_view(key) == "earliest" ? c_.limits.min_ts_ms : c_.limits.max_ts_ms) = ms;
+      }
+    }
+    if (c_.limits.min_ts_ms >= c_.limits.max_ts_ms) {
+      r_.error(n, "decode: earliest must be before latest");
+    }
+  }
+
+  void read_time(const YAML::Node& n) {
+    if (!r_.expect_map(n, "time", {"allowed_lateness", "late_events"})) return;
+    if (const auto v = n["allowed_lateness"]) {
+      if (auto d = r_.duration_ms(v, "time.allowed_lateness")) c_.pipeline.allowed_lateness_ms = *d;
+    }
+    if (const auto v = n["late_events"]) {
+      if (auto p = r_.one_of(v, "time.late_events", {"dead_letter", "apply"})) {
+        c_.pipeline.late_policy =
+            *p == "apply" ? pipeline::LatePolicy::apply : pipeline::LatePolicy::dead_letter;
+      }
+    }
+  }
+
+  void read_pipeline(const YAML::Node& n) {
+    if (!r_.expect_map(n, "pipeline", {"batch_size"})) return;
+    if (const auto v = n["batch_size"]) {
+      if (auto b = r_.integer(v, "pipeline.batch_size", 1, 1'000'000)) {
+        c_.pipeline.batch_size = static_cast<size_t>(*b);
+      }
+    }
+  }
+
+  void read_state(const YAML::Node& n) {
+    if (!r_.expect_map(n, "state", {"path", "memory_limit"})) return;
+    if (const auto v = n["path"]) {
+      if (auto p = r_.string(v, "state.path")) c_.state.path = resolve_path(r_.file(), *p);
+    }
+    if (const auto v = n["memory_limit"]) {
+      if (auto s = r_.size_bytes(v, "state.memory_limit")) c_.state.memory_limit_bytes = *s;
+    }
+  }
+
+  void read_checkpoint(const YAML::Node& n) {
+    if (!r_.expect_map(n, "checkpoint", {"interval", "max_events"})) return;
+    if (const auto v = n["interval"]) {
+      if (auto d = r_.duration_ms(v, "checkpoint.interval")) c_.checkpoint.interval_ms = *d;
+    }
+    if (const auto v = n["max_events"]) {
+      if (auto e = r_.integer(v, "checkpoint.max_events", 1, 1'000'000'000)) {
+        c_.checkpoint.max_events = static_cast<uint64_t>(*e);
+      }
+    }
+  }
+
+  YamlReader& r_;
+  EngineConfig& c_;
+};
+
+}  // namespace
+
+EnvLookup process_environment() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+std::optional<int64_t> parse_duration_ms(const std::string& text) {
+  size_t i = 0;
+  int64_t n = 0;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9' && i < 12) {
+    n = n * 10 + (text[i] - '0');
+    ++i;
+  }
+  if (i == 0) return std::nullopt;
+  const std::string unit = text.substr(i);
+  int64_t scale = 0;
+  if (unit == "ms") {
+    scale = 1;
+  } else if (unit == "s") {
+    scale = 1000;
+  } else if (unit == "m") {
+    scale = 60'000;
+  } else if (unit == "h") {
+    scale = 3'600'000;
+  } else if (unit == "d") {
+    scale = 86'400'000;
+  } else {
+    return std::nullopt;
+  }
+  return n * scale;
+}
+
+std::optional<uint64_t> parse_size_bytes(const std::string& text) {
+  size_t i = 0;
+  uint64_t n = 0;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9' && i < 15) {
+    n = n * 10 + static_cast<uint64_t>(text[i] - '0');
+    ++i;
+  }
+  if (i == 0) return std::nullopt;
+  const std::string unit = text.substr(i);
+  uint64_t scale = 0;
+  if (unit.empty() || unit == "B") {
+    scale = 1;
+  } else if (unit == "KiB") {
+    scale = 1ULL << 10;
+  } else if (unit == "MiB") {
+    scale = 1ULL << 20;
+  } else if (unit == "GiB") {
+    scale = 1ULL << 30;
+  } else if (unit == "KB") {
+    scale = 1000;
+  } else if (unit == "MB") {
+    scale = 1000'000;
+  } else if (unit == "GB") {
+    scale = 1000'000'000;
+  } else {
+    return std::nullopt;
+  }
+  return n * scale;
+}
+
+std::string fnv1a64_hex(const std::string& bytes) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i) {
+    out[static_cast<size_t>(i)] = kHex[h & 0xF];
+    h >>= 4;
+  }
+  return out;
+}
+
+LoadResult parse_engine_config(const std::string& path, const std::string& text,
+                               const EnvLookup& env) {
+  LoadResult result;
+  YamlReader reader(path, result.errors, env);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    reader.error(e.mark, "invalid YAML: " + e.msg);
+    return result;
+  }
+  EngineConfig config;
+  config.file = path;
+  config.hash = fnv1a64_hex(text);
+  EngineConfigReader(reader, config).read(root);
+  std::stable_sort(result.errors.begin(), result.errors.end(),
+                   [](const Diagnostic& a, const Diagnostic& b) {
+                     return a.line != b.line ? a.line < b.line : a.column < b.column;
+                   });
+  if (result.errors.empty()) result.config = std::move(config);
+  return result;
+}
+
+LoadResult load_engine_config(const std::string& path, const EnvLookup& env) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    LoadResult result;
+    result.errors.push_back(Diagnostic{path, 1, 1, "cannot read the config file"});
+    return result;
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return parse_engine_config(path, buffer.str(), env);
+}
+
+}  // namespace corridor::config

@@ -1,0 +1,81 @@
+// The engine config (YAML) as plain data. Loading it reports every error at once with
+// file:line:col; nothing here includes yaml-cpp.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/config/diagnostic.h"
+#include "engine/event/schema.h"
+#include "engine/pipeline/pipeline.h"
+
+namespace corridor::config {
+
+enum class SourceFormat { ndjson, csv };
+
+struct SourceConfig {
+  std::string name;
+  std::string type;  // a registered source type: "file", "stdin"
+  std::string path;  // resolved against the config file's folder
+  SourceFormat format = SourceFormat::ndjson;
+  char csv_delimiter = ',';
+  std::string schema = "canonical";
+};
+
+struct SinkConfig {
+  std::string type = "discard";  // "stdout", "stderr", "file", "discard"
+  std::string path;
+  bool append = false;
+};
+
+struct StateConfig {
+  std::string path;                        // RocksDB folder (used from the state issue on)
+  uint64_t memory_limit_bytes = 1ULL << 30;
+};
+
+struct CheckpointConfig {
+  int64_t interval_ms = 1000;
+  uint64_t max_events = 100'000;
+};
+
+struct EngineConfig {
+  std::string file;  // the config's path as given
+  std::string hash;  // FNV-1a 64 of the file's bytes, 16 hex digits
+  std::vector<SourceConfig> sources;
+  SinkConfig events;       // decoded events in canonical JSON
+  SinkConfig dead_letter;  // records that could not be decoded, with the reason
+  std::map<std::string, event::Schema> schemas;  // always holds "canonical"
+  event::CurrencyTable currencies;
+  event::DecodeLimits limits;
+  pipeline::PipelineOptions pipeline;
+  StateConfig state;
+  CheckpointConfig checkpoint;
+};
+
+struct LoadResult {
+  std::optional<EngineConfig> config;  // set only when there are no errors
+  std::vector<Diagnostic> errors;
+};
+
+// Looks up an environment variable for ${NAME} substitution; nullopt when unset.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+EnvLookup process_environment();
+
+LoadResult load_engine_config(const std::string& path, const EnvLookup& env = process_environment());
+// For tests: `text` stands for the content of a file named `path`.
+LoadResult parse_engine_config(const std::string& path, const std::string& text,
+                               const EnvLookup& env = process_environment());
+
+// Durations: "250ms", "30s", "5m", "1h", "7d". Sizes: "512", "64KiB", "1MiB", "2GiB", "10MB".
+std::optional<int64_t> parse_duration_ms(const std::string& text);
+std::optional<uint64_t> parse_size_bytes(const std::string& text);
+
+// FNV-1a 64-bit over `bytes`, as 16 lowercase hex digits. Fixed and documented so config
+// hashes in alerts are comparable across builds and machines.
+std::string fnv1a64_hex(const std::string& bytes);
+
+}  // namespace corridor::config

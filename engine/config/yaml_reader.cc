@@ -1,0 +1,205 @@
+#include "engine/config/yaml_reader.h"
+
+#include <set>
+
+namespace corridor::config {
+
+std::string Diagnostic::format() const {
+  return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": error: " + message;
+}
+
+std::string format_all(const std::vector<Diagnostic>& diagnostics) {
+  std::string out;
+  for (const Diagnostic& d : diagnostics) {
+    out += d.format();
+    out += '\n';
+  }
+  return out;
+}
+
+std::string join(std::initializer_list<std::string_view> items) {
+  std::string out;
+  for (std::string_view s : items) {
+    if (!out.empty()) out += ", ";
+    out += s;
+  }
+  return out;
+}
+
+std::string_view node_type_name(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: return "a mapping";
+    case YAML::NodeType::Sequence: return "a sequence";
+    case YAML::NodeType::Scalar: return "a scalar";
+    case YAML::NodeType::Null: return "nothing (null)";
+    case YAML::NodeType::Undefined: return "nothing";
+  }
+  return "unknown";
+}
+
+void YamlReader::error(const YAML::Mark& at, const std::string& message) {
+  errors_.push_back(Diagnostic{file_, at.line + 1, at.column + 1, message});
+}
+
+void YamlReader::error(const YAML::Node& at, const std::string& message) { error(at.Mark(), message); }
+
+void YamlReader::missing(const YAML::Node& parent, const std::string& what, const std::string& key) {
+  error(parent, what + ": missing required key '" + key + "'");
+}
+
+bool YamlReader::expect_map(const YAML::Node& node, const std::string& what,
+                            std::initializer_list<std::string_view> allowed) {
+  if (!node.IsMap()) {
+    error(node, what + ": expected a mapping with keys " + join(allowed) + ", got " +
+                    std::string(node_type_name(node)));
+    return false;
+  }
+  std::set<std::string> seen;
+  for (const auto& kv : node) {
+    const std::string key = kv.first.Scalar();
+    if (!seen.insert(key).second) {
+      error(kv.first, what + ": duplicate key '" + key + "'");
+      continue;
+    }
+    bool known = false;
+    for (std::string_view a : allowed) known = known || a == key;
+    if (!known) {
+      error(kv.first, what + ": unknown key '" + key + "'; allowed: " + join(allowed));
+    }
+  }
+  return true;
+}
+
+bool YamlReader::expect_free_map(const YAML::Node& node, const std::string& what) {
+  if (!node.IsMap()) {
+    error(node, what + ": expected a mapping, got " + std::string(node_type_name(node)));
+    return false;
+  }
+  std::set<std::string> seen;
+  for (const auto& kv : node) {
+    if (!seen.insert(kv.first.Scalar()).second) {
+      error(kv.first, what + ": duplicate key '" + kv.first.Scalar() + "'");
+    }
+  }
+  return true;
+}
+
+bool YamlReader::expect_sequence(const YAML::Node& node, const std::string& what) {
+  if (!node.IsSequence()) {
+    error(node, what + ": expected a sequence, got " + std::string(node_type_name(node)));
+    return false;
+  }
+  return true;
+}
+
+std::optional<std::string> YamlReader::substitute(const YAML::Node& node, const std::string& raw) {
+  if (raw.find('$') == std::string::npos) return raw;
+  std::string out;
+  for (size_t i = 0; i < raw.size();) {
+    if (raw[i] == '$' && i + 1 < raw.size() && raw[i + 1] == '$') {
+      out += '$';  // "$$" is a literal dollar sign
+      i += 2;
+      continue;
+    }
+    if (raw[i] != '$' || i + 1 >= raw.size() || raw[i + 1] != '{') {
+      out += raw[i++];
+      continue;
+    }
+    const size_t close = raw.find('}', i + 2);
+    if (close == std::string::npos) {
+      error(node, "unterminated ${...} in '" + raw + "'; expected ${NAME} or ${NAME:-default}");
+      return std::nullopt;
+    }
+    std::string name = raw.substr(i + 2, close - i - 2);
+    std::optional<std::string> fallback;
+    if (const size_t colon = name.find(":-"); colon != std::string::npos) {
+      fallback = name.substr(colon + 2);
+      name.resize(colon);
+    }
+    bool valid = !name.empty() && !(name[0] >= '0' && name[0] <= '9');
+    for (char c : name) {
+      valid = valid && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                        (c >= '0' && c <= '9') || c == '_');
+    }
+    if (!valid) {
+      error(node, "'" + name + "' is not an environment variable name (letters, digits, _)");
+      return std::nullopt;
+    }
+    std::optional<std::string> value = env_(name);
+    if (!value) value = fallback;
+    if (!value) {
+      error(node, "environment variable " + name +
+                      " is not set; set it or give a default as ${" + name + ":-default}");
+      return std::nullopt;
+    }
+    out += *value;
+    i = close + 1;
+  }
+  return out;
+}
+
+std::optional<std::string> YamlReader::string(const YAML::Node& node, const std::string& what) {
+  if (!node.IsScalar()) {
+    error(node, what + ": expected a string, got " + std::string(node_type_name(node)));
+    return std::nullopt;
+  }
+  return substitute(node, node.Scalar());
+}
+
+std::optional<int64_t> YamlReader::integer(const YAML::Node& node, const std::string& what,
+                                           int64_t min, int64_t max) {
+  std::optional<std::string> s = string(node, what);
+  if (!s) return std::nullopt;
+  int64_t v = 0;
+  bool ok = !s->empty() && s->size() <= 18;
+  for (char c : *s) ok = ok && c >= '0' && c <= '9';
+  if (ok) v = std::stoll(*s);
+  if (!ok || v < min || v > max) {
+    error(node, what + ": expected an integer from " + std::to_string(min) + " to " +
+                    std::to_string(max) + ", got '" + *s + "'");
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::optional<bool> YamlReader::boolean(const YAML::Node& node, const std::string& what) {
+  std::optional<std::string> s = string(node, what);
+  if (!s) return std::nullopt;
+  if (*s == "true") return true;
+  if (*s == "false") return false;
+  error(node, what + ": expected true or false, got '" + *s + "'");
+  return std::nullopt;
+}
+
+std::optional<int64_t> YamlReader::duration_ms(const YAML::Node& node, const std::string& what) {
+  std::optional<std::string> s = string(node, what);
+  if (!s) return std::nullopt;
+  std::optional<int64_t> v = parse_duration_ms(*s);
+  if (!v) {
+    error(node, what + ": expected a duration such as 250ms, 30s, 5m, 1h or 7d, got '" + *s + "'");
+  }
+  return v;
+}
+
+std::optional<uint64_t> YamlReader::size_bytes(const YAML::Node& node, const std::string& what) {
+  std::optional<std::string> s = string(node, what);
+  if (!s) return std::nullopt;
+  std::optional<uint64_t> v = parse_size_bytes(*s);
+  if (!v) {
+    error(node, what + ": expected a size such as 4096, 64KiB, 1MiB or 2GiB, got '" + *s + "'");
+  }
+  return v;
+}
+
+std::optional<std::string> YamlReader::one_of(const YAML::Node& node, const std::string& what,
+                                              std::initializer_list<std::string_view> allowed) {
+  std::optional<std::string> s = string(node, what);
+  if (!s) return std::nullopt;
+  for (std::string_view a : allowed) {
+    if (a == *s) return s;
+  }
+  error(node, what + ": unknown value '" + *s + "'; allowed: " + join(allowed));
+  return std::nullopt;
+}
+
+}  // namespace corridor::config

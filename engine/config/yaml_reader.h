@@ -1,0 +1,62 @@
+// Reading YAML config with every error collected and located (file:line:col).
+// Internal to config loaders: includes yaml-cpp, so include it only from .cc files.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/config/diagnostic.h"
+#include "engine/config/engine_config.h"
+
+namespace corridor::config {
+
+class YamlReader {
+ public:
+  YamlReader(std::string file, std::vector<Diagnostic>& errors, const EnvLookup& env)
+      : file_(std::move(file)), errors_(errors), env_(env) {}
+
+  void error(const YAML::Node& at, const std::string& message);
+  void error(const YAML::Mark& at, const std::string& message);
+
+  // `node` must be a mapping whose keys are all in `allowed`; reports the node's type,
+  // unknown keys (listing the allowed ones) and duplicate keys. `what` names the node
+  // in messages ("sources[0]").
+  bool expect_map(const YAML::Node& node, const std::string& what,
+                  std::initializer_list<std::string_view> allowed);
+  // A mapping with free keys (rates, value maps): reports type and duplicate keys.
+  bool expect_free_map(const YAML::Node& node, const std::string& what);
+  bool expect_sequence(const YAML::Node& node, const std::string& what);
+
+  // Scalars, with ${ENV} substitution. nullopt (and an error) when invalid.
+  std::optional<std::string> string(const YAML::Node& node, const std::string& what);
+  std::optional<int64_t> integer(const YAML::Node& node, const std::string& what, int64_t min,
+                                 int64_t max);
+  std::optional<bool> boolean(const YAML::Node& node, const std::string& what);
+  std::optional<int64_t> duration_ms(const YAML::Node& node, const std::string& what);
+  std::optional<uint64_t> size_bytes(const YAML::Node& node, const std::string& what);
+  std::optional<std::string> one_of(const YAML::Node& node, const std::string& what,
+                                    std::initializer_list<std::string_view> allowed);
+
+  // Reports a missing required key at its parent mapping.
+  void missing(const YAML::Node& parent, const std::string& what, const std::string& key);
+
+  const std::string& file() const noexcept { return file_; }
+
+ private:
+  std::optional<std::string> substitute(const YAML::Node& node, const std::string& raw);
+
+  std::string file_;
+  std::vector<Diagnostic>& errors_;
+  const EnvLookup& env_;
+};
+
+std::string join(std::initializer_list<std::string_view> items);
+std::string_view node_type_name(const YAML::Node& node);
+
+}  // namespace corridor::config

@@ -1,0 +1,272 @@
+#include "engine/event/event_builder.h"
+
+#include "engine/event/timestamp.h"
+
+namespace corridor::event {
+
+__extension__ using Int128 = __int128;  // exact intermediate products of int64 money
+namespace {
+
+constexpr uint32_t bit(Field f) noexcept { return 1U << static_cast<unsigned>(f); }
+
+bool fail(DecodeError& error, Reason reason, std::string detail) {
+  error.reason = reason;
+  error.detail = std::move(detail);
+  return false;
+}
+
+bool is_upper_alpha(std::string_view s, size_t n) noexcept {
+  if (s.size() != n) return false;
+  for (char c : s) {
+    if (c < 'A' || c > 'Z') return false;
+  }
+  return true;
+}
+
+bool is_country_field(Field f) noexcept {
+  return f == Field::sender_country || f == Field::receiver_country;
+}
+
+// Which parties a kind needs: transfers move money between two identified parties,
+// cash_in credits a receiver, cash_out debits a sender.
+bool needs_sender(Kind k) noexcept { return k != Kind::cash_in; }
+bool needs_receiver(Kind k) noexcept { return k != Kind::cash_out; }
+
+std::string quoted(std::string_view v) {
+  constexpr size_t kShown = 64;
+  std::string s = "\"";
+  s.append(v.substr(0, kShown));
+  if (v.size() > kShown) s += "...";
+  s += '"';
+  return s;
+}
+
+}  // namespace
+
+std::string_view value_type_name(ValueType t) noexcept {
+  switch (t) {
+    case ValueType::string: return "string";
+    case ValueType::number: return "number";
+    case ValueType::boolean: return "boolean";
+    case ValueType::null: return "null";
+    case ValueType::object: return "object";
+    case ValueType::array: return "array";
+    case ValueType::text: return "text";
+  }
+  return "unknown";
+}
+
+EventBuilder::EventBuilder(const Schema& schema, const CurrencyTable& currencies,
+                           const DecodeLimits& limits)
+    : schema_(schema), currencies_(currencies), limits_(limits) {
+  generated_id_.reserve(64);
+}
+
+void EventBuilder::begin(Event& event, uint64_t line) noexcept {
+  event = Event{};
+  event_ = &event;
+  line_ = line;
+}
+
+bool EventBuilder::assign(Field field, ValueType type, std::string_view value,
+                          DecodeError& error) {
+  Event& e = *event_;
+  const std::string_view name = field_name(field);
+  if (type == ValueType::null) return true;  // null is absence: defaults and required apply
+  if (e.present & bit(field)) {
+    return fail(error, Reason::bad_value, std::string(name) + ": appears more than once");
+  }
+  const FieldRule& rule = schema_.fields[static_cast<size_t>(field)];
+  if (!rule.value_map.empty() && (type == ValueType::string || type == ValueType::text)) {
+    for (const auto& [from, to] : rule.value_map) {
+      if (from == value) {
+        value = to;
+        break;
+      }
+    }
+  }
+  if (field == Field::labels) {
+    if (type != ValueType::object) {
+      return fail(error, Reason::bad_type,
+                  "labels: expected object, got " + std::string(value_type_name(type)));
+    }
+    e.labels = value;
+    e.present |= bit(field);
+    return true;
+  }
+  if (field == Field::ts) return assign_ts(type, value, error);
+  if (field == Field::amount) return assign_amount(type, value, error);
+
+  if (type != ValueType::string && type != ValueType::text) {
+    return fail(error, Reason::bad_type,
+                std::string(name) + ": expected string, got " + std::string(value_type_name(type)));
+  }
+  if (value.size() > limits_.max_string_bytes) {
+    return fail(error, Reason::too_large,
+                std::string(name) + ": " + std::to_string(value.size()) + " bytes, limit " +
+                    std::to_string(limits_.max_string_bytes));
+  }
+  switch (field) {
+    case Field::id:
+      if (value.empty()) return fail(error, Reason::bad_value, "id: empty");
+      e.id = value;
+      break;
+    case Field::kind:
+      if (!parse_kind(value, e.kind)) {
+        return fail(error, Reason::bad_value,
+                    "kind: " + quoted(value) +
+                        " is not one of transfer, remittance, cash_in, cash_out, salary, fee, card");
+      }
+      break;
+    case Field::currency:
+      if (!is_upper_alpha(value, 3)) {
+        return fail(error, Reason::bad_value,
+                    "currency: " + quoted(value) + " is not an ISO 4217 code (three capitals)");
+      }
+      e.currency.code = {value[0], value[1], value[2]};
+      break;
+    default: {
+      if (is_country_field(field) && !is_upper_alpha(value, 2)) {
+        return fail(error, Reason::bad_value,
+                    std::string(name) + ": " + quoted(value) +
+                        " is not an ISO 3166 alpha-2 code (two capitals)");
+      }
+      std::string_view* slot = string_slot(e, field);
+      if (slot != nullptr) *slot = value;
+      break;
+    }
+  }
+  e.present |= bit(field);
+  return true;
+}
+
+bool EventBuilder::assign_ts(ValueType type, std::string_view value, DecodeError& error) {
+  Event& e = *event_;
+  const TimeScale& scale = schema_.fields[static_cast<size_t>(Field::ts)].time_scale;
+  bool numeric = type == ValueType::number;
+  if (type == ValueType::text) {
+    numeric = !value.empty();
+    for (size_t i = 0; i < value.size(); ++i) {
+      const char c = value[i];
+      if (!((c >= '0' && c <= '9') || (i == 0 && c == '-'))) numeric = false;
+    }
+  }
+  if (numeric) {
+    // An integer count of `unit_ms` since `origin_ms` (epoch millis by default).
+    int64_t v = 0;
+    size_t i = 0;
+    bool negative = false;
+    if (i < value.size() && value[i] == '-') {
+      negative = true;
+      ++i;
+    }
+    if (i == value.size() || value.size() - i > 15) {
+      return fail(error, Reason::bad_timestamp,
+                  "ts: " + quoted(value) + " is not an integer count of milliseconds in range");
+    }
+    for (; i < value.size(); ++i) {
+      if (value[i] < '0' || value[i] > '9') {
+        return fail(error, Reason::bad_timestamp,
+                    "ts: " + quoted(value) + " is not an integer (epoch milliseconds expected)");
+      }
+      v = v * 10 + (value[i] - '0');
+    }
+    if (negative) v = -v;
+    Int128 ms = static_cast<Int128>(v) * scale.unit_ms + scale.origin_ms;
+    if (ms < limits_.min_ts_ms || ms >= limits_.max_ts_ms) {
+      return fail(error, Reason::bad_timestamp,
+                  "ts: " + quoted(value) + " is outside the accepted range");
+    }
+    e.ts_ms = static_cast<int64_t>(ms);
+  } else if (type == ValueType::string || type == ValueType::text) {
+    if (!parse_rfc3339(value, e.ts_ms)) {
+      return fail(error, Reason::bad_timestamp,
+                  "ts: " + quoted(value) + " is not an RFC 3339 date-time with a zone");
+    }
+    if (e.ts_ms < limits_.min_ts_ms || e.ts_ms >= limits_.max_ts_ms) {
+      return fail(error, Reason::bad_timestamp,
+                  "ts: " + quoted(value) + " is outside the accepted range");
+    }
+  } else {
+    return fail(error, Reason::bad_type,
+                "ts: expected RFC 3339 string or epoch milliseconds, got " +
+                    std::string(value_type_name(type)));
+  }
+  e.present |= bit(Field::ts);
+  return true;
+}
+
+bool EventBuilder::assign_amount(ValueType type, std::string_view value, DecodeError& error) {
+  Event& e = *event_;
+  if (type != ValueType::number && type != ValueType::string && type != ValueType::text) {
+    return fail(error, Reason::bad_type,
+                "amount: expected number or decimal string, got " +
+                    std::string(value_type_name(type)));
+  }
+  switch (parse_money(value, e.amount)) {
+    case DecimalError::ok: break;
+    case DecimalError::syntax:
+      return fail(error, Reason::bad_value, "amount: " + quoted(value) + " is not a decimal number");
+    case DecimalError::too_precise:
+      return fail(error, Reason::bad_value,
+                  "amount: " + quoted(value) + " has more than 4 decimal places");
+    case DecimalError::out_of_range:
+      return fail(error, Reason::bad_value,
+                  "amount: " + quoted(value) + " is out of range (limit 10^14)");
+  }
+  if (e.amount.units <= 0) {
+    return fail(error, Reason::bad_value, "amount: " + quoted(value) + " is not greater than 0");
+  }
+  e.present |= bit(Field::amount);
+  return true;
+}
+
+bool EventBuilder::finish(DecodeError& error) {
+  Event& e = *event_;
+  for (size_t i = 0; i < kFieldCount; ++i) {
+    const auto field = static_cast<Field>(i);
+    if (e.present & bit(field)) continue;
+    const FieldRule& rule = schema_.fields[i];
+    if (rule.line_number_prefix) {
+      generated_id_.assign(*rule.line_number_prefix);
+      generated_id_ += std::to_string(line_);
+      if (!assign(field, ValueType::text, generated_id_, error)) return false;
+    } else if (rule.default_value) {
+      if (!assign(field, ValueType::text, *rule.default_value, error)) return false;
+    }
+  }
+  constexpr Field kRequired[] = {Field::id, Field::ts, Field::kind, Field::amount,
+                                 Field::currency};
+  for (Field f : kRequired) {
+    if (!(e.present & bit(f))) {
+      return fail(error, Reason::missing_field, std::string(field_name(f)) + ": required");
+    }
+  }
+  if (needs_sender(e.kind) && !(e.present & bit(Field::sender_id))) {
+    return fail(error, Reason::missing_field,
+                "sender.id: required for kind " + std::string(kind_name(e.kind)));
+  }
+  if (needs_receiver(e.kind) && !(e.present & bit(Field::receiver_id))) {
+    return fail(error, Reason::missing_field,
+                "receiver.id: required for kind " + std::string(kind_name(e.kind)));
+  }
+  const Rate* rate = currencies_.find(e.currency);
+  if (rate == nullptr) {
+    return fail(error, Reason::bad_value,
+                "currency: " + std::string(e.currency.view()) + " has no rate to " +
+                    std::string(currencies_.base().view()) + " in the currency table");
+  }
+  const std::optional<Money> base = convert(e.amount, *rate);
+  if (!base) {
+    return fail(error, Reason::bad_value, "amount: too large after conversion to the base currency");
+  }
+  if (base->units <= 0) {
+    return fail(error, Reason::bad_value,
+                "amount: rounds to 0 " + std::string(currencies_.base().view()) +
+                    " in the base currency");
+  }
+  e.amount_base = *base;
+  return true;
+}
+
+}  // namespace corridor::event

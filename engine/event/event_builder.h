@@ -1,0 +1,50 @@
+// Assigns decoded values to canonical fields and validates the finished event.
+// Shared by every decoder (JSON, CSV) so a field means the same whatever the feed format.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "engine/event/dead_letter.h"
+#include "engine/event/event.h"
+#include "engine/event/schema.h"
+
+namespace corridor::event {
+
+// The type a value had in the input. CSV cells are `text`: untyped, read as the field needs.
+enum class ValueType : uint8_t { string, number, boolean, null, object, array, text };
+std::string_view value_type_name(ValueType t) noexcept;
+
+class EventBuilder {
+ public:
+  // All three must outlive the builder; defaults and value maps are viewed, not copied.
+  EventBuilder(const Schema& schema, const CurrencyTable& currencies, const DecodeLimits& limits);
+
+  // Starts a new event, clearing `event`. `line` feeds generated ids.
+  void begin(Event& event, uint64_t line) noexcept;
+
+  // Assigns one value. `value` must stay valid until the event is consumed. Returns false
+  // with `error` filled when the value is unacceptable for the field.
+  bool assign(Field field, ValueType type, std::string_view value, DecodeError& error);
+
+  // Applies defaults, checks required fields, range-checks time and converts the amount
+  // into the base currency. Returns false with `error` filled when the event is invalid.
+  bool finish(DecodeError& error);
+
+  const Schema& schema() const noexcept { return schema_; }
+  const DecodeLimits& limits() const noexcept { return limits_; }
+
+ private:
+  bool assign_ts(ValueType type, std::string_view value, DecodeError& error);
+  bool assign_amount(ValueType type, std::string_view value, DecodeError& error);
+
+  const Schema& schema_;
+  const CurrencyTable& currencies_;
+  const DecodeLimits& limits_;
+  Event* event_ = nullptr;
+  uint64_t line_ = 0;
+  std::string generated_id_;  // storage for a generated id; reused, not reallocated
+};
+
+}  // namespace corridor::event

@@ -1,0 +1,55 @@
+#include "engine/event/schema.h"
+
+#include <algorithm>
+
+namespace corridor::event {
+
+Schema Schema::canonical() {
+  Schema s;
+  for (size_t i = 0; i < kFieldCount; ++i) {
+    FieldRule& rule = s.fields[i];
+    std::string_view name = field_name(static_cast<Field>(i));
+    size_t start = 0;
+    while (true) {
+      const size_t dot = name.find('.', start);
+      rule.pointer.emplace_back(name.substr(start, dot - start));
+      if (dot == std::string_view::npos) break;
+      start = dot + 1;
+    }
+    rule.column = std::string(name);
+    rule.mapped = true;
+  }
+  return s;
+}
+
+uint32_t pack(Currency c) noexcept {
+  return static_cast<uint32_t>(static_cast<unsigned char>(c.code[0])) << 16 |
+         static_cast<uint32_t>(static_cast<unsigned char>(c.code[1])) << 8 |
+         static_cast<uint32_t>(static_cast<unsigned char>(c.code[2]));
+}
+
+CurrencyTable::CurrencyTable() : CurrencyTable(Currency{{'U', 'S', 'D'}}) {}
+
+CurrencyTable::CurrencyTable(Currency base) : base_(base) {
+  set_rate(base, Rate{Rate::kUnit});
+}
+
+void CurrencyTable::set_rate(Currency c, Rate r) {
+  const uint32_t key = pack(c);
+  auto it = std::lower_bound(rates_.begin(), rates_.end(), key,
+                             [](const auto& p, uint32_t k) { return p.first < k; });
+  if (it != rates_.end() && it->first == key) {
+    it->second = r;
+  } else {
+    rates_.insert(it, {key, r});
+  }
+}
+
+const Rate* CurrencyTable::find(Currency c) const noexcept {
+  const uint32_t key = pack(c);
+  auto it = std::lower_bound(rates_.begin(), rates_.end(), key,
+                             [](const auto& p, uint32_t k) { return p.first < k; });
+  return it != rates_.end() && it->first == key ? &it->second : nullptr;
+}
+
+}  // namespace corridor::event
