@@ -5,9 +5,17 @@
 
 #include "engine/cli/commands.h"
 #include "engine/cli/version.h"
+#include "engine/event/decoder.h"
 
 int main(int argc, char** argv) {
   using namespace corridor::cli;
+  if (!corridor::event::cpu_runs_json_decoder()) {
+    std::cerr << "corridor: this build's JSON decoder was compiled for "
+              << corridor::event::json_decoder_isa()
+              << " and this CPU lacks its instructions; rebuild with "
+                 "-DCORRIDOR_JSON_ISA=westmere (or generic)\n";
+    return kRuntimeError;
+  }
   CLI::App app{"corridor: streaming detection of migrant-smuggling fees and debt bondage in "
                "money-transfer events"};
   app.require_subcommand(1);
@@ -38,7 +46,8 @@ int main(int argc, char** argv) {
   if (*run_cmd) return run(run_options, std::cerr);
   if (*validate_cmd) return validate(validate_files, std::cout, std::cerr);
   if (*version_cmd) {
-    std::cout << "corridor " << version() << " (commit " << git_commit() << ")\n";
+    std::cout << "corridor " << version() << " (commit " << git_commit() << ", json decoder "
+              << corridor::event::json_decoder_isa() << ")\n";
     return kOk;
   }
   return kUsageError;

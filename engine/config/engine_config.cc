@@ -1,6 +1,7 @@
 #include "engine/config/engine_config.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -54,6 +55,39 @@ std::optional<std::vector<std::string>> split_pointer(const std::string& p) {
   return tokens;
 }
 
+std::string pointer_text(const std::vector<std::string>& tokens) {
+  std::string out;
+  for (const std::string& t : tokens) {
+    out += '/';
+    for (char c : t) {
+      if (c == '~') {
+        out += "~0";
+      } else if (c == '/') {
+        out += "~1";
+      } else {
+        out += c;
+      }
+    }
+  }
+  return out;
+}
+
+// yaml-cpp reports a tab in indentation as some other syntax error; name the real cause.
+std::string tab_hint(const std::string& text, int error_line) {
+  int line = 1;
+  for (size_t start = 0; start < text.size() && line <= error_line; ++line) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    const size_t indent_end = text.find_first_not_of(" \t", start);
+    if (indent_end < end && text.find('\t', start) < indent_end) {  // blank lines may hold tabs
+      return " (line " + std::to_string(line) + " is indented with a tab; YAML indents with "
+             "spaces only)";
+    }
+    start = end + 1;
+  }
+  return "";
+}
+
 std::string all_field_names() {
   std::string out;
   for (size_t i = 0; i < event::kFieldCount; ++i) {
@@ -68,14 +102,20 @@ class EngineConfigReader {
   EngineConfigReader(YamlReader& r, EngineConfig& c) : r_(r), c_(c) {}
 
   void read(const YAML::Node& root) {
+    if (root.IsNull()) {
+      r_.error(root, "config: the file holds no settings; expected a mapping with keys "
+                     "version, sources, sinks (required), schemas, currency, decode, time, "
+                     "pipeline, state, checkpoint");
+      return;
+    }
     if (!r_.expect_map(root, "config",
                        {"version", "sources", "sinks", "schemas", "currency", "decode", "time",
                         "pipeline", "state", "checkpoint"})) {
       return;
     }
     if (const auto v = root["version"]) {
-      if (auto n = r_.integer(v, "version", 1, 1000); n && *n != 1) {
-        r_.error(v, "version: this corridor reads config version 1, got " + std::to_string(*n));
+      if (auto n = r_.scalar(v, "version", "1"); n && *n != "1") {
+        r_.error(v, "version: this corridor reads config version 1, got '" + *n + "'");
       }
     } else {
       r_.missing(root, "config", "version");
@@ -98,6 +138,7 @@ class EngineConfigReader {
     } else {
       r_.missing(root, "config", "sources");
     }
+    if (const auto n = root["sinks"]) check_sink_paths(n);
   }
 
  private:
@@ -111,7 +152,9 @@ class EngineConfigReader {
       if (!r_.expect_map(n, what, {"name", "type", "path", "format", "schema", "csv"})) continue;
       SourceConfig s;
       if (const auto v = n["name"]) {
-        if (auto name = r_.string(v, what + ".name")) {
+        if (auto name = r_.string(v, what + ".name"); name && name->empty()) {
+          r_.error(v, what + ".name: expected a non-empty name");
+        } else if (name) {
           s.name = *name;
           if (!names.insert(s.name).second) {
             r_.error(v, what + ".name: duplicate source name '" + s.name + "'");
@@ -126,8 +169,13 @@ class EngineConfigReader {
         r_.missing(n, what, "type");
       }
       if (const auto v = n["path"]) {
-        if (auto p = r_.string(v, what + ".path")) s.path = resolve_path(r_.file(), *p);
-        if (s.type == "stdin") r_.error(v, what + ".path: a stdin source has no path");
+        if (s.type == "stdin") {
+          r_.error(v, what + ".path: a stdin source has no path");
+        } else if (auto p = r_.string(v, what + ".path"); p && p->empty()) {
+          r_.error(v, what + ".path: expected a file path, got an empty string");
+        } else if (p) {
+          s.path = resolve_path(r_.file(), *p);
+        }
       } else if (s.type == "file") {
         r_.missing(n, what, "path");
       }
@@ -157,7 +205,8 @@ class EngineConfigReader {
           check_schema_for(v, what + ".schema", s);
         }
       } else if (s.format == SourceFormat::csv) {
-        r_.missing(n, what, "schema");
+        r_.error(n, what + ": missing required key 'schema': a csv source needs a schema that "
+                           "maps its columns");
       }
       c_.sources.push_back(std::move(s));
     }
@@ -165,6 +214,7 @@ class EngineConfigReader {
 
   // The schema must exist and address records the way the source's format does.
   void check_schema_for(const YAML::Node& at, const std::string& what, const SourceConfig& s) {
+    if (broken_schemas_.contains(s.schema)) return;  // its own errors say enough
     auto it = c_.schemas.find(s.schema);
     if (it == c_.schemas.end()) {
       std::string have;
@@ -207,13 +257,46 @@ class EngineConfigReader {
       r_.missing(n, what, "type");
     }
     if (const auto v = n["path"]) {
-      if (auto p = r_.string(v, what + ".path")) sink.path = resolve_path(r_.file(), *p);
-      if (sink.type != "file") r_.error(v, what + ".path: only a file sink has a path");
+      if (sink.type != "file") {
+        r_.error(v, what + ".path: only a file sink has a path");
+      } else if (auto p = r_.string(v, what + ".path"); p && p->empty()) {
+        r_.error(v, what + ".path: expected a file path, got an empty string");
+      } else if (p) {
+        sink.path = resolve_path(r_.file(), *p);
+      }
     } else if (sink.type == "file") {
       r_.missing(n, what, "path");
     }
     if (const auto v = n["append"]) {
       if (auto b = r_.boolean(v, what + ".append")) sink.append = *b;
+    }
+  }
+
+  // A file sink opened on an input or on the other sink's file would truncate it.
+  void check_sink_paths(const YAML::Node& sinks) {
+    if (!sinks.IsMap()) return;
+    auto same = [](const std::string& a, const std::string& b) {
+      return fs::path(a).lexically_normal() == fs::path(b).lexically_normal();
+    };
+    const std::pair<const char*, const SinkConfig*> all[] = {{"events", &c_.events},
+                                                             {"dead_letter", &c_.dead_letter}};
+    for (const auto& [key, sink] : all) {
+      if (sink->type != "file" || sink->path.empty()) continue;
+      const YAML::Node at = sinks[key]["path"];
+      const std::string what = std::string("sinks.") + key + ".path";
+      for (const SourceConfig& source : c_.sources) {
+        if (source.type == "file" && same(source.path, sink->path)) {
+          r_.error(at, what + ": '" + sink->path + "' is the input of source '" + source.name +
+                           "'; writing there would destroy it");
+          break;
+        }
+      }
+    }
+    if (c_.events.type == "file" && c_.dead_letter.type == "file" && !c_.events.path.empty() &&
+        same(c_.events.path, c_.dead_letter.path)) {
+      r_.error(sinks["dead_letter"]["path"],
+               "sinks.dead_letter.path: '" + c_.dead_letter.path +
+                   "' is also the events sink's file; give each sink its own file");
     }
   }
 
@@ -236,19 +319,25 @@ class EngineConfigReader {
         r_.error(kv.first, what + ": 'canonical' is built in and cannot be redefined");
         continue;
       }
-      if (!r_.expect_map(kv.second, what, {"fields"})) continue;
-      const YAML::Node fields = kv.second["fields"];
-      if (!fields) {
-        r_.missing(kv.second, what, "fields");
-        continue;
-      }
-      if (!r_.expect_free_map(fields, what + ".fields")) continue;
-      event::Schema schema;
-      schema.name = name;
-      for (const auto& f : fields) read_field_rule(f.first, f.second, what + ".fields", schema);
-      check_pointer_overlap(fields, what + ".fields", schema);
-      c_.schemas[name] = std::move(schema);
+      const size_t errors_before = r_.error_count();
+      read_schema(name, kv.second, what);
+      if (r_.error_count() != errors_before) broken_schemas_.insert(name);
     }
+  }
+
+  void read_schema(const std::string& name, const YAML::Node& n, const std::string& what) {
+    if (!r_.expect_map(n, what, {"fields"})) return;
+    const YAML::Node fields = n["fields"];
+    if (!fields) {
+      r_.missing(n, what, "fields");
+      return;
+    }
+    if (!r_.expect_free_map(fields, what + ".fields")) return;
+    event::Schema schema;
+    schema.name = name;
+    for (const auto& f : fields) read_field_rule(f.first, f.second, what + ".fields", schema);
+    check_pointer_overlap(fields, what + ".fields", schema);
+    c_.schemas[name] = std::move(schema);
   }
 
   void read_field_rule(const YAML::Node& key, const YAML::Node& spec, const std::string& where,
@@ -263,11 +352,22 @@ class EngineConfigReader {
     const std::string what = where + "." + name;
     event::FieldRule& rule = schema.fields[static_cast<size_t>(field)];
     auto set_location = [&](const YAML::Node& at, const std::string& text, bool is_pointer) {
+      if (text.empty()) {
+        r_.error(at, what + ": expected a JSON Pointer such as /a/b or a CSV column name, got "
+                            "an empty string");
+        return;
+      }
       if (is_pointer) {
         auto tokens = split_pointer(text);
         if (!tokens) {
           r_.error(at, what + ": '" + text +
                            "' is not a JSON Pointer (RFC 6901: starts with /, ~ only as ~0 or ~1)");
+          return;
+        }
+        if (tokens->size() > static_cast<size_t>(event::kMaxPointerDepth)) {
+          r_.error(at, what + ": '" + text + "' has " + std::to_string(tokens->size()) +
+                           " levels; at most " + std::to_string(event::kMaxPointerDepth) +
+                           " are supported");
           return;
         }
         rule.pointer = std::move(*tokens);
@@ -332,7 +432,8 @@ class EngineConfigReader {
         }
       }
     }
-    if (!rule.mapped && !rule.default_value && !rule.line_number_prefix) {
+    // Only when none was written: a source given but invalid has its own error.
+    if (!spec["pointer"] && !spec["column"] && !spec["default"] && !spec["line_number_prefix"]) {
       r_.error(spec, what + ": give pointer, column, default or line_number_prefix");
     }
   }
@@ -352,24 +453,58 @@ class EngineConfigReader {
       r_.error(at, what + ": '" + value + "' is not an ISO 3166 alpha-2 code (two capitals)");
     } else if (field == Field::labels) {
       r_.error(at, what + ": labels take no default or map");
+    } else if (field == Field::amount) {
+      event::Money m;
+      if (event::parse_money(value, m) != event::DecimalError::ok || m.units <= 0) {
+        r_.error(at, what + ": '" + value +
+                         "' is not an amount (a decimal greater than 0, at most 4 decimal places)");
+      }
+    } else if (field == Field::ts) {
+      int64_t ms = 0;
+      const bool count = value.find_first_not_of("0123456789") == std::string::npos &&
+                         !value.empty() && value.size() <= 15;
+      if (!count && !event::parse_rfc3339(value, ms)) {
+        r_.error(at, what + ": '" + value +
+                         "' is not an RFC 3339 date-time such as 2024-01-01T00:00:00Z");
+      }
+    } else if (field == Field::id && value.empty()) {
+      r_.error(at, what + ": an id cannot be empty");
     }
   }
 
-  // A pointer may not lead through another field's value: /a and /a/b cannot both be mapped.
-  void check_pointer_overlap(const YAML::Node& at, const std::string& what,
+  // A pointer may not lead through another field's value: /a and /a/b cannot both be
+  // mapped, and one location cannot feed two fields. Reported at the inner (or later) field.
+  void check_pointer_overlap(const YAML::Node& fields, const std::string& what,
                              const event::Schema& schema) {
-    for (size_t a = 0; a < event::kFieldCount; ++a) {
-      const auto& pa = schema.fields[a].pointer;
-      if (pa.empty()) continue;
-      for (size_t b = 0; b < event::kFieldCount; ++b) {
-        const auto& pb = schema.fields[b].pointer;
-        if (a == b || pb.size() < pa.size() || pb.empty()) continue;
-        if (std::equal(pa.begin(), pa.end(), pb.begin())) {
-          r_.error(at, what + ": " + std::string(event::field_name(static_cast<Field>(a))) +
-                           " and " + std::string(event::field_name(static_cast<Field>(b))) +
-                           (pa.size() == pb.size() ? " have the same pointer"
-                                                   : " overlap: one pointer is inside the other"));
-          return;
+    // Where each field is written (a default-constructed YAML::Node cannot stand for
+    // "absent": it is a defined null, and assigning to it copies content).
+    std::array<std::optional<YAML::Mark>, event::kFieldCount> keys;
+    for (const auto& kv : fields) {
+      Field f{};
+      if (event::parse_field(kv.first.Scalar(), f) && !keys[static_cast<size_t>(f)]) {
+        keys[static_cast<size_t>(f)] = kv.first.Mark();
+      }
+    }
+    for (size_t b = 0; b < event::kFieldCount; ++b) {
+      const auto& pb = schema.fields[b].pointer;
+      if (pb.empty() || !keys[b]) continue;
+      for (size_t a = 0; a < event::kFieldCount; ++a) {
+        const auto& pa = schema.fields[a].pointer;
+        if (a == b || pa.empty() || !keys[a] || pa.size() > pb.size()) continue;
+        if (!std::equal(pa.begin(), pa.end(), pb.begin())) continue;
+        const std::string name_a(event::field_name(static_cast<Field>(a)));
+        const std::string name_b(event::field_name(static_cast<Field>(b)));
+        if (pa.size() < pb.size()) {
+          r_.error(*keys[b], what + "." + name_b + ": pointer " + pointer_text(pb) +
+                                 " lies inside " + pointer_text(pa) + ", the pointer of " +
+                                 name_a + "; a field's value cannot also hold another field");
+          break;
+        }
+        if (keys[b]->pos > keys[a]->pos) {
+          r_.error(*keys[b], what + "." + name_b + ": pointer " + pointer_text(pb) +
+                                 " is already the pointer of " + name_a +
+                                 "; one location feeds one field");
+          break;
         }
       }
     }
@@ -422,38 +557,48 @@ class EngineConfigReader {
                        {"max_event_bytes", "max_string_bytes", "earliest", "latest"})) {
       return;
     }
-    if (const auto v = n["max_event_bytes"]) {
-      if (auto s = r_.size_bytes(v, "decode.max_event_bytes")) {
-        if (*s < 256 || *s > (64ULL << 20)) {
-          r_.error(v, "decode.max_event_bytes: expected from 256 to 64MiB");
-        } else {
-          c_.limits.max_event_bytes = *s;
-        }
-      }
-    }
-    if (const auto v = n["max_string_bytes"]) {
-      if (auto s = r_.size_bytes(v, "decode.max_string_bytes")) {
-        if (*s < 16 || *s > (1ULL << 20)) {
-          r_.error(v, "decode.max_string_bytes: expected from 16 to 1MiB");
-        } else {
-          c_.limits.max_string_bytes = *s;
-        }
-      }
-    }
-    for (const char* key : {"earliest", "latest"}) {
+    auto bounded_size = [&](const char* key, uint64_t min, uint64_t max, const char* range,
+                            size_t& out) {
       const auto v = n[key];
+      if (!v) return;
+      const std::string what = std::string("decode.") + key;
+      if (auto s = r_.size_bytes(v, what)) {
+        if (*s < min || *s > max) {
+          r_.error(v, what + ": expected a size from " + range + ", got '" + v.Scalar() + "'");
+        } else {
+          out = *s;
+        }
+      }
+    };
+    bounded_size("max_event_bytes", 256, 64ULL << 20, "256 to 64MiB", c_.limits.max_event_bytes);
+    bounded_size("max_string_bytes", 16, 1ULL << 20, "16 to 1MiB", c_.limits.max_string_bytes);
+    std::string texts[2] = {"1990-01-01T00:00:00Z (the default)",
+                            "2100-01-01T00:00:00Z (the default)"};
+    bool ok[2] = {true, true};
+    std::optional<YAML::Node> nodes[2];
+    const char* keys[2] = {"earliest", "latest"};
+    for (int i = 0; i < 2; ++i) {
+      const auto v = n[keys[i]];
       if (!v) continue;
-      auto text = r_.string(v, std::string("decode.") + key);
+      nodes[i].emplace(v);
+      const std::string what = std::string("decode.") + keys[i];
+      auto text = r_.string(v, what);
       int64_t ms = 0;
-      if (text && !event::parse_rfc3339(*text, ms)) {
-        r_.error(v, std::string("decode.") + key + ": expected an RFC 3339 date-time such as "
-                                                   "2000-01-01T00:00:00Z, got '" + *text + "'");
-      } else if (text) {
-        (std::string_view(key) == "earliest" ? c_.limits.min_ts_ms : c_.limits.max_ts_ms) = ms;
+      ok[i] = text && event::parse_rfc3339(*text, ms);
+      if (text && !ok[i]) {
+        r_.error(v, what + ": expected an RFC 3339 date-time such as 2000-01-01T00:00:00Z, got '" +
+                        *text + "'");
+      } else if (ok[i]) {
+        texts[i] = *text;
+        (i == 0 ? c_.limits.min_ts_ms : c_.limits.max_ts_ms) = ms;
       }
     }
-    if (c_.limits.min_ts_ms >= c_.limits.max_ts_ms) {
-      r_.error(n, "decode: earliest must be before latest");
+    if (ok[0] && ok[1] && c_.limits.min_ts_ms >= c_.limits.max_ts_ms) {
+      // At the bound the user wrote (latest when both are written).
+      const YAML::Node& at = nodes[1] ? *nodes[1] : *nodes[0];
+      r_.error(at, std::string("decode.") + (nodes[1] ? "latest" : "earliest") +
+                       ": no event time would be accepted: earliest " + texts[0] +
+                       " is not before latest " + texts[1]);
     }
   }
 
@@ -482,10 +627,20 @@ class EngineConfigReader {
   void read_state(const YAML::Node& n) {
     if (!r_.expect_map(n, "state", {"path", "memory_limit"})) return;
     if (const auto v = n["path"]) {
-      if (auto p = r_.string(v, "state.path")) c_.state.path = resolve_path(r_.file(), *p);
+      if (auto p = r_.string(v, "state.path"); p && p->empty()) {
+        r_.error(v, "state.path: expected a folder path, got an empty string");
+      } else if (p) {
+        c_.state.path = resolve_path(r_.file(), *p);
+      }
     }
     if (const auto v = n["memory_limit"]) {
-      if (auto s = r_.size_bytes(v, "state.memory_limit")) c_.state.memory_limit_bytes = *s;
+      if (auto s = r_.size_bytes(v, "state.memory_limit"); s && *s < (1ULL << 20)) {
+        // "memory_limit: 512" is more likely meant as MiB than as 512 bytes.
+        r_.error(v, "state.memory_limit: expected at least 1MiB, got '" + v.Scalar() +
+                        "'; give a unit, as in 512MiB or 2GiB");
+      } else if (s) {
+        c_.state.memory_limit_bytes = *s;
+      }
     }
   }
 
@@ -503,6 +658,7 @@ class EngineConfigReader {
 
   YamlReader& r_;
   EngineConfig& c_;
+  std::set<std::string> broken_schemas_;  // defined, but with errors of their own
 };
 
 }  // namespace
@@ -538,6 +694,7 @@ std::optional<int64_t> parse_duration_ms(const std::string& text) {
   } else {
     return std::nullopt;
   }
+  if (n > INT64_MAX / scale) return std::nullopt;  // beyond 292 million years
   return n * scale;
 }
 
@@ -568,6 +725,7 @@ std::optional<uint64_t> parse_size_bytes(const std::string& text) {
   } else {
     return std::nullopt;
   }
+  if (n > UINT64_MAX / scale) return std::nullopt;
   return n * scale;
 }
 
@@ -592,9 +750,17 @@ LoadResult parse_engine_config(const std::string& path, const std::string& text,
   YamlReader reader(path, result.errors, env);
   YAML::Node root;
   try {
-    root = YAML::Load(text);
+    const std::vector<YAML::Node> documents = YAML::LoadAll(text);
+    for (size_t i = 1; i < documents.size(); ++i) {
+      if (documents[i].IsNull()) continue;  // a trailing "---" adds an empty document
+      // Only the first would be read; the rest would be silently ignored.
+      reader.error(documents[i].Mark(), "config: a second YAML document (after ---); an "
+                                        "engine config is one document");
+      return result;
+    }
+    if (!documents.empty()) root = documents[0];
   } catch (const YAML::ParserException& e) {
-    reader.error(e.mark, "invalid YAML: " + e.msg);
+    reader.error(e.mark, "invalid YAML: " + e.msg + tab_hint(text, e.mark.line + 1));
     return result;
   }
   EngineConfig config;

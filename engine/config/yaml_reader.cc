@@ -38,10 +38,31 @@ std::string_view node_type_name(const YAML::Node& node) {
 }
 
 void YamlReader::error(const YAML::Mark& at, const std::string& message) {
+  // An empty document has no position; the start of the file is the honest answer.
+  if (at.is_null()) {
+    errors_.push_back(Diagnostic{file_, 1, 1, message});
+    return;
+  }
   errors_.push_back(Diagnostic{file_, at.line + 1, at.column + 1, message});
 }
 
-void YamlReader::error(const YAML::Node& at, const std::string& message) { error(at.Mark(), message); }
+void YamlReader::error(const YAML::Node& at, const std::string& message) {
+  if (at.IsNull()) {
+    for (const auto& [value, key_mark] : null_value_keys_) {
+      if (value.is(at)) {
+        error(key_mark, message);
+        return;
+      }
+    }
+  }
+  error(at.Mark(), message);
+}
+
+void YamlReader::note_null_values(const YAML::Node& map) {
+  for (const auto& kv : map) {
+    if (kv.second.IsNull()) null_value_keys_.emplace_back(kv.second, kv.first.Mark());
+  }
+}
 
 void YamlReader::missing(const YAML::Node& parent, const std::string& what, const std::string& key) {
   error(parent, what + ": missing required key '" + key + "'");
@@ -54,6 +75,7 @@ bool YamlReader::expect_map(const YAML::Node& node, const std::string& what,
                     std::string(node_type_name(node)));
     return false;
   }
+  note_null_values(node);
   std::set<std::string> seen;
   for (const auto& kv : node) {
     const std::string key = kv.first.Scalar();
@@ -75,6 +97,7 @@ bool YamlReader::expect_free_map(const YAML::Node& node, const std::string& what
     error(node, what + ": expected a mapping, got " + std::string(node_type_name(node)));
     return false;
   }
+  note_null_values(node);
   std::set<std::string> seen;
   for (const auto& kv : node) {
     if (!seen.insert(kv.first.Scalar()).second) {
@@ -92,7 +115,15 @@ bool YamlReader::expect_sequence(const YAML::Node& node, const std::string& what
   return true;
 }
 
-std::optional<std::string> YamlReader::substitute(const YAML::Node& node, const std::string& raw) {
+namespace {
+
+bool is_name_start(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; }
+bool is_name_char(char c) { return is_name_start(c) || (c >= '0' && c <= '9'); }
+
+}  // namespace
+
+std::optional<std::string> YamlReader::substitute(const YAML::Node& node, const std::string& what,
+                                                  const std::string& raw) {
   if (raw.find('$') == std::string::npos) return raw;
   std::string out;
   for (size_t i = 0; i < raw.size();) {
@@ -101,13 +132,23 @@ std::optional<std::string> YamlReader::substitute(const YAML::Node& node, const 
       i += 2;
       continue;
     }
+    if (raw[i] == '$' && i + 1 < raw.size() && is_name_start(raw[i + 1])) {
+      // "$HOME/data" would otherwise reach the engine as those very characters.
+      size_t end = i + 1;
+      while (end < raw.size() && is_name_char(raw[end])) ++end;
+      const std::string name = raw.substr(i + 1, end - i - 1);
+      error(node, what + ": '$" + name + "' is not substituted; write ${" + name +
+                      "} for the environment variable or $$" + name + " for the literal text");
+      return std::nullopt;
+    }
     if (raw[i] != '$' || i + 1 >= raw.size() || raw[i + 1] != '{') {
       out += raw[i++];
       continue;
     }
     const size_t close = raw.find('}', i + 2);
     if (close == std::string::npos) {
-      error(node, "unterminated ${...} in '" + raw + "'; expected ${NAME} or ${NAME:-default}");
+      error(node, what + ": unterminated ${...} in '" + raw +
+                      "'; expected ${NAME} or ${NAME:-default}");
       return std::nullopt;
     }
     std::string name = raw.substr(i + 2, close - i - 2);
@@ -116,19 +157,24 @@ std::optional<std::string> YamlReader::substitute(const YAML::Node& node, const 
       fallback = name.substr(colon + 2);
       name.resize(colon);
     }
-    bool valid = !name.empty() && !(name[0] >= '0' && name[0] <= '9');
-    for (char c : name) {
-      valid = valid && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                        (c >= '0' && c <= '9') || c == '_');
-    }
+    bool valid = !name.empty() && is_name_start(name[0]);
+    for (char c : name) valid = valid && is_name_char(c);
     if (!valid) {
-      error(node, "'" + name + "' is not an environment variable name (letters, digits, _)");
+      error(node, what + ": '" + name +
+                      "' is not an environment variable name (a letter or _, then letters, "
+                      "digits, _); expected ${NAME} or ${NAME:-default}");
+      return std::nullopt;
+    }
+    if (fallback && fallback->find("${") != std::string::npos) {
+      error(node, what + ": the default of ${" + name +
+                      ":-...} holds another ${...}; defaults are plain text");
       return std::nullopt;
     }
     std::optional<std::string> value = env_(name);
-    if (!value) value = fallback;
+    // As in the shell: ":-" also replaces a variable that is set but empty.
+    if (fallback && (!value || value->empty())) value = fallback;
     if (!value) {
-      error(node, "environment variable " + name +
+      error(node, what + ": environment variable " + name +
                       " is not set; set it or give a default as ${" + name + ":-default}");
       return std::nullopt;
     }
@@ -138,17 +184,23 @@ std::optional<std::string> YamlReader::substitute(const YAML::Node& node, const 
   return out;
 }
 
-std::optional<std::string> YamlReader::string(const YAML::Node& node, const std::string& what) {
+std::optional<std::string> YamlReader::scalar(const YAML::Node& node, const std::string& what,
+                                              std::string_view expected) {
   if (!node.IsScalar()) {
-    error(node, what + ": expected a string, got " + std::string(node_type_name(node)));
+    error(node, what + ": expected " + std::string(expected) + ", got " +
+                    std::string(node_type_name(node)));
     return std::nullopt;
   }
-  return substitute(node, node.Scalar());
+  return substitute(node, what, node.Scalar());
+}
+
+std::optional<std::string> YamlReader::string(const YAML::Node& node, const std::string& what) {
+  return scalar(node, what, "a string");
 }
 
 std::optional<int64_t> YamlReader::integer(const YAML::Node& node, const std::string& what,
                                            int64_t min, int64_t max) {
-  std::optional<std::string> s = string(node, what);
+  std::optional<std::string> s = scalar(node, what, "an integer");
   if (!s) return std::nullopt;
   int64_t v = 0;
   bool ok = !s->empty() && s->size() <= 18;
@@ -163,7 +215,7 @@ std::optional<int64_t> YamlReader::integer(const YAML::Node& node, const std::st
 }
 
 std::optional<bool> YamlReader::boolean(const YAML::Node& node, const std::string& what) {
-  std::optional<std::string> s = string(node, what);
+  std::optional<std::string> s = scalar(node, what, "true or false");
   if (!s) return std::nullopt;
   if (*s == "true") return true;
   if (*s == "false") return false;
@@ -172,7 +224,7 @@ std::optional<bool> YamlReader::boolean(const YAML::Node& node, const std::strin
 }
 
 std::optional<int64_t> YamlReader::duration_ms(const YAML::Node& node, const std::string& what) {
-  std::optional<std::string> s = string(node, what);
+  std::optional<std::string> s = scalar(node, what, "a duration such as 30s");
   if (!s) return std::nullopt;
   std::optional<int64_t> v = parse_duration_ms(*s);
   if (!v) {
@@ -182,7 +234,7 @@ std::optional<int64_t> YamlReader::duration_ms(const YAML::Node& node, const std
 }
 
 std::optional<uint64_t> YamlReader::size_bytes(const YAML::Node& node, const std::string& what) {
-  std::optional<std::string> s = string(node, what);
+  std::optional<std::string> s = scalar(node, what, "a size such as 64KiB");
   if (!s) return std::nullopt;
   std::optional<uint64_t> v = parse_size_bytes(*s);
   if (!v) {
@@ -193,7 +245,7 @@ std::optional<uint64_t> YamlReader::size_bytes(const YAML::Node& node, const std
 
 std::optional<std::string> YamlReader::one_of(const YAML::Node& node, const std::string& what,
                                               std::initializer_list<std::string_view> allowed) {
-  std::optional<std::string> s = string(node, what);
+  std::optional<std::string> s = scalar(node, what, "one of " + join(allowed));
   if (!s) return std::nullopt;
   for (std::string_view a : allowed) {
     if (a == *s) return s;

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "engine/config/diagnostic.h"
@@ -33,8 +34,14 @@ class YamlReader {
   bool expect_free_map(const YAML::Node& node, const std::string& what);
   bool expect_sequence(const YAML::Node& node, const std::string& what);
 
-  // Scalars, with ${ENV} substitution. nullopt (and an error) when invalid.
+  // Scalars, with ${ENV} substitution: ${NAME} is the variable's value (an error when it
+  // is unset), ${NAME:-text} falls back to `text` when NAME is unset or empty, $$ is one
+  // literal $; $NAME without braces is an error rather than silently kept as text.
+  // nullopt (and an error) when invalid.
   std::optional<std::string> string(const YAML::Node& node, const std::string& what);
+  // As string(); `expected` names what a non-scalar should have been ("an integer").
+  std::optional<std::string> scalar(const YAML::Node& node, const std::string& what,
+                                    std::string_view expected);
   std::optional<int64_t> integer(const YAML::Node& node, const std::string& what, int64_t min,
                                  int64_t max);
   std::optional<bool> boolean(const YAML::Node& node, const std::string& what);
@@ -47,13 +54,19 @@ class YamlReader {
   void missing(const YAML::Node& parent, const std::string& what, const std::string& key);
 
   const std::string& file() const noexcept { return file_; }
+  size_t error_count() const noexcept { return errors_.size(); }
 
  private:
-  std::optional<std::string> substitute(const YAML::Node& node, const std::string& raw);
+  std::optional<std::string> substitute(const YAML::Node& node, const std::string& what,
+                                        const std::string& raw);
+  // Remembers where the keys of null values are: yaml-cpp marks a null value at the
+  // token after it (often the next line), so errors about it point at its key instead.
+  void note_null_values(const YAML::Node& map);
 
   std::string file_;
   std::vector<Diagnostic>& errors_;
   const EnvLookup& env_;
+  std::vector<std::pair<YAML::Node, YAML::Mark>> null_value_keys_;
 };
 
 std::string join(std::initializer_list<std::string_view> items);

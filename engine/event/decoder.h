@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <string_view>
 
 #include "engine/event/dead_letter.h"
 #include "engine/event/event.h"
@@ -24,5 +25,10 @@ class Decoder {
 // Everything passed in must outlive the decoder.
 std::unique_ptr<Decoder> make_json_decoder(const Schema& schema, const CurrencyTable& currencies,
                                            const DecodeLimits& limits);
+
+// The simdjson kernels the decoder was compiled for ("haswell", "westmere", "arm64", ...).
+std::string_view json_decoder_isa() noexcept;
+// False when this CPU lacks instructions the decoder was compiled for: check before decoding.
+bool cpu_runs_json_decoder() noexcept;
 
 }  // namespace corridor::event

@@ -60,6 +60,21 @@ EventBuilder::EventBuilder(const Schema& schema, const CurrencyTable& currencies
                            const DecodeLimits& limits)
     : schema_(schema), currencies_(currencies), limits_(limits) {
   generated_id_.reserve(64);
+  Event probe;
+  const auto* base = reinterpret_cast<const char*>(&probe);
+  for (size_t i = 0; i < kFieldCount; ++i) {
+    const auto f = static_cast<Field>(i);
+    const std::string_view* slot = string_slot(probe, f);
+    slot_offset_[i] =
+        slot == nullptr ? -1 : static_cast<int32_t>(reinterpret_cast<const char*>(slot) - base);
+    const FieldRule& rule = schema.fields[i];
+    if (rule.default_value || rule.line_number_prefix) filled_fields_.push_back(f);
+    if (!rule.value_map.empty()) mapped_values_ |= bit(f);
+    if (slot == nullptr || f == Field::id || f == Field::sender_country ||
+        f == Field::receiver_country || !rule.value_map.empty()) {
+      checked_fields_ |= bit(f);
+    }
+  }
 }
 
 void EventBuilder::begin(Event& event, uint64_t line) noexcept {
@@ -68,16 +83,16 @@ void EventBuilder::begin(Event& event, uint64_t line) noexcept {
   line_ = line;
 }
 
-bool EventBuilder::assign(Field field, ValueType type, std::string_view value,
-                          DecodeError& error) {
+bool EventBuilder::assign_checked(Field field, ValueType type, std::string_view value,
+                                  DecodeError& error) {
   Event& e = *event_;
   const std::string_view name = field_name(field);
   if (type == ValueType::null) return true;  // null is absence: defaults and required apply
   if (e.present & bit(field)) {
     return fail(error, Reason::bad_value, std::string(name) + ": appears more than once");
   }
-  const FieldRule& rule = schema_.fields[static_cast<size_t>(field)];
-  if (!rule.value_map.empty() && (type == ValueType::string || type == ValueType::text)) {
+  if ((mapped_values_ & bit(field)) && (type == ValueType::string || type == ValueType::text)) {
+    const FieldRule& rule = schema_.fields[static_cast<size_t>(field)];
     for (const auto& [from, to] : rule.value_map) {
       if (from == value) {
         value = to;
@@ -131,8 +146,10 @@ bool EventBuilder::assign(Field field, ValueType type, std::string_view value,
                     std::string(name) + ": " + quoted(value) +
                         " is not an ISO 3166 alpha-2 code (two capitals)");
       }
-      std::string_view* slot = string_slot(e, field);
-      if (slot != nullptr) *slot = value;
+      const int32_t offset = slot_offset_[static_cast<size_t>(field)];
+      if (offset >= 0) {
+        *reinterpret_cast<std::string_view*>(reinterpret_cast<char*>(&e) + offset) = value;
+      }
       break;
     }
   }
@@ -223,10 +240,9 @@ bool EventBuilder::assign_amount(ValueType type, std::string_view value, DecodeE
 
 bool EventBuilder::finish(DecodeError& error) {
   Event& e = *event_;
-  for (size_t i = 0; i < kFieldCount; ++i) {
-    const auto field = static_cast<Field>(i);
+  for (const Field field : filled_fields_) {
     if (e.present & bit(field)) continue;
-    const FieldRule& rule = schema_.fields[i];
+    const FieldRule& rule = schema_.fields[static_cast<size_t>(field)];
     if (rule.line_number_prefix) {
       generated_id_.assign(*rule.line_number_prefix);
       generated_id_ += std::to_string(line_);
@@ -237,9 +253,13 @@ bool EventBuilder::finish(DecodeError& error) {
   }
   constexpr Field kRequired[] = {Field::id, Field::ts, Field::kind, Field::amount,
                                  Field::currency};
-  for (Field f : kRequired) {
-    if (!(e.present & bit(f))) {
-      return fail(error, Reason::missing_field, std::string(field_name(f)) + ": required");
+  constexpr uint32_t kRequiredBits = bit(Field::id) | bit(Field::ts) | bit(Field::kind) |
+                                     bit(Field::amount) | bit(Field::currency);
+  if ((e.present & kRequiredBits) != kRequiredBits) {
+    for (Field f : kRequired) {
+      if (!(e.present & bit(f))) {
+        return fail(error, Reason::missing_field, std::string(field_name(f)) + ": required");
+      }
     }
   }
   if (needs_sender(e.kind) && !(e.present & bit(Field::sender_id))) {

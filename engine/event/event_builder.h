@@ -2,9 +2,11 @@
 // Shared by every decoder (JSON, CSV) so a field means the same whatever the feed format.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/event/dead_letter.h"
 #include "engine/event/event.h"
@@ -26,7 +28,19 @@ class EventBuilder {
 
   // Assigns one value. `value` must stay valid until the event is consumed. Returns false
   // with `error` filled when the value is unacceptable for the field.
-  bool assign(Field field, ValueType type, std::string_view value, DecodeError& error);
+  bool assign(Field field, ValueType type, std::string_view value, DecodeError& error) {
+    // Fast path, inlined into the decoders: a plain string field (no checks beyond length,
+    // no value map) seen for the first time. Everything else takes assign_checked.
+    const uint32_t b = 1U << static_cast<unsigned>(field);
+    if (((event_->present | checked_fields_) & b) == 0 && type == ValueType::string &&
+        value.size() <= limits_.max_string_bytes) {
+      *reinterpret_cast<std::string_view*>(reinterpret_cast<char*>(event_) +
+                                           slot_offset_[static_cast<size_t>(field)]) = value;
+      event_->present |= b;
+      return true;
+    }
+    return assign_checked(field, type, value, error);
+  }
 
   // Applies defaults, checks required fields, range-checks time and converts the amount
   // into the base currency. Returns false with `error` filled when the event is invalid.
@@ -36,6 +50,7 @@ class EventBuilder {
   const DecodeLimits& limits() const noexcept { return limits_; }
 
  private:
+  bool assign_checked(Field field, ValueType type, std::string_view value, DecodeError& error);
   bool assign_ts(ValueType type, std::string_view value, DecodeError& error);
   bool assign_amount(ValueType type, std::string_view value, DecodeError& error);
 
@@ -45,6 +60,11 @@ class EventBuilder {
   Event* event_ = nullptr;
   uint64_t line_ = 0;
   std::string generated_id_;  // storage for a generated id; reused, not reallocated
+  // Precomputed from the schema so the per-event path does no lookups:
+  std::array<int32_t, kFieldCount> slot_offset_{};  // byte offset of a string slot, or -1
+  std::vector<Field> filled_fields_;                 // fields with a default or generated value
+  uint32_t mapped_values_ = 0;                       // fields with a value map
+  uint32_t checked_fields_ = 0;  // fields assign must not take the fast path for
 };
 
 }  // namespace corridor::event

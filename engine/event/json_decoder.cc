@@ -1,17 +1,25 @@
 // The JSON decoder: the only translation unit that includes simdjson.
+// simdjson's On-Demand kernels are chosen when this file is compiled, so CMake compiles it
+// for CORRIDOR_JSON_ISA (default haswell: AVX2) and main() checks the CPU before any event.
 #include <simdjson.h>
 
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/event/decoder.h"
 #include "engine/event/event_builder.h"
 
+static_assert(corridor::pipeline::kRecordPadding >= simdjson::SIMDJSON_PADDING);
+
 namespace corridor::event {
 namespace {
 
 namespace od = simdjson::ondemand;
-static_assert(pipeline::kRecordPadding >= simdjson::SIMDJSON_PADDING);
 
 // The schema's JSON Pointers as a tree: one walk over the document visits each mapped
 // location once, in document order (On-Demand reads forward only).
@@ -20,6 +28,30 @@ struct PointerNode {
   std::string path;   // the JSON Pointer up to this node, for messages
   int field = -1;     // leaf: the canonical field stored here
   int64_t index = -1; // the token read as an array index, when it is one
+  bool plain = true;  // the token holds no quote or backslash: comparable to raw key bytes
+  // Tokens of up to 16 bytes compare as two masked 64-bit words. Reading 16 bytes at a key
+  // is safe: a key is followed by at least `":0}` and the record by kRecordPadding bytes.
+  std::array<uint64_t, 2> word{}, mask{};
+
+  void prepare() {
+    plain = !token.empty() && token.find_first_of("\"\\") == std::string::npos;
+    if (!plain || token.size() > 16) return;
+    std::array<unsigned char, 16> bytes{}, ones{};
+    std::memcpy(bytes.data(), token.data(), token.size());
+    std::memset(ones.data(), 0xFF, token.size());
+    std::memcpy(word.data(), bytes.data(), 16);
+    std::memcpy(mask.data(), ones.data(), 16);
+  }
+
+  bool matches(const char* raw) const noexcept {
+    if (token.size() > 16) {
+      return raw[token.size()] == '"' && std::memcmp(raw, token.data(), token.size()) == 0;
+    }
+    uint64_t a = 0, b = 0;
+    std::memcpy(&a, raw, 8);
+    std::memcpy(&b, raw + 8, 8);
+    return (a & mask[0]) == word[0] && (b & mask[1]) == word[1] && raw[token.size()] == '"';
+  }
   std::vector<uint32_t> children;
 };
 
@@ -49,6 +81,44 @@ std::string escape_token(std::string_view t) {
   return out;
 }
 
+// The token without the whitespace On-Demand leaves after it.
+std::string_view trim_token(std::string_view t) noexcept {
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\t' || t.back() == '\n' || t.back() == '\r')) {
+    t.remove_suffix(1);
+  }
+  return t;
+}
+
+// RFC 8259 number syntax, -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?. On-Demand types a
+// value from its first byte only, so "-Infinity", "0125" and "1." reach the decoder as numbers.
+bool is_json_number(std::string_view s) noexcept {
+  size_t i = 0;
+  const auto digits = [&] {
+    const size_t start = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    return i > start;
+  };
+  if (i < s.size() && s[i] == '-') ++i;
+  if (i < s.size() && s[i] == '0') {
+    ++i;
+  } else if (!digits()) {
+    return false;
+  }
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    if (!digits()) return false;
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == s.size();
+}
+
+// Deeper nesting is malformed_json, as simdjson's DOM parser has it (its default depth).
+constexpr size_t kMaxNesting = 1024;
+
 class JsonDecoder final : public Decoder {
  public:
   JsonDecoder(const Schema& schema, const CurrencyTable& currencies, const DecodeLimits& limits)
@@ -64,6 +134,7 @@ class JsonDecoder final : public Decoder {
           next = static_cast<uint32_t>(nodes_.size());
           PointerNode child;
           child.token = token;
+          child.prepare();
           if (!token.empty() && token.size() < 10 &&
               token.find_first_not_of("0123456789") == std::string::npos &&
               (token == "0" || token[0] != '0')) {
@@ -96,12 +167,14 @@ class JsonDecoder final : public Decoder {
     od::json_type type;
     if (auto ec = doc.type().get(type)) return malformed(error, ec);
     if (type != od::json_type::object) {
+      // The wrong type, once the record is known to be one well-formed JSON value.
+      if (!validate_root(doc, type, error)) return false;
       return fail(error, Reason::bad_type,
                   "expected a JSON object, got " + std::string(type_name(type)));
     }
     od::object root;
     if (auto ec = doc.get_object().get(root)) return malformed(error, ec);
-    if (!walk_object(root, 0, error)) return false;
+    if (!walk_object<0>(root, 0, error)) return false;
     // After the object only whitespace may follow: in bounds means trailing content.
     if (!doc.current_location().error()) {
       return fail(error, Reason::malformed_json, "content after the JSON object");
@@ -117,6 +190,33 @@ class JsonDecoder final : public Decoder {
       if (nodes_[c].token == token) return c;
     }
     return kNone;
+  }
+
+  // Compares the key's bytes in the input with each child's token, without unescaping.
+  // Feeds usually keep one field order, so the search starts after the previous match
+  // (`hint`) and the usual cost is one comparison per key.
+  uint32_t find_raw_child(uint32_t node, od::raw_json_string key, size_t& hint) const {
+    const std::vector<uint32_t>& children = nodes_[node].children;
+    const size_t n = children.size();
+    const char* raw = key.raw();
+    for (size_t k = 0; k < n; ++k) {
+      size_t i = hint + k;
+      if (i >= n) i -= n;
+      const PointerNode& child = nodes_[children[i]];
+      if (child.plain && child.matches(raw)) {
+        hint = i + 1 == n ? 0 : i + 1;
+        return children[i];
+      }
+    }
+    return kNone;
+  }
+
+  static bool has_escape(od::raw_json_string key) {
+    // The key was validated by stage 1, so an unescaped quote ends it.
+    for (const char* p = key.raw(); *p != '"'; ++p) {
+      if (*p == '\\') return true;
+    }
+    return false;
   }
 
   uint32_t find_index_child(uint32_t node, int64_t index) const {
@@ -136,35 +236,172 @@ class JsonDecoder final : public Decoder {
     return fail(error, Reason::malformed_json, simdjson::error_message(ec));
   }
 
-  bool walk_object(od::object object, uint32_t node, DecodeError& error) {
-    for (auto result : object) {
-      od::field field;
-      if (auto ec = std::move(result).get(field)) return malformed(error, ec);
-      std::string_view key;
-      if (auto ec = field.unescaped_key().get(key)) return malformed(error, ec);
-      const uint32_t child = find_child(node, key);
-      if (child == kNone) continue;  // not mapped: On-Demand skips it unread
-      od::value value = field.value();
-      if (!visit(value, child, error)) return false;
+  // Reads a value all the way down without storing it, so that a record is accepted only
+  // when it is well-formed JSON throughout: On-Demand checks only what is read, and would
+  // let `[1}`, `tru`, a bad escape or nesting a million deep through wherever the schema
+  // does not look. `depth` is the value's nesting level (the record is 1). Recursion is
+  // bounded by kMaxNesting.
+  bool validate(od::value value, size_t depth, DecodeError& error) {
+    if (depth > kMaxNesting) {
+      return fail(error, Reason::malformed_json,
+                  "nested more than " + std::to_string(kMaxNesting) + " levels deep");
+    }
+    od::json_type type;
+    if (auto ec = value.type().get(type)) return malformed(error, ec);
+    switch (type) {
+      case od::json_type::object: {
+        od::object object;
+        if (auto ec = value.get_object().get(object)) return malformed(error, ec);
+        for (auto result : object) {
+          od::field field;
+          if (auto ec = std::move(result).get(field)) return malformed(error, ec);
+          std::string_view key;
+          if (auto ec = field.unescaped_key().get(key)) return malformed(error, ec);
+          if (!validate(field.value(), depth + 1, error)) return false;
+        }
+        return true;
+      }
+      case od::json_type::array: {
+        od::array array;
+        if (auto ec = value.get_array().get(array)) return malformed(error, ec);
+        return validate_elements(array, depth, error);
+      }
+      case od::json_type::string: {
+        std::string_view text;
+        if (auto ec = value.get_string().get(text)) return malformed(error, ec);
+        return true;
+      }
+      case od::json_type::number:
+        return check_number(trim_token(value.raw_json_token()), "", error);
+      case od::json_type::boolean: {
+        bool b = false;
+        if (value.get_bool().get(b)) return invalid_literal(error);
+        return true;
+      }
+      case od::json_type::null: {
+        bool is_null = false;
+        if (value.is_null().get(is_null) || !is_null) return invalid_literal(error);
+        return true;
+      }
+    }
+    return fail(error, Reason::malformed_json, "unknown value type");
+  }
+
+  bool validate_elements(od::array& array, size_t depth, DecodeError& error) {
+    for (auto result : array) {
+      od::value element;
+      if (auto ec = std::move(result).get(element)) return malformed(error, ec);
+      if (!validate(element, depth + 1, error)) return false;
     }
     return true;
   }
 
-  bool walk_array(od::array array, uint32_t node, DecodeError& error) {
+  // A record that is not an object: is it still one JSON value ("nul" is not)?
+  bool validate_root(od::document& doc, od::json_type type, DecodeError& error) {
+    switch (type) {
+      case od::json_type::array: {
+        od::array array;
+        if (auto ec = doc.get_array().get(array)) return malformed(error, ec);
+        return validate_elements(array, 1, error);
+      }
+      case od::json_type::string: {
+        std::string_view text;
+        if (auto ec = doc.get_string().get(text)) return malformed(error, ec);
+        return true;
+      }
+      case od::json_type::number: {
+        std::string_view token;
+        if (auto ec = doc.raw_json_token().get(token)) return malformed(error, ec);
+        return check_number(trim_token(token), "", error);
+      }
+      case od::json_type::boolean: {
+        bool b = false;
+        if (doc.get_bool().get(b)) return invalid_literal(error);
+        return true;
+      }
+      case od::json_type::null: {
+        bool is_null = false;
+        if (doc.is_null().get(is_null) || !is_null) return invalid_literal(error);
+        return true;
+      }
+      default:
+        return true;
+    }
+  }
+
+  static bool check_number(std::string_view token, std::string_view path, DecodeError& error) {
+    if (is_json_number(token)) return true;
+    constexpr size_t kShown = 64;
+    return fail(error, Reason::malformed_json,
+                std::string(path) + (path.empty() ? "" : ": ") + "\"" +
+                    std::string(token.substr(0, kShown)) + (token.size() > kShown ? "..." : "") +
+                    "\" is not a JSON number");
+  }
+
+  static bool invalid_literal(DecodeError& error) {
+    return fail(error, Reason::malformed_json, "invalid literal: expected true, false or null");
+  }
+
+  // walk_object, walk_array and visit are templates on the depth so the compiler can inline
+  // one level into the next (a recursive function would keep simdjson's iterator state in
+  // memory). Pointers are at most kMaxPointerDepth tokens long (checked when loading).
+  template <int Depth>
+  bool walk_object(od::object& object, uint32_t node, DecodeError& error) {
+    size_t hint = 0;
+    for (auto result : object) {
+      if (auto ec = result.error()) return malformed(error, ec);
+      od::field& field = result.value_unsafe();  // no copy of the field on the hot path
+      uint32_t child = find_raw_child(node, field.key(), hint);
+      if (child == kNone && has_escape(field.key())) {
+        // Rare: a key written with escapes ("\u0069d") still names its field.
+        std::string_view key;
+        if (auto ec = field.unescaped_key().get(key)) return malformed(error, ec);
+        child = find_child(node, key);
+      }
+      if (child == kNone) {
+        // Not mapped: read anyway, so the record is valid JSON where the schema does not look.
+        if (!validate(field.value(), Depth + 2, error)) return false;
+        continue;
+      }
+      if (!visit<Depth + 1>(field.value(), child, error)) return false;
+    }
+    return true;
+  }
+
+  template <int Depth>
+  bool walk_array(od::array& array, uint32_t node, DecodeError& error) {
     int64_t index = 0;
     for (auto result : array) {
       od::value value;
       if (auto ec = std::move(result).get(value)) return malformed(error, ec);
       const uint32_t child = find_index_child(node, index);
       ++index;
-      if (child == kNone) continue;
-      if (!visit(value, child, error)) return false;
+      if (child == kNone) {
+        if (!validate(value, Depth + 2, error)) return false;  // not mapped: read anyway
+        continue;
+      }
+      if (!visit<Depth + 1>(value, child, error)) return false;
     }
     return true;
   }
 
+  template <int Depth>
   bool visit(od::value& value, uint32_t node_index, DecodeError& error) {
+    if constexpr (Depth > kMaxPointerDepth) {
+      return fail(error, Reason::malformed_json, "schema pointer deeper than supported");
+    } else {
     const PointerNode& node = nodes_[node_index];
+    if (node.field >= 0) {
+      // Most leaves are strings: try that first and ask for the type only when it is not.
+      // A non-string is refused before the iterator moves (INCORRECT_TYPE); any other
+      // error (a bad escape) has consumed the value and is final.
+      std::string_view text;
+      const simdjson::error_code ec = value.get_string().get(text);
+      if (!ec) {
+        return builder_.assign(static_cast<Field>(node.field), ValueType::string, text, error);
+      }
+      if (ec != simdjson::INCORRECT_TYPE) return malformed(error, ec);
+    }
     od::json_type type;
     if (auto ec = value.type().get(type)) return malformed(error, ec);
     if (node.field < 0) {
@@ -173,12 +410,12 @@ class JsonDecoder final : public Decoder {
         case od::json_type::object: {
           od::object object;
           if (auto ec = value.get_object().get(object)) return malformed(error, ec);
-          return walk_object(object, node_index, error);
+          return walk_object<Depth>(object, node_index, error);
         }
         case od::json_type::array: {
           od::array array;
           if (auto ec = value.get_array().get(array)) return malformed(error, ec);
-          return walk_array(array, node_index, error);
+          return walk_array<Depth>(array, node_index, error);
         }
         case od::json_type::null:
           return true;  // an absent branch: its fields are absent
@@ -194,11 +431,8 @@ class JsonDecoder final : public Decoder {
         if (auto ec = value.get_string().get(text)) return malformed(error, ec);
         return builder_.assign(field, ValueType::string, text, error);
       case od::json_type::number:
-        text = value.raw_json_token();
-        while (!text.empty() && (text.back() == ' ' || text.back() == '\t' ||
-                                 text.back() == '\n' || text.back() == '\r')) {
-          text.remove_suffix(1);
-        }
+        text = trim_token(value.raw_json_token());
+        if (!check_number(text, node.path, error)) return false;
         return builder_.assign(field, ValueType::number, text, error);
       case od::json_type::boolean: {
         bool b = false;
@@ -213,15 +447,19 @@ class JsonDecoder final : public Decoder {
       }
       case od::json_type::object: {
         if (field != Field::labels) return builder_.assign(field, ValueType::object, {}, error);
-        od::object object;
-        if (auto ec = value.get_object().get(object)) return malformed(error, ec);
-        if (auto ec = object.raw_json().get(text)) return malformed(error, ec);
+        // Labels are kept as raw JSON text and echoed verbatim: read them whole first.
+        const char* start = value.raw_json_token().data();
+        if (!validate(value, Depth + 1, error)) return false;
+        const char* end = nullptr;
+        if (auto ec = value.current_location().get(end)) return malformed(error, ec);
+        text = trim_token(std::string_view(start, static_cast<size_t>(end - start)));
         return builder_.assign(field, ValueType::object, text, error);
       }
       case od::json_type::array:
         return builder_.assign(field, ValueType::array, {}, error);
     }
     return fail(error, Reason::malformed_json, node.path + ": unknown value type");
+    }
   }
 
   EventBuilder builder_;
@@ -235,6 +473,27 @@ class JsonDecoder final : public Decoder {
 std::unique_ptr<Decoder> make_json_decoder(const Schema& schema, const CurrencyTable& currencies,
                                            const DecodeLimits& limits) {
   return std::make_unique<JsonDecoder>(schema, currencies, limits);
+}
+
+}  // namespace corridor::event
+
+namespace corridor::event {
+
+#define CORRIDOR_STRINGIFY_IMPL(x) #x
+#define CORRIDOR_STRINGIFY(x) CORRIDOR_STRINGIFY_IMPL(x)
+std::string_view json_decoder_isa() noexcept {
+  return CORRIDOR_STRINGIFY(SIMDJSON_BUILTIN_IMPLEMENTATION);
+}
+
+bool cpu_runs_json_decoder() noexcept {
+#if defined(__x86_64__) && defined(__AVX2__)
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
+         __builtin_cpu_supports("pclmul");
+#elif defined(__x86_64__) && defined(__SSE4_2__)
+  return __builtin_cpu_supports("sse4.2") && __builtin_cpu_supports("pclmul");
+#else
+  return true;
+#endif
 }
 
 }  // namespace corridor::event

@@ -93,9 +93,40 @@ DecimalError parse_scaled(std::string_view s, int scale, Int128 limit, int64_t& 
   return DecimalError::ok;
 }
 
+// The common shape, "1234" or "1234.56" with at most 4 decimals and 14 integer digits, in
+// int64 arithmetic; anything else goes through the general parser.
+bool parse_money_fast(std::string_view s, Money& out) noexcept {
+  size_t i = 0;
+  const size_t n = s.size();
+  int64_t whole = 0;
+  size_t int_digits = 0;
+  while (i < n && s[i] >= '0' && s[i] <= '9') {
+    whole = whole * 10 + (s[i] - '0');
+    ++i;
+    ++int_digits;
+  }
+  if (int_digits == 0 || int_digits > 14 || (int_digits > 1 && s[0] == '0')) return false;
+  int64_t frac = 0;
+  size_t frac_digits = 0;
+  if (i < n && s[i] == '.') {
+    ++i;
+    while (i < n && s[i] >= '0' && s[i] <= '9' && frac_digits < 4) {
+      frac = frac * 10 + (s[i] - '0');
+      ++i;
+      ++frac_digits;
+    }
+    if (frac_digits == 0) return false;
+  }
+  if (i != n) return false;
+  static constexpr int64_t kPow[] = {10000, 1000, 100, 10, 1};
+  out.units = whole * Money::kUnit + frac * kPow[frac_digits];
+  return true;
+}
+
 }  // namespace
 
 DecimalError parse_money(std::string_view text, Money& out) noexcept {
+  if (parse_money_fast(text, out)) return DecimalError::ok;
   // 10^14 currency units at scale 4 = 10^18, inside int64.
   constexpr Int128 kLimit = static_cast<Int128>(1'000'000'000'000'000'000);
   return parse_scaled(text, Money::kScale, kLimit, out.units);
@@ -112,6 +143,16 @@ DecimalError parse_rate(std::string_view text, Rate& out) noexcept {
 }
 
 std::optional<Money> convert(Money amount, Rate rate) noexcept {
+  if (rate.scaled == Rate::kUnit) return amount;  // the base currency itself
+  int64_t product64 = 0;
+  if (!__builtin_mul_overflow(amount.units, rate.scaled, &product64)) {
+    // Fits in 64 bits: the same rounding without 128-bit division.
+    int64_t q = product64 / Rate::kUnit;
+    const int64_t r = product64 % Rate::kUnit;
+    const int64_t twice = (r < 0 ? -r : r) * 2;
+    if (twice > Rate::kUnit || (twice == Rate::kUnit && (q % 2 != 0))) q += product64 < 0 ? -1 : 1;
+    return Money{q};
+  }
   const Int128 product = static_cast<Int128>(amount.units) * rate.scaled;
   Int128 q = product / Rate::kUnit;
   Int128 r = product % Rate::kUnit;

@@ -21,6 +21,9 @@ struct TimeScale {
   int64_t origin_ms = 0;
 };
 
+// The longest JSON Pointer a schema may use, in reference tokens.
+inline constexpr int kMaxPointerDepth = 12;
+
 struct FieldRule {
   // JSON sources: the JSON Pointer (RFC 6901) split into unescaped reference tokens.
   // Empty with `mapped` false: the field is not read from the record.
