@@ -59,10 +59,24 @@ bool LineReader::fill() {
                                 (err == Z_ERRNO ? std::strerror(errno) : msg));
   }
   if (n == 0) {
+    // zlib ends a gzip stream cut short like a complete one, flagging only Z_BUF_ERROR.
+    int err = Z_OK;
+    gzerror(file_, &err);
+    if (err == Z_BUF_ERROR) {
+      throw pipeline::SourceError("cannot read " + path_ +
+                                  ": gzip stream ends early (truncated file)");
+    }
     eof_ = true;
     return false;
   }
   end_ += static_cast<size_t>(n);
+  if (!bom_checked_ && end_ >= 3) {
+    // A UTF-8 byte-order mark (Excel and some Windows tools write one) is not content.
+    bom_checked_ = true;
+    if (std::memcmp(buffer_.data(), "\xEF\xBB\xBF", 3) == 0 && base_offset_ == 0 && begin_ == 0) {
+      begin_ = scan_ = 3;
+    }
+  }
   return true;
 }
 

@@ -1,5 +1,6 @@
 // Reads newline-delimited records from a file, gzip file or stdin (zlib detects gzip by
-// its magic bytes and reads anything else as is).
+// its magic bytes and reads anything else as is). A leading UTF-8 byte-order mark is
+// skipped (offsets still count it).
 #pragma once
 
 #include <cstdint>
@@ -41,6 +42,7 @@ class LineReader {
   uint64_t line_ = 0;          // lines emitted so far
   bool eof_ = false;
   bool skipping_ = false;      // inside the remainder of a truncated line
+  bool bom_checked_ = false;   // a leading UTF-8 byte-order mark has been looked for
 };
 
 }  // namespace corridor::connectors::file

@@ -116,8 +116,33 @@ bool is_json_number(std::string_view s) noexcept {
   return i == s.size();
 }
 
-// Deeper nesting is malformed_json, as simdjson's DOM parser has it (its default depth).
-constexpr size_t kMaxNesting = 1024;
+// The deepest nesting accepted; deeper is malformed_json. The record's value is level 1.
+// simdjson's parser holds levels below its max_depth (1024 by default; debug builds assert it).
+constexpr size_t kMaxNesting = simdjson::DEFAULT_MAX_DEPTH - 1;
+
+// Whether the record's first object or array closes before the record ends: brackets
+// counted outside strings. For a message on the error path only.
+bool closes_early(std::string_view s) noexcept {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if ((c == '}' || c == ']') && --depth == 0) {
+      return i + 1 < s.size();
+    }
+  }
+  return false;
+}
 
 class JsonDecoder final : public Decoder {
  public:
@@ -173,7 +198,13 @@ class JsonDecoder final : public Decoder {
                   "expected a JSON object, got " + std::string(type_name(type)));
     }
     od::object root;
-    if (auto ec = doc.get_object().get(root)) return malformed(error, ec);
+    if (auto ec = doc.get_object().get(root)) {
+      // simdjson reports any record not ending in '}' as an unclosed object.
+      if (ec == simdjson::INCOMPLETE_ARRAY_OR_OBJECT && closes_early(record.bytes)) {
+        return fail(error, Reason::malformed_json, "content after the JSON object");
+      }
+      return malformed(error, ec);
+    }
     if (!walk_object<0>(root, 0, error)) return false;
     // After the object only whitespace may follow: in bounds means trailing content.
     if (!doc.current_location().error()) {

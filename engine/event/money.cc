@@ -101,6 +101,7 @@ bool parse_money_fast(std::string_view s, Money& out) noexcept {
   int64_t whole = 0;
   size_t int_digits = 0;
   while (i < n && s[i] >= '0' && s[i] <= '9') {
+    if (int_digits == 14) return false;  // 15+ digits: the general parser (no int64 overflow)
     whole = whole * 10 + (s[i] - '0');
     ++i;
     ++int_digits;

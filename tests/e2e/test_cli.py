@@ -1,0 +1,201 @@
+"""End-to-end tests: the corridor binary run as a user runs it.
+
+CORRIDOR_BIN names the binary, CORRIDOR_SOURCE_DIR the checkout (ctest sets both).
+"""
+import gzip
+import json
+import os
+import pathlib
+import subprocess
+import tarfile
+import tempfile
+import unittest
+
+BIN = os.environ.get("CORRIDOR_BIN", "build/corridor")
+SRC = pathlib.Path(os.environ.get("CORRIDOR_SOURCE_DIR", pathlib.Path(__file__).parents[2]))
+SAMPLE = SRC / "config/examples/data/sample-events.ndjson"
+AMLSIM = SRC.parent / "shared/data/amlsim-20K_cycle200.tgz"
+
+RATES = """
+currency:
+  base: USD
+  rates: {EUR: "1.08", MYR: "0.2245", BDT: "0.0083"}
+"""
+
+
+def run(*args, stdin=None, env=None):
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    return subprocess.run([BIN, *args], input=stdin, capture_output=True, timeout=300,
+                          env=full_env)
+
+
+def lines(path):
+    return [json.loads(l) for l in pathlib.Path(path).read_text().splitlines()]
+
+
+class Workdir(unittest.TestCase):
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory()
+        self.dir = pathlib.Path(self._tmp.name)
+
+    def tearDown(self):
+        self._tmp.cleanup()
+
+    def config(self, body, name="corridor.yaml"):
+        path = self.dir / name
+        path.write_text(body)
+        return path
+
+    def file_run_config(self, source_path, extra=""):
+        return self.config(f"""version: 1
+sources:
+  - {{name: input, type: file, path: {source_path}}}
+sinks:
+  events: {{type: file, path: events.ndjson}}
+  dead_letter: {{type: file, path: dead.ndjson}}
+{RATES}
+{extra}
+""")
+
+
+class RunOnFiles(Workdir):
+    def test_sample_is_decoded_and_dead_lettered_with_reasons(self):
+        cfg = self.file_run_config(SAMPLE)
+        r = run("run", "--config", str(cfg))
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        self.assertEqual(r.stdout, b"", "data goes to the configured sinks, not stdout")
+        events = lines(self.dir / "events.ndjson")
+        dead = lines(self.dir / "dead.ndjson")
+        self.assertEqual([e["id"] for e in events],
+                         ["tx-0001", "tx-0002", "tx-0003", "tx-0004", "tx-0005", "tx-0006",
+                          "tx-0011", "tx-0014"])
+        self.assertEqual([(d["line"], d["reason"]) for d in dead],
+                         [(7, "bad_value"), (8, "malformed_json"), (9, "bad_timestamp"),
+                          (10, "bad_value"), (12, "late"), (13, "missing_field")])
+        # Dead letters keep the original bytes exactly.
+        originals = SAMPLE.read_text().splitlines()
+        for d in dead:
+            self.assertEqual(d["original"], originals[d["line"] - 1])
+        # Exact money: 1200 MYR at 0.2245 and 25.5 EUR at 1.08.
+        by_id = {e["id"]: e for e in events}
+        self.assertEqual(by_id["tx-0004"]["amount_base"], "269.4")
+        self.assertEqual(by_id["tx-0014"]["amount_base"], "27.54")
+        self.assertEqual(by_id["tx-0003"]["ts"], "2026-03-02T09:05:40.000Z")
+        self.assertIn(b"read 14 records: 8 decoded, 6 dead-lettered", r.stderr)
+
+    def test_gzip_input_gives_the_same_output(self):
+        gz = self.dir / "sample.ndjson.gz"
+        gz.write_bytes(gzip.compress(SAMPLE.read_bytes()))
+        plain = self.file_run_config(SAMPLE)
+        self.assertEqual(run("run", "--config", str(plain)).returncode, 0)
+        expected = (self.dir / "events.ndjson").read_bytes()
+        zipped = self.file_run_config(gz)
+        r = run("run", "--config", str(zipped))
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        self.assertEqual((self.dir / "events.ndjson").read_bytes(), expected)
+
+    def test_stdin_to_stdout(self):
+        cfg = self.config(f"""version: 1
+sources: [{{name: in, type: stdin}}]
+sinks:
+  events: {{type: stdout}}
+  dead_letter: {{type: stderr}}
+{RATES}""")
+        r = run("run", "--config", str(cfg), stdin=SAMPLE.read_bytes())
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        out = [json.loads(l) for l in r.stdout.decode().splitlines()]
+        self.assertEqual(len(out), 8)
+        self.assertTrue(all(set(e) >= {"id", "ts", "kind", "amount", "currency", "amount_base"}
+                            for e in out))
+
+    def test_max_records_stops_early(self):
+        cfg = self.file_run_config(SAMPLE)
+        r = run("run", "--config", str(cfg), "--max-records", "3")
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        self.assertEqual(len(lines(self.dir / "events.ndjson")), 3)
+        self.assertIn(b"read 3 records", r.stderr)
+
+    def test_example_config_runs(self):
+        r = run("run", "--config", str(SRC / "config/examples/replay.yaml"))
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        self.assertEqual(len(r.stdout.decode().splitlines()), 8)
+
+
+class Errors(Workdir):
+    def test_config_error_names_file_line_col_and_reads_nothing(self):
+        cfg = self.config(f"""version: 1
+sources:
+  - {{name: input, type: file, path: {SAMPLE}, colour: blue}}
+sinks:
+  events: {{type: file, path: events.ndjson}}
+  dead_letter: {{type: file, path: dead.ndjson}}
+time: {{allowed_lateness: soon}}
+""")
+        r = run("run", "--config", str(cfg))
+        self.assertEqual(r.returncode, 3)
+        err = r.stderr.decode()
+        self.assertIn(f"{cfg}:3:", err)
+        self.assertIn("unknown key 'colour'", err)
+        self.assertIn(f"{cfg}:7:", err)
+        self.assertIn("time.allowed_lateness: expected a duration", err)
+        self.assertFalse((self.dir / "events.ndjson").exists(), "nothing may run on a bad config")
+
+    def test_missing_input_file_fails_before_reading(self):
+        cfg = self.file_run_config(self.dir / "nope.ndjson")
+        r = run("run", "--config", str(cfg))
+        self.assertEqual(r.returncode, 3)
+        self.assertIn(b"nope.ndjson", r.stderr)
+
+    def test_validate_exit_codes(self):
+        good = self.file_run_config(SAMPLE)
+        bad = self.config("version: 2\n", name="bad.yaml")
+        ok = run("validate", str(good))
+        self.assertEqual(ok.returncode, 0, ok.stderr.decode())
+        self.assertIn(b": ok (hash ", ok.stdout)
+        r = run("validate", str(good), str(bad))
+        self.assertEqual(r.returncode, 3)
+        self.assertIn(f"{bad}:1:".encode(), r.stderr)
+
+    def test_usage_errors_and_help(self):
+        self.assertEqual(run("frobnicate").returncode, 2)
+        self.assertEqual(run().returncode, 2)
+        self.assertEqual(run("run").returncode, 2)
+        for cmd in ([], ["run"], ["validate"], ["version"]):
+            r = run(*cmd, "--help")
+            self.assertEqual(r.returncode, 0, cmd)
+            self.assertIn(b"Usage", r.stdout)
+
+    def test_version(self):
+        r = run("version")
+        self.assertEqual(r.returncode, 0)
+        self.assertRegex(r.stdout.decode(), r"^corridor \d+\.\d+\.\d+ \(commit ")
+
+
+@unittest.skipUnless(AMLSIM.exists(), f"{AMLSIM} not present")
+class AmlsimImport(Workdir):
+    def test_transactions_csv_through_the_documented_mapping(self):
+        with tarfile.open(AMLSIM) as tar:
+            member = next(m for m in tar.getmembers() if m.name.endswith("transactions.csv"))
+            csv_path = self.dir / "transactions.csv"
+            csv_path.write_bytes(tar.extractfile(member).read())
+        rows = len(csv_path.read_text().splitlines()) - 1
+        env = {"AMLSIM_TRANSACTIONS": str(csv_path)}
+        cfg = SRC / "config/examples/amlsim.yaml"
+        out = self.dir / "out"
+        out.mkdir()
+        r = subprocess.run([BIN, "run", "--config", str(cfg)], capture_output=True,
+                           env={**os.environ, **env}, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        self.assertIn(f"read {rows} records: {rows} decoded, 0 dead-lettered".encode(), r.stderr)
+        first = json.loads(r.stdout.decode().splitlines()[0])
+        self.assertEqual(first["id"], "amlsim-2")
+        self.assertEqual(first["kind"], "transfer")
+        self.assertEqual(first["sender"]["id"], "280")
+        self.assertEqual(first["receiver"]["id"], "15349")
+        self.assertEqual(first["amount"], "147.8")
+        self.assertEqual(first["ts"], "2024-01-02T00:00:00.000Z")
+
+
+if __name__ == "__main__":
+    unittest.main()
