@@ -115,7 +115,7 @@ class EngineConfigReader {
     }
     if (const auto v = root["version"]) {
       if (auto n = r_.scalar(v, "version", "1"); n && *n != "1") {
-        r_.error(v, "version: this corridor reads config version 1, got '" + *n + "'");
+        r_.error(v, "version: this corridor reads config version 1, got " + YamlReader::shown(v, *n));
       }
     } else {
       r_.missing(root, "config", "version");
@@ -428,7 +428,7 @@ class EngineConfigReader {
           rule.time_scale.origin_ms = ms;
         } else {
           r_.error(v, what + ".origin: expected an RFC 3339 date-time such as "
-                             "2024-01-01T00:00:00Z, got '" + *o + "'");
+                             "2024-01-01T00:00:00Z, got " + YamlReader::shown(v, *o));
         }
       }
     }
@@ -539,7 +539,7 @@ class EngineConfigReader {
         if (event::parse_rate(*text, rate) != event::DecimalError::ok) {
           r_.error(kv.second, what + ": expected a positive decimal with at most 10 decimal "
                                      "places (units of " + std::string(base.view()) +
-                                     " per 1 " + code + "), got '" + *text + "'");
+                                     " per 1 " + code + "), got " + YamlReader::shown(kv.second, *text));
           continue;
         }
         const event::Currency c{{code[0], code[1], code[2]}};
@@ -586,8 +586,8 @@ class EngineConfigReader {
       int64_t ms = 0;
       ok[i] = text && event::parse_rfc3339(*text, ms);
       if (text && !ok[i]) {
-        r_.error(v, what + ": expected an RFC 3339 date-time such as 2000-01-01T00:00:00Z, got '" +
-                        *text + "'");
+        r_.error(v, what + ": expected an RFC 3339 date-time such as 2000-01-01T00:00:00Z, got " +
+                        YamlReader::shown(v, *text));
       } else if (ok[i]) {
         texts[i] = *text;
         (i == 0 ? c_.limits.min_ts_ms : c_.limits.max_ts_ms) = ms;

@@ -17,6 +17,13 @@ std::string format_all(const std::vector<Diagnostic>& diagnostics) {
   return out;
 }
 
+std::string YamlReader::shown(const YAML::Node& node, const std::string& value) {
+  if (node.IsScalar() && node.Scalar().find('$') != std::string::npos) {
+    return "'" + node.Scalar() + "' (substituted value not shown)";
+  }
+  return "'" + value + "'";
+}
+
 std::string join(std::initializer_list<std::string_view> items) {
   std::string out;
   for (std::string_view s : items) {
@@ -208,7 +215,7 @@ std::optional<int64_t> YamlReader::integer(const YAML::Node& node, const std::st
   if (ok) v = std::stoll(*s);
   if (!ok || v < min || v > max) {
     error(node, what + ": expected an integer from " + std::to_string(min) + " to " +
-                    std::to_string(max) + ", got '" + *s + "'");
+                    std::to_string(max) + ", got " + shown(node, *s));
     return std::nullopt;
   }
   return v;
@@ -219,7 +226,7 @@ std::optional<bool> YamlReader::boolean(const YAML::Node& node, const std::strin
   if (!s) return std::nullopt;
   if (*s == "true") return true;
   if (*s == "false") return false;
-  error(node, what + ": expected true or false, got '" + *s + "'");
+  error(node, what + ": expected true or false, got " + shown(node, *s));
   return std::nullopt;
 }
 
@@ -228,7 +235,7 @@ std::optional<int64_t> YamlReader::duration_ms(const YAML::Node& node, const std
   if (!s) return std::nullopt;
   std::optional<int64_t> v = parse_duration_ms(*s);
   if (!v) {
-    error(node, what + ": expected a duration such as 250ms, 30s, 5m, 1h or 7d, got '" + *s + "'");
+    error(node, what + ": expected a duration such as 250ms, 30s, 5m, 1h or 7d, got " + shown(node, *s));
   }
   return v;
 }
@@ -238,7 +245,7 @@ std::optional<uint64_t> YamlReader::size_bytes(const YAML::Node& node, const std
   if (!s) return std::nullopt;
   std::optional<uint64_t> v = parse_size_bytes(*s);
   if (!v) {
-    error(node, what + ": expected a size such as 4096, 64KiB, 1MiB or 2GiB, got '" + *s + "'");
+    error(node, what + ": expected a size such as 4096, 64KiB, 1MiB or 2GiB, got " + shown(node, *s));
   }
   return v;
 }
@@ -250,7 +257,7 @@ std::optional<std::string> YamlReader::one_of(const YAML::Node& node, const std:
   for (std::string_view a : allowed) {
     if (a == *s) return s;
   }
-  error(node, what + ": unknown value '" + *s + "'; allowed: " + join(allowed));
+  error(node, what + ": unknown value " + shown(node, *s) + "; allowed: " + join(allowed));
   return std::nullopt;
 }
 

@@ -50,6 +50,10 @@ class YamlReader {
   std::optional<std::string> one_of(const YAML::Node& node, const std::string& what,
                                     std::initializer_list<std::string_view> allowed);
 
+  // How a value appears in a message: quoted, or, when it came from ${ENV} substitution,
+  // the reference as written ('${DB_PASSWORD}') so a secret never reaches a log.
+  static std::string shown(const YAML::Node& node, const std::string& value);
+
   // Reports a missing required key at its parent mapping.
   void missing(const YAML::Node& parent, const std::string& what, const std::string& key);
 

@@ -28,6 +28,7 @@ struct PointerNode {
   std::string path;   // the JSON Pointer up to this node, for messages
   int field = -1;     // leaf: the canonical field stored here
   int64_t index = -1; // the token read as an array index, when it is one
+  bool has_index_child = false;  // some child token is an array index ("0")
   bool plain = true;  // the token holds no quote or backslash: comparable to raw key bytes
   // Tokens of up to 16 bytes compare as two masked 64-bit words. Reading 16 bytes at a key
   // is safe: a key is followed by at least `":0}` and the record by kRecordPadding bytes.
@@ -45,7 +46,12 @@ struct PointerNode {
 
   bool matches(const char* raw) const noexcept {
     if (token.size() > 16) {
-      return raw[token.size()] == '"' && std::memcmp(raw, token.data(), token.size()) == 0;
+      // Byte by byte: the token holds no quote, so the loop stops at the key's closing
+      // quote at the latest and never reads past the key.
+      for (size_t i = 0; i < token.size(); ++i) {
+        if (raw[i] != token[i]) return false;
+      }
+      return raw[token.size()] == '"';
     }
     uint64_t a = 0, b = 0;
     std::memcpy(&a, raw, 8);
@@ -168,6 +174,7 @@ class JsonDecoder final : public Decoder {
           child.path = nodes_[node].path + "/" + escape_token(token);
           nodes_.push_back(std::move(child));
           nodes_[node].children.push_back(next);
+          if (nodes_[next].index >= 0) nodes_[node].has_index_child = true;
         }
         node = next;
       }
@@ -444,6 +451,7 @@ class JsonDecoder final : public Decoder {
           return walk_object<Depth>(object, node_index, error);
         }
         case od::json_type::array: {
+          if (!node.has_index_child) break;  // the pointers below name keys, not indices
           od::array array;
           if (auto ec = value.get_array().get(array)) return malformed(error, ec);
           return walk_array<Depth>(array, node_index, error);
@@ -451,9 +459,12 @@ class JsonDecoder final : public Decoder {
         case od::json_type::null:
           return true;  // an absent branch: its fields are absent
         default:
-          return fail(error, Reason::bad_type,
-                      node.path + ": expected object, got " + std::string(type_name(type)));
+          break;
       }
+      return fail(error, Reason::bad_type,
+                  node.path + ": expected " +
+                      (node.has_index_child ? "array or object" : "object") + ", got " +
+                      std::string(type_name(type)));
     }
     const auto field = static_cast<Field>(node.field);
     std::string_view text;

@@ -353,7 +353,7 @@ TEST_F(JsonDecoderTest, IndexTokensWithLeadingZerosAreNotIndices) {
   rule(Field::sender_id).pointer = {"parties", "01"};
   expect_error(R"({"id":"e","ts":"2024-05-01T12:00:00Z","kind":"transfer","amount":"1",)"
                R"("currency":"USD","parties":["a","b"],"receiver":{"id":"r"}})",
-               Reason::missing_field, "sender.id: required for kind transfer");
+               Reason::bad_type, "/parties: expected object, got array");
 }
 
 // --- decoder reuse ------------------------------------------------------------------------
@@ -535,7 +535,9 @@ TEST_F(Pacs008Test, PointerThroughAValueOfTheWrongType) {
                Reason::missing_field, "id: required");
   expect_error(R"({"FIToFICstmrCdtTrf":{"GrpHdr":"2024-05-01T07:30:00Z"}})", Reason::bad_type,
                "/FIToFICstmrCdtTrf/GrpHdr: expected object, got string");
-  expect_error(R"({"FIToFICstmrCdtTrf":[]})", Reason::missing_field, "id: required");
+  // An array where the pointers name keys is the wrong type, not an absent branch.
+  expect_error(R"({"FIToFICstmrCdtTrf":[]})", Reason::bad_type,
+               "/FIToFICstmrCdtTrf: expected object, got array");
 }
 
 TEST_F(Pacs008Test, CanonicalFieldsAreNotReadUnderThisSchema) {
