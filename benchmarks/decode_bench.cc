@@ -16,7 +16,7 @@ namespace {
 using namespace corridor;
 
 struct Corpus {
-  std::string buffer;                      // all lines, then padding
+  std::string buffer;  // all lines, then padding
   std::vector<pipeline::Record> records;
   double mean_bytes = 0;
 };
@@ -41,15 +41,18 @@ Corpus make_corpus(size_t n) {
     const int len = std::snprintf(
         line, sizeof line,
         "{\"id\":\"tx-%010zu\",\"ts\":\"2026-03-%02dT%02d:%02d:%02d.%03dZ\",\"kind\":\"%s\","
-        "\"amount\":\"%llu.%02llu\",\"currency\":\"%s\",\"channel\":\"mto\",\"agent\":\"AG-%04llu\","
-        "\"sender\":{\"id\":\"C-%07llu\",\"country\":\"%s\",\"city\":\"%s\",\"phone\":\"+60-1%llu\"},"
+        "\"amount\":\"%llu.%02llu\",\"currency\":\"%s\",\"channel\":\"mto\",\"agent\":\"AG-%"
+        "04llu\","
+        "\"sender\":{\"id\":\"C-%07llu\",\"country\":\"%s\",\"city\":\"%s\",\"phone\":\"+60-1%"
+        "llu\"},"
         "\"receiver\":{\"id\":\"R-%06llu\",\"country\":\"%s\",\"city\":\"%s\"}%s}",
         i, static_cast<int>(1 + rng() % 28), static_cast<int>(rng() % 24),
         static_cast<int>(rng() % 60), static_cast<int>(rng() % 60), static_cast<int>(rng() % 1000),
         cash_in ? "cash_in" : kind, static_cast<unsigned long long>(20 + rng() % 4000),
         static_cast<unsigned long long>(rng() % 100), currencies[rng() % 5],
-        static_cast<unsigned long long>(rng() % 2000), static_cast<unsigned long long>(rng() % 9999999),
-        k[0], k[2], static_cast<unsigned long long>(rng() % 99999999),
+        static_cast<unsigned long long>(rng() % 2000),
+        static_cast<unsigned long long>(rng() % 9999999), k[0], k[2],
+        static_cast<unsigned long long>(rng() % 99999999),
         static_cast<unsigned long long>(rng() % 999999), k[1], k[3],
         rng() % 4 == 0 ? ",\"purpose\":\"family_support\"" : "");
     std::string s(line, static_cast<size_t>(len));

@@ -29,8 +29,8 @@ OpenedSource open_source(const config::SourceConfig& s, const config::EngineConf
   if (s.format == config::SourceFormat::csv) {
     auto csv = std::make_unique<csv::CsvSource>(s.name, s.path, s.csv_delimiter, hard_limit(c));
     try {
-      opened.decoder = csv::make_csv_decoder(schema, csv->header(), s.csv_delimiter,
-                                             c.currencies, c.limits);
+      opened.decoder =
+          csv::make_csv_decoder(schema, csv->header(), s.csv_delimiter, c.currencies, c.limits);
     } catch (const std::invalid_argument& e) {
       throw pipeline::SourceError("source " + s.name + " (" + s.path + "): " + e.what());
     }

@@ -55,8 +55,7 @@ bool split_row(std::string_view row, char delimiter, std::vector<std::string_vie
   }
 }
 
-CsvSource::CsvSource(std::string name, const std::string& path, char delimiter,
-                     size_t hard_limit)
+CsvSource::CsvSource(std::string name, const std::string& path, char delimiter, size_t hard_limit)
     : name_(std::move(name)), delimiter_(delimiter), reader_(path, hard_limit) {
   if (!reader_.next_batch(pending_, 1)) {
     throw pipeline::SourceError(path + ": empty CSV file, expected a header line");
@@ -80,7 +79,9 @@ class CsvDecoder final : public event::Decoder {
  public:
   CsvDecoder(const event::Schema& schema, const std::vector<std::string>& header, char delimiter,
              const event::CurrencyTable& currencies, const event::DecodeLimits& limits)
-      : builder_(schema, currencies, limits), limits_(limits), delimiter_(delimiter),
+      : builder_(schema, currencies, limits),
+        limits_(limits),
+        delimiter_(delimiter),
         columns_(header.size()) {
     for (size_t f = 0; f < event::kFieldCount; ++f) {
       const event::FieldRule& rule = schema.fields[f];

@@ -50,8 +50,8 @@ bool LineReader::fill() {
     buffer_.resize(capacity * 2 + pipeline::kRecordPadding);
   }
   const size_t room = buffer_.size() - pipeline::kRecordPadding - end_;
-  const int n = gzread(file_, buffer_.data() + end_,
-                       static_cast<unsigned>(std::min<size_t>(room, 1U << 30)));
+  const int n =
+      gzread(file_, buffer_.data() + end_, static_cast<unsigned>(std::min<size_t>(room, 1U << 30)));
   if (n < 0) {
     int err = 0;
     const char* msg = gzerror(file_, &err);

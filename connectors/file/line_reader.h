@@ -37,12 +37,12 @@ class LineReader {
   std::vector<char> buffer_;  // data in [begin_, end_), kRecordPadding spare bytes beyond
   size_t begin_ = 0;
   size_t end_ = 0;
-  size_t scan_ = 0;            // bytes in [begin_, scan_) hold no newline
-  uint64_t base_offset_ = 0;   // input offset of buffer_[0]
-  uint64_t line_ = 0;          // lines emitted so far
+  size_t scan_ = 0;           // bytes in [begin_, scan_) hold no newline
+  uint64_t base_offset_ = 0;  // input offset of buffer_[0]
+  uint64_t line_ = 0;         // lines emitted so far
   bool eof_ = false;
-  bool skipping_ = false;      // inside the remainder of a truncated line
-  bool bom_checked_ = false;   // a leading UTF-8 byte-order mark has been looked for
+  bool skipping_ = false;     // inside the remainder of a truncated line
+  bool bom_checked_ = false;  // a leading UTF-8 byte-order mark has been looked for
 };
 
 }  // namespace corridor::connectors::file

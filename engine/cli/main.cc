@@ -1,6 +1,5 @@
 // The `corridor` binary: data on stdout, diagnostics on stderr, exit codes in commands.h.
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 
 #include "engine/cli/commands.h"
@@ -16,8 +15,9 @@ int main(int argc, char** argv) {
                  "-DCORRIDOR_JSON_ISA=westmere (or generic)\n";
     return kRuntimeError;
   }
-  CLI::App app{"corridor: streaming detection of migrant-smuggling fees and debt bondage in "
-               "money-transfer events"};
+  CLI::App app{
+      "corridor: streaming detection of migrant-smuggling fees and debt bondage in "
+      "money-transfer events"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(version()));
 

@@ -18,8 +18,8 @@ extern "C" void on_stop_signal(int) {
 }
 
 void print_summary(std::ostream& err, const pipeline::PipelineStats& s) {
-  err << "corridor: read " << s.read << " records: " << s.decoded << " decoded, "
-      << s.dead_lettered << " dead-lettered";
+  err << "corridor: read " << s.read << " records: " << s.decoded << " decoded, " << s.dead_lettered
+      << " dead-lettered";
   bool first = true;
   for (event::Reason r : event::kAllReasons) {
     const uint64_t n = s.by_reason[static_cast<size_t>(r)];

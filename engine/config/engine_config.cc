@@ -80,7 +80,8 @@ std::string tab_hint(const std::string& text, int error_line) {
     if (end == std::string::npos) end = text.size();
     const size_t indent_end = text.find_first_not_of(" \t", start);
     if (indent_end < end && text.find('\t', start) < indent_end) {  // blank lines may hold tabs
-      return " (line " + std::to_string(line) + " is indented with a tab; YAML indents with "
+      return " (line " + std::to_string(line) +
+             " is indented with a tab; YAML indents with "
              "spaces only)";
     }
     start = end + 1;
@@ -103,9 +104,10 @@ class EngineConfigReader {
 
   void read(const YAML::Node& root) {
     if (root.IsNull()) {
-      r_.error(root, "config: the file holds no settings; expected a mapping with keys "
-                     "version, sources, sinks (required), schemas, currency, decode, time, "
-                     "pipeline, state, checkpoint");
+      r_.error(root,
+               "config: the file holds no settings; expected a mapping with keys "
+               "version, sources, sinks (required), schemas, currency, decode, time, "
+               "pipeline, state, checkpoint");
       return;
     }
     if (!r_.expect_map(root, "config",
@@ -115,7 +117,8 @@ class EngineConfigReader {
     }
     if (const auto v = root["version"]) {
       if (auto n = r_.scalar(v, "version", "1"); n && *n != "1") {
-        r_.error(v, "version: this corridor reads config version 1, got " + YamlReader::shown(v, *n));
+        r_.error(v,
+                 "version: this corridor reads config version 1, got " + YamlReader::shown(v, *n));
       }
     } else {
       r_.missing(root, "config", "version");
@@ -192,7 +195,8 @@ class EngineConfigReader {
           if (const auto d = v["delimiter"]) {
             auto text = r_.string(d, what + ".csv.delimiter");
             if (text && (text->size() != 1 || (*text)[0] == '"' || (*text)[0] == '\n')) {
-              r_.error(d, what + ".csv.delimiter: expected one character other than a quote or newline");
+              r_.error(
+                  d, what + ".csv.delimiter: expected one character other than a quote or newline");
             } else if (text) {
               s.csv_delimiter = (*text)[0];
             }
@@ -205,8 +209,9 @@ class EngineConfigReader {
           check_schema_for(v, what + ".schema", s);
         }
       } else if (s.format == SourceFormat::csv) {
-        r_.error(n, what + ": missing required key 'schema': a csv source needs a schema that "
-                           "maps its columns");
+        r_.error(n, what +
+                        ": missing required key 'schema': a csv source needs a schema that "
+                        "maps its columns");
       }
       c_.sources.push_back(std::move(s));
     }
@@ -345,16 +350,17 @@ class EngineConfigReader {
     Field field{};
     const std::string name = key.Scalar();
     if (!event::parse_field(name, field)) {
-      r_.error(key, where + ": unknown canonical field '" + name + "'; allowed: " +
-                        all_field_names());
+      r_.error(key,
+               where + ": unknown canonical field '" + name + "'; allowed: " + all_field_names());
       return;
     }
     const std::string what = where + "." + name;
     event::FieldRule& rule = schema.fields[static_cast<size_t>(field)];
     auto set_location = [&](const YAML::Node& at, const std::string& text, bool is_pointer) {
       if (text.empty()) {
-        r_.error(at, what + ": expected a JSON Pointer such as /a/b or a CSV column name, got "
-                            "an empty string");
+        r_.error(at, what +
+                         ": expected a JSON Pointer such as /a/b or a CSV column name, got "
+                         "an empty string");
         return;
       }
       if (is_pointer) {
@@ -381,9 +387,9 @@ class EngineConfigReader {
       if (auto text = r_.string(spec, what)) set_location(spec, *text, text->starts_with('/'));
       return;
     }
-    if (!r_.expect_map(spec, what,
-                       {"pointer", "column", "map", "default", "line_number_prefix", "unit",
-                        "origin"})) {
+    if (!r_.expect_map(
+            spec, what,
+            {"pointer", "column", "map", "default", "line_number_prefix", "unit", "origin"})) {
       return;
     }
     if (const auto v = spec["pointer"]) {
@@ -427,8 +433,10 @@ class EngineConfigReader {
         if (event::parse_rfc3339(*o, ms)) {
           rule.time_scale.origin_ms = ms;
         } else {
-          r_.error(v, what + ".origin: expected an RFC 3339 date-time such as "
-                             "2024-01-01T00:00:00Z, got " + YamlReader::shown(v, *o));
+          r_.error(v, what +
+                          ".origin: expected an RFC 3339 date-time such as "
+                          "2024-01-01T00:00:00Z, got " +
+                          YamlReader::shown(v, *o));
         }
       }
     }
@@ -496,8 +504,8 @@ class EngineConfigReader {
         const std::string name_b(event::field_name(static_cast<Field>(b)));
         if (pa.size() < pb.size()) {
           r_.error(*keys[b], what + "." + name_b + ": pointer " + pointer_text(pb) +
-                                 " lies inside " + pointer_text(pa) + ", the pointer of " +
-                                 name_a + "; a field's value cannot also hold another field");
+                                 " lies inside " + pointer_text(pa) + ", the pointer of " + name_a +
+                                 "; a field's value cannot also hold another field");
           break;
         }
         if (keys[b]->pos > keys[a]->pos) {
@@ -537,9 +545,11 @@ class EngineConfigReader {
         if (!text) continue;
         event::Rate rate;
         if (event::parse_rate(*text, rate) != event::DecimalError::ok) {
-          r_.error(kv.second, what + ": expected a positive decimal with at most 10 decimal "
-                                     "places (units of " + std::string(base.view()) +
-                                     " per 1 " + code + "), got " + YamlReader::shown(kv.second, *text));
+          r_.error(kv.second, what +
+                                  ": expected a positive decimal with at most 10 decimal "
+                                  "places (units of " +
+                                  std::string(base.view()) + " per 1 " + code + "), got " +
+                                  YamlReader::shown(kv.second, *text));
           continue;
         }
         const event::Currency c{{code[0], code[1], code[2]}};
@@ -754,8 +764,9 @@ LoadResult parse_engine_config(const std::string& path, const std::string& text,
     for (size_t i = 1; i < documents.size(); ++i) {
       if (documents[i].IsNull()) continue;  // a trailing "---" adds an empty document
       // Only the first would be read; the rest would be silently ignored.
-      reader.error(documents[i].Mark(), "config: a second YAML document (after ---); an "
-                                        "engine config is one document");
+      reader.error(documents[i].Mark(),
+                   "config: a second YAML document (after ---); an "
+                   "engine config is one document");
       return result;
     }
     if (!documents.empty()) root = documents[0];

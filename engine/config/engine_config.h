@@ -33,7 +33,7 @@ struct SinkConfig {
 };
 
 struct StateConfig {
-  std::string path;                        // RocksDB folder (used from the state issue on)
+  std::string path;  // RocksDB folder (used from the state issue on)
   uint64_t memory_limit_bytes = 1ULL << 30;
 };
 
@@ -65,7 +65,8 @@ struct LoadResult {
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 EnvLookup process_environment();
 
-LoadResult load_engine_config(const std::string& path, const EnvLookup& env = process_environment());
+LoadResult load_engine_config(const std::string& path,
+                              const EnvLookup& env = process_environment());
 // For tests: `text` stands for the content of a file named `path`.
 LoadResult parse_engine_config(const std::string& path, const std::string& text,
                                const EnvLookup& env = process_environment());

@@ -35,11 +35,16 @@ std::string join(std::initializer_list<std::string_view> items) {
 
 std::string_view node_type_name(const YAML::Node& node) {
   switch (node.Type()) {
-    case YAML::NodeType::Map: return "a mapping";
-    case YAML::NodeType::Sequence: return "a sequence";
-    case YAML::NodeType::Scalar: return "a scalar";
-    case YAML::NodeType::Null: return "nothing (null)";
-    case YAML::NodeType::Undefined: return "nothing";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Sequence:
+      return "a sequence";
+    case YAML::NodeType::Scalar:
+      return "a scalar";
+    case YAML::NodeType::Null:
+      return "nothing (null)";
+    case YAML::NodeType::Undefined:
+      return "nothing";
   }
   return "unknown";
 }
@@ -71,7 +76,8 @@ void YamlReader::note_null_values(const YAML::Node& map) {
   }
 }
 
-void YamlReader::missing(const YAML::Node& parent, const std::string& what, const std::string& key) {
+void YamlReader::missing(const YAML::Node& parent, const std::string& what,
+                         const std::string& key) {
   error(parent, what + ": missing required key '" + key + "'");
 }
 
@@ -154,8 +160,8 @@ std::optional<std::string> YamlReader::substitute(const YAML::Node& node, const 
     }
     const size_t close = raw.find('}', i + 2);
     if (close == std::string::npos) {
-      error(node, what + ": unterminated ${...} in '" + raw +
-                      "'; expected ${NAME} or ${NAME:-default}");
+      error(node,
+            what + ": unterminated ${...} in '" + raw + "'; expected ${NAME} or ${NAME:-default}");
       return std::nullopt;
     }
     std::string name = raw.substr(i + 2, close - i - 2);
@@ -235,7 +241,8 @@ std::optional<int64_t> YamlReader::duration_ms(const YAML::Node& node, const std
   if (!s) return std::nullopt;
   std::optional<int64_t> v = parse_duration_ms(*s);
   if (!v) {
-    error(node, what + ": expected a duration such as 250ms, 30s, 5m, 1h or 7d, got " + shown(node, *s));
+    error(node,
+          what + ": expected a duration such as 250ms, 30s, 5m, 1h or 7d, got " + shown(node, *s));
   }
   return v;
 }
@@ -245,7 +252,8 @@ std::optional<uint64_t> YamlReader::size_bytes(const YAML::Node& node, const std
   if (!s) return std::nullopt;
   std::optional<uint64_t> v = parse_size_bytes(*s);
   if (!v) {
-    error(node, what + ": expected a size such as 4096, 64KiB, 1MiB or 2GiB, got " + shown(node, *s));
+    error(node,
+          what + ": expected a size such as 4096, 64KiB, 1MiB or 2GiB, got " + shown(node, *s));
   }
   return v;
 }

@@ -7,17 +7,41 @@ constexpr std::array<std::string_view, kKindCount> kKindNames{
     "transfer", "remittance", "cash_in", "cash_out", "salary", "fee", "card"};
 
 constexpr std::array<std::string_view, kFieldCount> kFieldNames{
-    "id", "ts", "kind", "amount", "currency", "channel", "agent", "purpose", "labels",
-    "sender.id", "sender.account", "sender.name", "sender.country", "sender.city",
-    "sender.phone", "sender.device", "sender.ip", "sender.address", "sender.employer",
-    "receiver.id", "receiver.account", "receiver.name", "receiver.country", "receiver.city",
-    "receiver.phone", "receiver.device", "receiver.ip", "receiver.address", "receiver.employer",
+    "id",
+    "ts",
+    "kind",
+    "amount",
+    "currency",
+    "channel",
+    "agent",
+    "purpose",
+    "labels",
+    "sender.id",
+    "sender.account",
+    "sender.name",
+    "sender.country",
+    "sender.city",
+    "sender.phone",
+    "sender.device",
+    "sender.ip",
+    "sender.address",
+    "sender.employer",
+    "receiver.id",
+    "receiver.account",
+    "receiver.name",
+    "receiver.country",
+    "receiver.city",
+    "receiver.phone",
+    "receiver.device",
+    "receiver.ip",
+    "receiver.address",
+    "receiver.employer",
 };
 
 std::string_view* party_slot(Party& p, size_t index) noexcept {
-  std::string_view* const slots[kPartyFieldCount] = {
-      &p.id, &p.account, &p.name, &p.country, &p.city,
-      &p.phone, &p.device, &p.ip, &p.address, &p.employer};
+  std::string_view* const slots[kPartyFieldCount] = {&p.id,      &p.account, &p.name,   &p.country,
+                                                     &p.city,    &p.phone,   &p.device, &p.ip,
+                                                     &p.address, &p.employer};
   return slots[index];
 }
 
@@ -50,10 +74,14 @@ bool parse_field(std::string_view name, Field& out) noexcept {
 std::string_view* string_slot(Event& e, Field f) noexcept {
   const auto i = static_cast<size_t>(f);
   switch (f) {
-    case Field::channel: return &e.channel;
-    case Field::agent: return &e.agent;
-    case Field::purpose: return &e.purpose;
-    default: break;
+    case Field::channel:
+      return &e.channel;
+    case Field::agent:
+      return &e.agent;
+    case Field::purpose:
+      return &e.purpose;
+    default:
+      break;
   }
   const auto sender0 = static_cast<size_t>(Field::sender_id);
   const auto receiver0 = static_cast<size_t>(Field::receiver_id);

@@ -29,11 +29,35 @@ struct Party {
 // Every canonical field, in a fixed order. Schema mappings and the CSV column mapping
 // name these; `sender.city` is Field::sender_city.
 enum class Field : uint8_t {
-  id, ts, kind, amount, currency, channel, agent, purpose, labels,
-  sender_id, sender_account, sender_name, sender_country, sender_city, sender_phone,
-  sender_device, sender_ip, sender_address, sender_employer,
-  receiver_id, receiver_account, receiver_name, receiver_country, receiver_city,
-  receiver_phone, receiver_device, receiver_ip, receiver_address, receiver_employer,
+  id,
+  ts,
+  kind,
+  amount,
+  currency,
+  channel,
+  agent,
+  purpose,
+  labels,
+  sender_id,
+  sender_account,
+  sender_name,
+  sender_country,
+  sender_city,
+  sender_phone,
+  sender_device,
+  sender_ip,
+  sender_address,
+  sender_employer,
+  receiver_id,
+  receiver_account,
+  receiver_name,
+  receiver_country,
+  receiver_city,
+  receiver_phone,
+  receiver_device,
+  receiver_ip,
+  receiver_address,
+  receiver_employer,
 };
 inline constexpr size_t kFieldCount = 29;
 inline constexpr size_t kPartyFieldCount = 10;
@@ -46,7 +70,7 @@ struct Event {
   std::string_view id;
   int64_t ts_ms = 0;  // event time, epoch milliseconds UTC
   Kind kind = Kind::transfer;
-  Money amount;       // in `currency`, > 0
+  Money amount;  // in `currency`, > 0
   Currency currency;
   Money amount_base;  // converted once, at decode, into the config's base currency
   std::string_view channel, agent, purpose;

@@ -45,13 +45,20 @@ std::string quoted(std::string_view v) {
 
 std::string_view value_type_name(ValueType t) noexcept {
   switch (t) {
-    case ValueType::string: return "string";
-    case ValueType::number: return "number";
-    case ValueType::boolean: return "boolean";
-    case ValueType::null: return "null";
-    case ValueType::object: return "object";
-    case ValueType::array: return "array";
-    case ValueType::text: return "text";
+    case ValueType::string:
+      return "string";
+    case ValueType::number:
+      return "number";
+    case ValueType::boolean:
+      return "boolean";
+    case ValueType::null:
+      return "null";
+    case ValueType::object:
+      return "object";
+    case ValueType::array:
+      return "array";
+    case ValueType::text:
+      return "text";
   }
   return "unknown";
 }
@@ -128,9 +135,10 @@ bool EventBuilder::assign_checked(Field field, ValueType type, std::string_view 
       break;
     case Field::kind:
       if (!parse_kind(value, e.kind)) {
-        return fail(error, Reason::bad_value,
-                    "kind: " + quoted(value) +
-                        " is not one of transfer, remittance, cash_in, cash_out, salary, fee, card");
+        return fail(
+            error, Reason::bad_value,
+            "kind: " + quoted(value) +
+                " is not one of transfer, remittance, cash_in, cash_out, salary, fee, card");
       }
       break;
     case Field::currency:
@@ -216,14 +224,16 @@ bool EventBuilder::assign_ts(ValueType type, std::string_view value, DecodeError
 bool EventBuilder::assign_amount(ValueType type, std::string_view value, DecodeError& error) {
   Event& e = *event_;
   if (type != ValueType::number && type != ValueType::string && type != ValueType::text) {
-    return fail(error, Reason::bad_type,
-                "amount: expected number or decimal string, got " +
-                    std::string(value_type_name(type)));
+    return fail(
+        error, Reason::bad_type,
+        "amount: expected number or decimal string, got " + std::string(value_type_name(type)));
   }
   switch (parse_money(value, e.amount)) {
-    case DecimalError::ok: break;
+    case DecimalError::ok:
+      break;
     case DecimalError::syntax:
-      return fail(error, Reason::bad_value, "amount: " + quoted(value) + " is not a decimal number");
+      return fail(error, Reason::bad_value,
+                  "amount: " + quoted(value) + " is not a decimal number");
     case DecimalError::too_precise:
       return fail(error, Reason::bad_value,
                   "amount: " + quoted(value) + " has more than 4 decimal places");
@@ -251,8 +261,7 @@ bool EventBuilder::finish(DecodeError& error) {
       if (!assign(field, ValueType::text, *rule.default_value, error)) return false;
     }
   }
-  constexpr Field kRequired[] = {Field::id, Field::ts, Field::kind, Field::amount,
-                                 Field::currency};
+  constexpr Field kRequired[] = {Field::id, Field::ts, Field::kind, Field::amount, Field::currency};
   constexpr uint32_t kRequiredBits = bit(Field::id) | bit(Field::ts) | bit(Field::kind) |
                                      bit(Field::amount) | bit(Field::currency);
   if ((e.present & kRequiredBits) != kRequiredBits) {
@@ -278,12 +287,13 @@ bool EventBuilder::finish(DecodeError& error) {
   }
   const std::optional<Money> base = convert(e.amount, *rate);
   if (!base) {
-    return fail(error, Reason::bad_value, "amount: too large after conversion to the base currency");
+    return fail(error, Reason::bad_value,
+                "amount: too large after conversion to the base currency");
   }
   if (base->units <= 0) {
-    return fail(error, Reason::bad_value,
-                "amount: rounds to 0 " + std::string(currencies_.base().view()) +
-                    " in the base currency");
+    return fail(
+        error, Reason::bad_value,
+        "amount: rounds to 0 " + std::string(currencies_.base().view()) + " in the base currency");
   }
   e.amount_base = *base;
   return true;

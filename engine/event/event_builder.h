@@ -62,9 +62,9 @@ class EventBuilder {
   std::string generated_id_;  // storage for a generated id; reused, not reallocated
   // Precomputed from the schema so the per-event path does no lookups:
   std::array<int32_t, kFieldCount> slot_offset_{};  // byte offset of a string slot, or -1
-  std::vector<Field> filled_fields_;                 // fields with a default or generated value
-  uint32_t mapped_values_ = 0;                       // fields with a value map
-  uint32_t checked_fields_ = 0;  // fields assign must not take the fast path for
+  std::vector<Field> filled_fields_;                // fields with a default or generated value
+  uint32_t mapped_values_ = 0;                      // fields with a value map
+  uint32_t checked_fields_ = 0;                     // fields assign must not take the fast path for
 };
 
 }  // namespace corridor::event

@@ -25,9 +25,9 @@ namespace od = simdjson::ondemand;
 // location once, in document order (On-Demand reads forward only).
 struct PointerNode {
   std::string token;
-  std::string path;   // the JSON Pointer up to this node, for messages
-  int field = -1;     // leaf: the canonical field stored here
-  int64_t index = -1; // the token read as an array index, when it is one
+  std::string path;              // the JSON Pointer up to this node, for messages
+  int field = -1;                // leaf: the canonical field stored here
+  int64_t index = -1;            // the token read as an array index, when it is one
   bool has_index_child = false;  // some child token is an array index ("0")
   bool plain = true;  // the token holds no quote or backslash: comparable to raw key bytes
   // Tokens of up to 16 bytes compare as two masked 64-bit words. Reading 16 bytes at a key
@@ -63,12 +63,18 @@ struct PointerNode {
 
 std::string_view type_name(od::json_type t) {
   switch (t) {
-    case od::json_type::array: return "array";
-    case od::json_type::object: return "object";
-    case od::json_type::number: return "number";
-    case od::json_type::string: return "string";
-    case od::json_type::boolean: return "boolean";
-    case od::json_type::null: return "null";
+    case od::json_type::array:
+      return "array";
+    case od::json_type::object:
+      return "object";
+    case od::json_type::number:
+      return "number";
+    case od::json_type::string:
+      return "string";
+    case od::json_type::boolean:
+      return "boolean";
+    case od::json_type::null:
+      return "null";
   }
   return "unknown";
 }
@@ -89,7 +95,8 @@ std::string escape_token(std::string_view t) {
 
 // The token without the whitespace On-Demand leaves after it.
 std::string_view trim_token(std::string_view t) noexcept {
-  while (!t.empty() && (t.back() == ' ' || t.back() == '\t' || t.back() == '\n' || t.back() == '\r')) {
+  while (!t.empty() &&
+         (t.back() == ' ' || t.back() == '\t' || t.back() == '\n' || t.back() == '\r')) {
     t.remove_suffix(1);
   }
   return t;
@@ -191,8 +198,9 @@ class JsonDecoder final : public Decoder {
                       std::to_string(limits_.max_event_bytes));
     }
     od::document doc;
-    if (auto ec = parser_.iterate(record.bytes.data(), record.bytes.size(),
-                                  record.bytes.size() + pipeline::kRecordPadding)
+    if (auto ec = parser_
+                      .iterate(record.bytes.data(), record.bytes.size(),
+                               record.bytes.size() + pipeline::kRecordPadding)
                       .get(doc)) {
       return malformed(error, ec);
     }
@@ -428,79 +436,79 @@ class JsonDecoder final : public Decoder {
     if constexpr (Depth > kMaxPointerDepth) {
       return fail(error, Reason::malformed_json, "schema pointer deeper than supported");
     } else {
-    const PointerNode& node = nodes_[node_index];
-    if (node.field >= 0) {
-      // Most leaves are strings: try that first and ask for the type only when it is not.
-      // A non-string is refused before the iterator moves (INCORRECT_TYPE); any other
-      // error (a bad escape) has consumed the value and is final.
+      const PointerNode& node = nodes_[node_index];
+      if (node.field >= 0) {
+        // Most leaves are strings: try that first and ask for the type only when it is not.
+        // A non-string is refused before the iterator moves (INCORRECT_TYPE); any other
+        // error (a bad escape) has consumed the value and is final.
+        std::string_view text;
+        const simdjson::error_code ec = value.get_string().get(text);
+        if (!ec) {
+          return builder_.assign(static_cast<Field>(node.field), ValueType::string, text, error);
+        }
+        if (ec != simdjson::INCORRECT_TYPE) return malformed(error, ec);
+      }
+      od::json_type type;
+      if (auto ec = value.type().get(type)) return malformed(error, ec);
+      if (node.field < 0) {
+        // An interior node: descend.
+        switch (type) {
+          case od::json_type::object: {
+            od::object object;
+            if (auto ec = value.get_object().get(object)) return malformed(error, ec);
+            return walk_object<Depth>(object, node_index, error);
+          }
+          case od::json_type::array: {
+            if (!node.has_index_child) break;  // the pointers below name keys, not indices
+            od::array array;
+            if (auto ec = value.get_array().get(array)) return malformed(error, ec);
+            return walk_array<Depth>(array, node_index, error);
+          }
+          case od::json_type::null:
+            return true;  // an absent branch: its fields are absent
+          default:
+            break;
+        }
+        return fail(error, Reason::bad_type,
+                    node.path + ": expected " +
+                        (node.has_index_child ? "array or object" : "object") + ", got " +
+                        std::string(type_name(type)));
+      }
+      const auto field = static_cast<Field>(node.field);
       std::string_view text;
-      const simdjson::error_code ec = value.get_string().get(text);
-      if (!ec) {
-        return builder_.assign(static_cast<Field>(node.field), ValueType::string, text, error);
-      }
-      if (ec != simdjson::INCORRECT_TYPE) return malformed(error, ec);
-    }
-    od::json_type type;
-    if (auto ec = value.type().get(type)) return malformed(error, ec);
-    if (node.field < 0) {
-      // An interior node: descend.
       switch (type) {
+        case od::json_type::string:
+          if (auto ec = value.get_string().get(text)) return malformed(error, ec);
+          return builder_.assign(field, ValueType::string, text, error);
+        case od::json_type::number:
+          text = trim_token(value.raw_json_token());
+          if (!check_number(text, node.path, error)) return false;
+          return builder_.assign(field, ValueType::number, text, error);
+        case od::json_type::boolean: {
+          bool b = false;
+          if (auto ec = value.get_bool().get(b)) return malformed(error, ec);
+          return builder_.assign(field, ValueType::boolean, b ? "true" : "false", error);
+        }
+        case od::json_type::null: {
+          bool is_null = false;
+          if (auto ec = value.is_null().get(is_null)) return malformed(error, ec);
+          if (!is_null) return fail(error, Reason::malformed_json, node.path + ": invalid literal");
+          return builder_.assign(field, ValueType::null, {}, error);
+        }
         case od::json_type::object: {
-          od::object object;
-          if (auto ec = value.get_object().get(object)) return malformed(error, ec);
-          return walk_object<Depth>(object, node_index, error);
+          if (field != Field::labels) return builder_.assign(field, ValueType::object, {}, error);
+          // Labels are kept as raw JSON text and echoed verbatim: read them whole first.
+          const char* start = value.raw_json_token().data();
+          if (!validate(value, Depth + 1, error)) return false;
+          const char* end = nullptr;
+          if (auto ec = value.current_location().get(end)) return malformed(error, ec);
+          text = trim_token(std::string_view(start, static_cast<size_t>(end - start)));
+          return builder_.assign(field, ValueType::object, text, error);
         }
-        case od::json_type::array: {
-          if (!node.has_index_child) break;  // the pointers below name keys, not indices
-          od::array array;
-          if (auto ec = value.get_array().get(array)) return malformed(error, ec);
-          return walk_array<Depth>(array, node_index, error);
-        }
-        case od::json_type::null:
-          return true;  // an absent branch: its fields are absent
-        default:
-          break;
+        case od::json_type::array:
+          return builder_.assign(field, ValueType::array, {}, error);
       }
-      return fail(error, Reason::bad_type,
-                  node.path + ": expected " +
-                      (node.has_index_child ? "array or object" : "object") + ", got " +
-                      std::string(type_name(type)));
-    }
-    const auto field = static_cast<Field>(node.field);
-    std::string_view text;
-    switch (type) {
-      case od::json_type::string:
-        if (auto ec = value.get_string().get(text)) return malformed(error, ec);
-        return builder_.assign(field, ValueType::string, text, error);
-      case od::json_type::number:
-        text = trim_token(value.raw_json_token());
-        if (!check_number(text, node.path, error)) return false;
-        return builder_.assign(field, ValueType::number, text, error);
-      case od::json_type::boolean: {
-        bool b = false;
-        if (auto ec = value.get_bool().get(b)) return malformed(error, ec);
-        return builder_.assign(field, ValueType::boolean, b ? "true" : "false", error);
-      }
-      case od::json_type::null: {
-        bool is_null = false;
-        if (auto ec = value.is_null().get(is_null)) return malformed(error, ec);
-        if (!is_null) return fail(error, Reason::malformed_json, node.path + ": invalid literal");
-        return builder_.assign(field, ValueType::null, {}, error);
-      }
-      case od::json_type::object: {
-        if (field != Field::labels) return builder_.assign(field, ValueType::object, {}, error);
-        // Labels are kept as raw JSON text and echoed verbatim: read them whole first.
-        const char* start = value.raw_json_token().data();
-        if (!validate(value, Depth + 1, error)) return false;
-        const char* end = nullptr;
-        if (auto ec = value.current_location().get(end)) return malformed(error, ec);
-        text = trim_token(std::string_view(start, static_cast<size_t>(end - start)));
-        return builder_.assign(field, ValueType::object, text, error);
-      }
-      case od::json_type::array:
-        return builder_.assign(field, ValueType::array, {}, error);
-    }
-    return fail(error, Reason::malformed_json, node.path + ": unknown value type");
+      return fail(error, Reason::malformed_json, node.path + ": unknown value type");
     }
   }
 

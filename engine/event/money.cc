@@ -20,8 +20,8 @@ DecimalError parse_scaled(std::string_view s, int scale, Int128 limit, int64_t& 
   }
   // Collect significant digits (dropping leading zeros) and the decimal exponent.
   Int128 mantissa = 0;
-  int exponent = 0;        // value = mantissa * 10^exponent
-  int digits = 0;          // significant digits kept in mantissa
+  int exponent = 0;  // value = mantissa * 10^exponent
+  int digits = 0;    // significant digits kept in mantissa
   bool any_digit = false;
   bool nonzero_dropped = false;  // a nonzero digit did not fit: too precise or too large
   int dropped_int_digits = 0;

@@ -30,9 +30,7 @@ uint32_t pack(Currency c) noexcept {
 
 CurrencyTable::CurrencyTable() : CurrencyTable(Currency{{'U', 'S', 'D'}}) {}
 
-CurrencyTable::CurrencyTable(Currency base) : base_(base) {
-  set_rate(base, Rate{Rate::kUnit});
-}
+CurrencyTable::CurrencyTable(Currency base) : base_(base) { set_rate(base, Rate{Rate::kUnit}); }
 
 void CurrencyTable::set_rate(Currency c, Rate r) {
   const uint32_t key = pack(c);

@@ -67,10 +67,10 @@ class CurrencyTable {
 uint32_t pack(Currency c) noexcept;
 
 struct DecodeLimits {
-  size_t max_event_bytes = 1 << 20;  // a longer record is dead-lettered as too_large
-  size_t max_string_bytes = 4096;    // a longer string field is too_large
-  int64_t min_ts_ms = 631152000000;    // 1990-01-01T00:00:00Z
-  int64_t max_ts_ms = 4102444800000;   // 2100-01-01T00:00:00Z
+  size_t max_event_bytes = 1 << 20;   // a longer record is dead-lettered as too_large
+  size_t max_string_bytes = 4096;     // a longer string field is too_large
+  int64_t min_ts_ms = 631152000000;   // 1990-01-01T00:00:00Z
+  int64_t max_ts_ms = 4102444800000;  // 2100-01-01T00:00:00Z
 };
 
 }  // namespace corridor::event

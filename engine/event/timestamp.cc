@@ -52,14 +52,14 @@ int64_t days_from_civil(int64_t y, unsigned m, unsigned d) noexcept {
 bool parse_rfc3339(std::string_view s, int64_t& epoch_ms) noexcept {
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
   if (!digits(s, 0, 4, year) || s.size() < 20 || s[4] != '-' || !digits(s, 5, 2, month) ||
-      s[7] != '-' || !digits(s, 8, 2, day) ||
-      (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s, 11, 2, hour) ||
-      s[13] != ':' || !digits(s, 14, 2, minute) || s[16] != ':' || !digits(s, 17, 2, second)) {
+      s[7] != '-' || !digits(s, 8, 2, day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+      !digits(s, 11, 2, hour) || s[13] != ':' || !digits(s, 14, 2, minute) || s[16] != ':' ||
+      !digits(s, 17, 2, second)) {
     return false;
   }
   if (month < 1 || month > 12 || day < 1 ||
-      static_cast<unsigned>(day) > days_in_month(year, static_cast<unsigned>(month)) ||
-      hour > 23 || minute > 59 || second > 59) {
+      static_cast<unsigned>(day) > days_in_month(year, static_cast<unsigned>(month)) || hour > 23 ||
+      minute > 59 || second > 59) {
     return false;
   }
   size_t i = 19;
@@ -91,7 +91,8 @@ bool parse_rfc3339(std::string_view s, int64_t& epoch_ms) noexcept {
     return false;
   }
   if (i != s.size()) return false;
-  const int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  const int64_t days =
+      days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   const int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
   epoch_ms = seconds * 1000 + millis;
   return true;

@@ -87,9 +87,10 @@ TEST(SplitRow, OtherDelimiters) {
 TEST(SplitRow, UnbalancedAndMisplacedQuotes) {
   EXPECT_FALSE(splits(R"("abc)"));
   EXPECT_FALSE(splits(R"(a,"bc)"));
-  EXPECT_FALSE(splits(R"("a""")" "\""));  // """" then a lone quote: unbalanced
-  EXPECT_FALSE(splits(R"(ab"c)"));         // a quote inside an unquoted cell
-  EXPECT_FALSE(splits(R"("a"b,c)"));       // text after the closing quote
+  EXPECT_FALSE(splits(R"("a""")"
+                      "\""));         // """" then a lone quote: unbalanced
+  EXPECT_FALSE(splits(R"(ab"c)"));    // a quote inside an unquoted cell
+  EXPECT_FALSE(splits(R"("a"b,c)"));  // text after the closing quote
   EXPECT_FALSE(splits("\""));
 }
 

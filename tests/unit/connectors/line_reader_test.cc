@@ -29,8 +29,8 @@ struct Line {
 };
 
 void PrintTo(const Line& l, std::ostream* os) {
-  *os << "{line " << l.line << ", offset " << l.offset << (l.truncated ? ", truncated" : "")
-      << ", " << l.bytes.size() << " bytes \"" << l.bytes.substr(0, 40)
+  *os << "{line " << l.line << ", offset " << l.offset << (l.truncated ? ", truncated" : "") << ", "
+      << l.bytes.size() << " bytes \"" << l.bytes.substr(0, 40)
       << (l.bytes.size() > 40 ? "..." : "") << "\"}";
 }
 
@@ -95,11 +95,10 @@ class LineReaderTest : public ::testing::Test {
 TEST_F(LineReaderTest, PlainFileLinesOffsetsAndNumbers) {
   const std::string path = write_plain("plain.ndjson", "alpha\nbe\n\ngamma delta\n");
   LineReader reader(path, 1 << 20);
-  EXPECT_EQ(read_all(reader, 100),
-            (std::vector<Line>{{"alpha", 0, 1, false},
-                               {"be", 6, 2, false},
-                               {"", 9, 3, false},
-                               {"gamma delta", 10, 4, false}}));
+  EXPECT_EQ(read_all(reader, 100), (std::vector<Line>{{"alpha", 0, 1, false},
+                                                      {"be", 6, 2, false},
+                                                      {"", 9, 3, false},
+                                                      {"gamma delta", 10, 4, false}}));
 }
 
 TEST_F(LineReaderTest, EndOffsetIsWhereAResumeStarts) {
@@ -174,10 +173,9 @@ TEST_F(LineReaderTest, LastLineWithoutNewline) {
 TEST_F(LineReaderTest, EmptyLinesArePreservedAsEmptyRecords) {
   const std::string path = write_plain("empty_lines.ndjson", "\n\nx\n\n");
   LineReader reader(path, 1 << 20);
-  EXPECT_EQ(read_all(reader, 100), (std::vector<Line>{{"", 0, 1, false},
-                                                      {"", 1, 2, false},
-                                                      {"x", 2, 3, false},
-                                                      {"", 4, 4, false}}));
+  EXPECT_EQ(read_all(reader, 100),
+            (std::vector<Line>{
+                {"", 0, 1, false}, {"", 1, 2, false}, {"x", 2, 3, false}, {"", 4, 4, false}}));
 }
 
 TEST_F(LineReaderTest, EmptyFileHasNoRecords) {
@@ -217,7 +215,8 @@ TEST_F(LineReaderTest, AllRecordsOfABatchStayValidTogetherAcrossBufferRefills) {
   std::string content;
   std::vector<std::string> lines;
   for (int i = 0; i < 60'000; ++i) {
-    lines.push_back("line " + std::to_string(i) + " " + std::string(static_cast<size_t>(i % 61), 'x'));
+    lines.push_back("line " + std::to_string(i) + " " +
+                    std::string(static_cast<size_t>(i % 61), 'x'));
     content += lines.back() + "\n";
   }
   ASSERT_GT(content.size(), size_t{2} << 20);
@@ -281,17 +280,17 @@ TEST_F(LineReaderTest, LineLongerThanTheBufferIsTruncatedAndTheNextLineIsIntact)
 TEST_F(LineReaderTest, TruncatedLastLineWithoutNewline) {
   const std::string path = write_plain("long_last.ndjson", "ok\n" + std::string(3000, 'q'));
   LineReader reader(path, 1000);
-  EXPECT_EQ(read_all(reader, 10), (std::vector<Line>{{"ok", 0, 1, false},
-                                                     {std::string(1000, 'q'), 3, 2, true}}));
+  EXPECT_EQ(read_all(reader, 10),
+            (std::vector<Line>{{"ok", 0, 1, false}, {std::string(1000, 'q'), 3, 2, true}}));
 }
 
 TEST_F(LineReaderTest, GzipLongLineIsTruncatedToo) {
   const std::string content = "a\n" + std::string(5000, 'L') + "\nb\n";
   const std::string path = write_gzip("long.ndjson.gz", content);
   LineReader reader(path, 1024);
-  EXPECT_EQ(read_all(reader, 10), (std::vector<Line>{{"a", 0, 1, false},
-                                                     {std::string(1024, 'L'), 2, 2, true},
-                                                     {"b", 5003, 3, false}}));
+  EXPECT_EQ(read_all(reader, 10),
+            (std::vector<Line>{
+                {"a", 0, 1, false}, {std::string(1024, 'L'), 2, 2, true}, {"b", 5003, 3, false}}));
 }
 
 TEST_F(LineReaderTest, NonexistentPathIsASourceError) {

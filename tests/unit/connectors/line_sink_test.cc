@@ -63,7 +63,8 @@ TEST_F(LineSinkTest, LargeVolumesArriveComplete) {
   {
     LineSink sink(path_);
     for (int i = 0; i < 20'000; ++i) {
-      const std::string line = "record " + std::to_string(i) + std::string(static_cast<size_t>(i % 97), '.');
+      const std::string line =
+          "record " + std::to_string(i) + std::string(static_cast<size_t>(i % 97), '.');
       sink.write(line);
       expected += line + "\n";
       if (i % 5000 == 0) sink.flush();

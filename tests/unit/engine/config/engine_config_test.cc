@@ -848,8 +848,9 @@ TEST(EngineConfigEnv, UnsetVariableWithoutDefaultNamesTheVariable) {
 TEST(EngineConfigEnv, SubstitutedValuesAreValidatedWithoutShowingThem) {
   const std::vector<std::string> got =
       errors(kEnvConfig, env_of({{"DATA_DIR", "/d"}, {"BATCH", "s3cr3t"}}));
-  EXPECT_THAT(got, ElementsAre("cfg.yaml:7:24: error: pipeline.batch_size: expected an integer "
-                               "from 1 to 1000000, got '${BATCH:-256}' (substituted value not shown)"));
+  EXPECT_THAT(got,
+              ElementsAre("cfg.yaml:7:24: error: pipeline.batch_size: expected an integer "
+                          "from 1 to 1000000, got '${BATCH:-256}' (substituted value not shown)"));
   for (const std::string& e : got) EXPECT_EQ(e.find("s3cr3t"), std::string::npos) << e;
 }
 

@@ -37,12 +37,9 @@ class EventBuilderTest : public ::testing::Test {
   void begin_valid(Field skip1 = Field::labels, Field skip2 = Field::labels) {
     builder().begin(event_, 7);
     const std::pair<Field, std::string_view> values[] = {
-        {Field::id, "e-1"},
-        {Field::ts, "2024-05-01T12:00:00Z"},
-        {Field::kind, "transfer"},
-        {Field::amount, "100.50"},
-        {Field::currency, "USD"},
-        {Field::sender_id, "alice"},
+        {Field::id, "e-1"},          {Field::ts, "2024-05-01T12:00:00Z"},
+        {Field::kind, "transfer"},   {Field::amount, "100.50"},
+        {Field::currency, "USD"},    {Field::sender_id, "alice"},
         {Field::receiver_id, "bob"},
     };
     for (const auto& [f, v] : values) {
@@ -164,8 +161,7 @@ struct PartyCase {
   bool needs_receiver;
 };
 
-class RequiredParties : public EventBuilderTest,
-                        public ::testing::WithParamInterface<PartyCase> {};
+class RequiredParties : public EventBuilderTest, public ::testing::WithParamInterface<PartyCase> {};
 
 TEST_P(RequiredParties, SenderRule) {
   const PartyCase& c = GetParam();
@@ -199,15 +195,13 @@ TEST_P(RequiredParties, BothPartiesPresentIsAlwaysValid) {
   EXPECT_EQ(kind_name(event_.kind), c.kind);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllKinds, RequiredParties,
-                         ::testing::Values(PartyCase{"transfer", true, true},
-                                           PartyCase{"remittance", true, true},
-                                           PartyCase{"cash_in", false, true},
-                                           PartyCase{"cash_out", true, false},
-                                           PartyCase{"salary", true, true},
-                                           PartyCase{"fee", true, true},
-                                           PartyCase{"card", true, true}),
-                         [](const ::testing::TestParamInfo<PartyCase>& p) { return std::string(p.param.kind); });
+INSTANTIATE_TEST_SUITE_P(
+    AllKinds, RequiredParties,
+    ::testing::Values(PartyCase{"transfer", true, true}, PartyCase{"remittance", true, true},
+                      PartyCase{"cash_in", false, true}, PartyCase{"cash_out", true, false},
+                      PartyCase{"salary", true, true}, PartyCase{"fee", true, true},
+                      PartyCase{"card", true, true}),
+    [](const ::testing::TestParamInfo<PartyCase>& p) { return std::string(p.param.kind); });
 
 TEST_F(EventBuilderTest, CashInWithoutAnyPartyNamesTheReceiver) {
   builder().begin(event_, 1);
@@ -485,7 +479,7 @@ TEST_F(EventBuilderTest, DefaultsFillAbsentFields) {
   EXPECT_EQ(event_.kind, Kind::transfer);
   EXPECT_EQ(event_.currency, kEur);
   EXPECT_EQ(event_.channel, "bank");
-  EXPECT_TRUE(event_.has(Field::channel));  // defaulted fields count as present
+  EXPECT_TRUE(event_.has(Field::channel));          // defaulted fields count as present
   EXPECT_EQ(event_.amount_base, Money{1'105'500});  // 100.50 EUR * 1.1
 }
 

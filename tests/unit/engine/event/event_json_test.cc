@@ -105,7 +105,7 @@ TEST(EventJson, FullEventInCanonicalOrder) {
 
 TEST(EventJson, OmitsAbsentOptionalFieldsEvenWhenTheirSlotsHoldText) {
   Event e = minimal_event();
-  e.channel = "stale";       // not present: not written
+  e.channel = "stale";  // not present: not written
   e.receiver.name = "stale";
   e.labels = "{}";
   const std::string out = to_json(e);

@@ -119,7 +119,8 @@ TEST_F(JsonDecoderTest, CanonicalFullEvent) {
   EXPECT_EQ(event_.receiver.address, "Avenida 2");
   EXPECT_EQ(event_.receiver.employer, "Finca Verde");
   // Labels are kept verbatim, whitespace and all.
-  EXPECT_EQ(event_.labels, R"({"scenario": "smuggling_fee", "role":"payer","steps":[1, {"x":null}]})");
+  EXPECT_EQ(event_.labels,
+            R"({"scenario": "smuggling_fee", "role":"payer","steps":[1, {"x":null}]})");
   for (size_t i = 0; i < kFieldCount; ++i) {
     EXPECT_TRUE(event_.has(static_cast<Field>(i))) << field_name(static_cast<Field>(i));
   }
@@ -362,11 +363,11 @@ TEST_F(JsonDecoderTest, ManyEventsInARowWithOneDecoder) {
   Decoder& d = decoder();
   for (int i = 0; i < 2000; ++i) {
     const std::string json =
-        R"({"id":"evt-)" + std::to_string(i) + R"(","ts":)" + std::to_string(1'714'564'800'000 + i) +
-        R"(,"kind":")" + (i % 2 == 0 ? "transfer" : "fee") + R"(","amount":")" +
-        std::to_string(i + 1) + R"(.5","currency":")" + (i % 3 == 0 ? "EUR" : "USD") +
-        R"(","sender":{"id":"s)" + std::to_string(i % 17) + R"(","name":"N\u00e9)" +
-        std::to_string(i) + R"("},"receiver":{"id":"r"}})";
+        R"({"id":"evt-)" + std::to_string(i) + R"(","ts":)" +
+        std::to_string(1'714'564'800'000 + i) + R"(,"kind":")" + (i % 2 == 0 ? "transfer" : "fee") +
+        R"(","amount":")" + std::to_string(i + 1) + R"(.5","currency":")" +
+        (i % 3 == 0 ? "EUR" : "USD") + R"(","sender":{"id":"s)" + std::to_string(i % 17) +
+        R"(","name":"N\u00e9)" + std::to_string(i) + R"("},"receiver":{"id":"r"}})";
     ASSERT_TRUE(decode(json, static_cast<uint64_t>(i + 1))) << i << ": " << error_.detail;
     ASSERT_EQ(&decoder(), &d);
     EXPECT_EQ(event_.id, "evt-" + std::to_string(i));
@@ -523,7 +524,8 @@ TEST_F(Pacs008Test, OnlyTheFirstTransactionIsRead) {
 
 TEST_F(Pacs008Test, PointerThroughAValueOfTheWrongType) {
   std::string json(kPacs008);
-  const std::string dbtr = R"("Dbtr":{"Nm":"Agropecuaria del Sur SL","PstlAdr":{"TwnNm":"Almeria","Ctry":"ES"}})";
+  const std::string dbtr =
+      R"("Dbtr":{"Nm":"Agropecuaria del Sur SL","PstlAdr":{"TwnNm":"Almeria","Ctry":"ES"}})";
   ASSERT_NE(json.find(dbtr), std::string::npos);
   json.replace(json.find(dbtr), dbtr.size(), R"("Dbtr":"Agropecuaria del Sur SL")");
   expect_error(json, Reason::bad_type,

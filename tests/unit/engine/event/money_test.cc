@@ -98,9 +98,9 @@ TEST(ParseMoney, FailedParseLeavesOutputUntouched) {
 }
 
 TEST(ParseMoney, SyntaxErrors) {
-  for (const char* text : {"", ".", "1.", "+1", "1e", " 1", "1 ", "0x10", "-", "-.5", ".5", "1e+",
-                           "1e-", "1.5.2", "1,5", "e5", "1ee5", "abc", "1_000", "--1", "NaN",
-                           "Infinity"}) {
+  for (const char* text :
+       {"",    ".",   "1.",    "+1",  "1e", " 1",   "1 ",  "0x10",  "-",   "-.5", ".5",
+        "1e+", "1e-", "1.5.2", "1,5", "e5", "1ee5", "abc", "1_000", "--1", "NaN", "Infinity"}) {
     EXPECT_EQ(money_error(text), DecimalError::syntax) << '"' << text << '"';
   }
 }

@@ -2,6 +2,7 @@
 // through the file connector and run through the pipeline with the real JSON decoder, must
 // become exactly one dead letter with the reason expected.tsv gives it, and the dead letter
 // must carry the original bytes back unchanged.
+#include <gtest/gtest.h>
 #include <simdjson.h>
 #include <unistd.h>
 
@@ -17,8 +18,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "connectors/file/ndjson_source.h"
 #include "engine/event/dead_letter.h"
@@ -332,7 +331,8 @@ std::string case_name(const testing::TestParamInfo<Case>& info) {
 }
 
 // Suite names start with "hostile" so `ctest -R hostile` selects them all.
-INSTANTIATE_TEST_SUITE_P(hostile_corpus, HostileCase, testing::ValuesIn(load_manifest()), case_name);
+INSTANTIATE_TEST_SUITE_P(hostile_corpus, HostileCase, testing::ValuesIn(load_manifest()),
+                         case_name);
 
 // ---- the manifest and the folder agree ----
 
@@ -365,15 +365,16 @@ TEST(hostile_corpus, ManifestListsEveryFileAndEnoughCases) {
   for (const auto& entry : fs::directory_iterator(kCorpus)) {
     const std::string name = entry.path().filename().string();
     if (name == "expected.tsv") continue;
-    EXPECT_TRUE(listed.contains(name)) << name << " is in the corpus folder but not in expected.tsv";
+    EXPECT_TRUE(listed.contains(name))
+        << name << " is in the corpus folder but not in expected.tsv";
   }
 }
 
 // ---- every case and 20 valid events in one input: nothing is lost ----
 
 std::vector<std::string> valid_events() {
-  static constexpr std::array<const char*, 7> kKinds{"transfer", "remittance", "cash_in",
-                                                     "cash_out", "salary", "fee", "card"};
+  static constexpr std::array<const char*, 7> kKinds{
+      "transfer", "remittance", "cash_in", "cash_out", "salary", "fee", "card"};
   static constexpr std::array<const char*, 4> kCurrencies{"USD", "EUR", "MYR", "BDT"};
   static constexpr std::array<const char*, 4> kAmounts{"1250.5", "\"99.99\"", "1.5e3", "7"};
   std::vector<std::string> out;
@@ -381,12 +382,13 @@ std::vector<std::string> valid_events() {
     const std::string kind = kKinds[static_cast<size_t>(i) % kKinds.size()];
     const int64_t ts = 1'714'564'800'000 + int64_t{i} * 60'000;
     std::string e = "{\"id\":\"valid-" + std::to_string(i) + "\",\"ts\":";
-    e += i % 2 == 0 ? std::to_string(ts)
-                    : "\"2024-05-01T12:" + std::string(i < 10 ? "0" : "") + std::to_string(i) +
-                          ":00Z\"";
+    e += i % 2 == 0
+             ? std::to_string(ts)
+             : "\"2024-05-01T12:" + std::string(i < 10 ? "0" : "") + std::to_string(i) + ":00Z\"";
     e += ",\"kind\":\"" + kind + "\",\"amount\":" + kAmounts[static_cast<size_t>(i) % 4];
     e += ",\"currency\":\"" + std::string(kCurrencies[static_cast<size_t>(i) % 4]) + "\"";
-    if (kind != "cash_in") e += ",\"sender\":{\"id\":\"S" + std::to_string(i) + "\",\"country\":\"MY\"}";
+    if (kind != "cash_in")
+      e += ",\"sender\":{\"id\":\"S" + std::to_string(i) + "\",\"country\":\"MY\"}";
     if (kind != "cash_out") e += ",\"receiver\":{\"id\":\"R" + std::to_string(i) + "\"}";
     e += ",\"labels\":{\"scenario\":\"none\"}}";
     out.push_back(std::move(e));

@@ -184,12 +184,11 @@ TEST_F(PipelineTest, HandlerSeesEventsInInputOrder) {
 
 TEST_F(PipelineTest, LateEventsAreDeadLetteredWithReasonLate) {
   MemorySource source({
-      event_line("a", kT0),
-      event_line("b", kT0 + 2 * kHour),          // newest: the watermark is kT0 + 1h
-      event_line("c", kT0 + kHour),              // exactly at the watermark: on time
-      event_line("d", kT0 + kHour - 1),          // 1 ms past the allowed lateness: late
-      event_line("e", kT0 + 90 * kMinute),       // on time
-      event_line("f", kT0),                      // late
+      event_line("a", kT0), event_line("b", kT0 + 2 * kHour),  // newest: the watermark is kT0 + 1h
+      event_line("c", kT0 + kHour),                            // exactly at the watermark: on time
+      event_line("d", kT0 + kHour - 1),     // 1 ms past the allowed lateness: late
+      event_line("e", kT0 + 90 * kMinute),  // on time
+      event_line("f", kT0),                 // late
   });
   PipelineOptions options;
   options.allowed_lateness_ms = kHour;
@@ -332,11 +331,21 @@ TEST_F(PipelineTest, StatsConserveEveryRecord) {
   std::vector<std::string> lines;
   for (int i = 0; i < 40; ++i) {
     switch (i % 5) {
-      case 0: lines.push_back(event_line("ok" + std::to_string(i), kT0 + i * kMinute)); break;
-      case 1: lines.push_back("{\"id\":"); break;                                   // malformed
-      case 2: lines.push_back(R"({"id":"m","ts":1714521600000})"); break;           // missing
-      case 3: lines.push_back(event_line("late" + std::to_string(i), kT0 - 2 * kHour)); break;
-      case 4: lines.push_back(R"({"id":"v","amount":"-1"})"); break;                // bad_value
+      case 0:
+        lines.push_back(event_line("ok" + std::to_string(i), kT0 + i * kMinute));
+        break;
+      case 1:
+        lines.push_back("{\"id\":");
+        break;  // malformed
+      case 2:
+        lines.push_back(R"({"id":"m","ts":1714521600000})");
+        break;  // missing
+      case 3:
+        lines.push_back(event_line("late" + std::to_string(i), kT0 - 2 * kHour));
+        break;
+      case 4:
+        lines.push_back(R"({"id":"v","amount":"-1"})");
+        break;  // bad_value
     }
   }
   MemorySource source(lines);
