@@ -3,6 +3,10 @@
 // for CORRIDOR_JSON_ISA (default haswell: AVX2) and main() checks the CPU before any event.
 #include <simdjson.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -197,6 +201,10 @@ class JsonDecoder final : public Decoder {
                       std::to_string(record.bytes.size()) + " bytes exceeds the limit of " +
                       std::to_string(limits_.max_event_bytes));
     }
+    // Unescaped strings are never longer than their JSON text, so this reservation holds every
+    // string of the record: views into the arena stay valid until the next record.
+    unescaped_.clear();
+    if (unescaped_.capacity() < record.bytes.size()) unescaped_.reserve(record.bytes.size());
     od::document doc;
     if (auto ec = parser_
                       .iterate(record.bytes.data(), record.bytes.size(),
@@ -245,14 +253,14 @@ class JsonDecoder final : public Decoder {
     const std::vector<uint32_t>& children = nodes_[node].children;
     const size_t n = children.size();
     const char* raw = key.raw();
+    size_t i = hint;
     for (size_t k = 0; k < n; ++k) {
-      size_t i = hint + k;
-      if (i >= n) i -= n;
       const PointerNode& child = nodes_[children[i]];
       if (child.plain && child.matches(raw)) {
         hint = i + 1 == n ? 0 : i + 1;
         return children[i];
       }
+      if (++i == n) i = 0;
     }
     return kNone;
   }
@@ -409,6 +417,19 @@ class JsonDecoder final : public Decoder {
         if (!validate(field.value(), Depth + 2, error)) return false;
         continue;
       }
+      if (nodes_[child].field >= 0) {
+        // The common case inline: a string leaf, without a call into visit per field.
+        std::string_view text;
+        const simdjson::error_code ec = read_string(field.value(), text);
+        if (!ec) {
+          if (!builder_.assign(static_cast<Field>(nodes_[child].field), ValueType::string, text,
+                               error)) {
+            return false;
+          }
+          continue;
+        }
+        if (ec != simdjson::INCORRECT_TYPE) return malformed(error, ec);
+      }
       if (!visit<Depth + 1>(field.value(), child, error)) return false;
     }
     return true;
@@ -442,7 +463,7 @@ class JsonDecoder final : public Decoder {
         // A non-string is refused before the iterator moves (INCORRECT_TYPE); any other
         // error (a bad escape) has consumed the value and is final.
         std::string_view text;
-        const simdjson::error_code ec = value.get_string().get(text);
+        const simdjson::error_code ec = read_string(value, text);
         if (!ec) {
           return builder_.assign(static_cast<Field>(node.field), ValueType::string, text, error);
         }
@@ -478,7 +499,7 @@ class JsonDecoder final : public Decoder {
       std::string_view text;
       switch (type) {
         case od::json_type::string:
-          if (auto ec = value.get_string().get(text)) return malformed(error, ec);
+          if (auto ec = read_string(value, text)) return malformed(error, ec);
           return builder_.assign(field, ValueType::string, text, error);
         case od::json_type::number:
           text = trim_token(value.raw_json_token());
@@ -514,8 +535,119 @@ class JsonDecoder final : public Decoder {
 
   EventBuilder builder_;
   const DecodeLimits& limits_;
+  // A string value as a view of the record itself when it has no escapes (the usual case),
+  // else unescaped into `unescaped_`. INCORRECT_TYPE, before consuming, when not a string;
+  // STRING_ERROR for an invalid escape or a lone surrogate.
+  simdjson::error_code read_string(od::value& value, std::string_view& out) {
+    od::raw_json_string raw;
+    if (auto ec = value.get_raw_json_string().get(raw)) return ec;
+    const char* begin = raw.raw();
+    const char* p = begin;
+    // Stage 1 has checked that every string is closed, so the scan ends at its quote; reading
+    // 16 bytes at a time past it stays inside the record's padding.
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    while (true) {
+      const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      const int hits = _mm_movemask_epi8(
+          _mm_or_si128(_mm_cmpeq_epi8(chunk, quote), _mm_cmpeq_epi8(chunk, backslash)));
+      if (hits != 0) {
+        p += __builtin_ctz(static_cast<unsigned>(hits));
+        break;
+      }
+      p += 16;
+    }
+#else
+    while (*p != '"' && *p != '\\') ++p;
+#endif
+    if (*p == '"') {
+      out = std::string_view(begin, static_cast<size_t>(p - begin));
+      return simdjson::SUCCESS;
+    }
+    return unescape(begin, out);
+  }
+
+  static int hex4(const char* p) noexcept {
+    int v = 0;
+    for (int i = 0; i < 4; ++i) {
+      const char c = p[i];
+      int d = 0;
+      if (c >= '0' && c <= '9') {
+        d = c - '0';
+      } else if (c >= 'a' && c <= 'f') {
+        d = c - 'a' + 10;
+      } else if (c >= 'A' && c <= 'F') {
+        d = c - 'A' + 10;
+      } else {
+        return -1;
+      }
+      v = v * 16 + d;
+    }
+    return v;
+  }
+
+  simdjson::error_code unescape(const char* p, std::string_view& out) {
+    const size_t start = unescaped_.size();
+    while (*p != '"') {
+      if (*p != '\\') {
+        unescaped_.push_back(*p++);
+        continue;
+      }
+      const char e = p[1];
+      p += 2;
+      switch (e) {
+        case '"': unescaped_.push_back('"'); break;
+        case '\\': unescaped_.push_back('\\'); break;
+        case '/': unescaped_.push_back('/'); break;
+        case 'b': unescaped_.push_back('\b'); break;
+        case 'f': unescaped_.push_back('\f'); break;
+        case 'n': unescaped_.push_back('\n'); break;
+        case 'r': unescaped_.push_back('\r'); break;
+        case 't': unescaped_.push_back('\t'); break;
+        case 'u': {
+          int cp = hex4(p);
+          if (cp < 0) return simdjson::STRING_ERROR;
+          p += 4;
+          if (cp >= 0xD800 && cp <= 0xDBFF) {
+            // A high surrogate must be followed by an escaped low surrogate.
+            if (p[0] != '\\' || p[1] != 'u') return simdjson::STRING_ERROR;
+            const int low = hex4(p + 2);
+            if (low < 0xDC00 || low > 0xDFFF) return simdjson::STRING_ERROR;
+            p += 6;
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+          } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            return simdjson::STRING_ERROR;
+          }
+          // UTF-8 never takes more bytes than the escape it came from (6 or 12).
+          if (cp < 0x80) {
+            unescaped_.push_back(static_cast<char>(cp));
+          } else if (cp < 0x800) {
+            unescaped_.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+            unescaped_.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+          } else if (cp < 0x10000) {
+            unescaped_.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+            unescaped_.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+            unescaped_.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+          } else {
+            unescaped_.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+            unescaped_.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+            unescaped_.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+            unescaped_.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+          }
+          break;
+        }
+        default:
+          return simdjson::STRING_ERROR;
+      }
+    }
+    out = std::string_view(unescaped_).substr(start);
+    return simdjson::SUCCESS;
+  }
+
   od::parser parser_;
   std::vector<PointerNode> nodes_;
+  std::string unescaped_;  // escaped strings of the current record, unescaped
 };
 
 }  // namespace

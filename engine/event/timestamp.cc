@@ -17,6 +17,13 @@ bool digits(std::string_view s, size_t pos, size_t count, int& out) noexcept {
   return true;
 }
 
+// Two digits at p (the caller checked the length); -1 when either is not a digit.
+inline int two_digits(const char* p) noexcept {
+  const unsigned a = static_cast<unsigned char>(p[0]) - '0';
+  const unsigned b = static_cast<unsigned char>(p[1]) - '0';
+  return (a > 9 || b > 9) ? -1 : static_cast<int>(a * 10 + b);
+}
+
 bool is_leap(int64_t y) noexcept { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 unsigned days_in_month(int64_t y, unsigned m) noexcept {
@@ -50,13 +57,17 @@ int64_t days_from_civil(int64_t y, unsigned m, unsigned d) noexcept {
 }
 
 bool parse_rfc3339(std::string_view s, int64_t& epoch_ms) noexcept {
-  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (!digits(s, 0, 4, year) || s.size() < 20 || s[4] != '-' || !digits(s, 5, 2, month) ||
-      s[7] != '-' || !digits(s, 8, 2, day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-      !digits(s, 11, 2, hour) || s[13] != ':' || !digits(s, 14, 2, minute) || s[16] != ':' ||
-      !digits(s, 17, 2, second)) {
+  if (s.size() < 20) return false;
+  const char* p = s.data();
+  const int century = two_digits(p), year_in_century = two_digits(p + 2);
+  const int month = two_digits(p + 5), day = two_digits(p + 8);
+  const int hour = two_digits(p + 11), minute = two_digits(p + 14), second = two_digits(p + 17);
+  if ((century | year_in_century | month | day | hour | minute | second) < 0 || p[4] != '-' ||
+      p[7] != '-' || (p[10] != 'T' && p[10] != 't' && p[10] != ' ') || p[13] != ':' ||
+      p[16] != ':') {
     return false;
   }
+  const int year = century * 100 + year_in_century;
   if (month < 1 || month > 12 || day < 1 ||
       static_cast<unsigned>(day) > days_in_month(year, static_cast<unsigned>(month)) || hour > 23 ||
       minute > 59 || second > 59) {
