@@ -35,43 +35,6 @@ bool is_capitals(const std::string& s, size_t n) {
   return true;
 }
 
-// RFC 6901: "/a/b~1c" -> {"a", "b/c"}. Empty optional on a malformed pointer.
-std::optional<std::vector<std::string>> split_pointer(const std::string& p) {
-  if (p.empty() || p[0] != '/') return std::nullopt;
-  std::vector<std::string> tokens;
-  std::string token;
-  for (size_t i = 1; i <= p.size(); ++i) {
-    if (i == p.size() || p[i] == '/') {
-      tokens.push_back(token);
-      token.clear();
-    } else if (p[i] == '~') {
-      if (i + 1 >= p.size() || (p[i + 1] != '0' && p[i + 1] != '1')) return std::nullopt;
-      token += p[i + 1] == '0' ? '~' : '/';
-      ++i;
-    } else {
-      token += p[i];
-    }
-  }
-  return tokens;
-}
-
-std::string pointer_text(const std::vector<std::string>& tokens) {
-  std::string out;
-  for (const std::string& t : tokens) {
-    out += '/';
-    for (char c : t) {
-      if (c == '~') {
-        out += "~0";
-      } else if (c == '/') {
-        out += "~1";
-      } else {
-        out += c;
-      }
-    }
-  }
-  return out;
-}
-
 // yaml-cpp reports a tab in indentation as some other syntax error; name the real cause.
 std::string tab_hint(const std::string& text, int error_line) {
   int line = 1;
@@ -364,7 +327,7 @@ class EngineConfigReader {
         return;
       }
       if (is_pointer) {
-        auto tokens = split_pointer(text);
+        auto tokens = event::parse_json_pointer(text);
         if (!tokens) {
           r_.error(at, what + ": '" + text +
                            "' is not a JSON Pointer (RFC 6901: starts with /, ~ only as ~0 or ~1)");
@@ -503,13 +466,13 @@ class EngineConfigReader {
         const std::string name_a(event::field_name(static_cast<Field>(a)));
         const std::string name_b(event::field_name(static_cast<Field>(b)));
         if (pa.size() < pb.size()) {
-          r_.error(*keys[b], what + "." + name_b + ": pointer " + pointer_text(pb) +
-                                 " lies inside " + pointer_text(pa) + ", the pointer of " + name_a +
+          r_.error(*keys[b], what + "." + name_b + ": pointer " + event::format_json_pointer(pb) +
+                                 " lies inside " + event::format_json_pointer(pa) + ", the pointer of " + name_a +
                                  "; a field's value cannot also hold another field");
           break;
         }
         if (keys[b]->pos > keys[a]->pos) {
-          r_.error(*keys[b], what + "." + name_b + ": pointer " + pointer_text(pb) +
+          r_.error(*keys[b], what + "." + name_b + ": pointer " + event::format_json_pointer(pb) +
                                  " is already the pointer of " + name_a +
                                  "; one location feeds one field");
           break;

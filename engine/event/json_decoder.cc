@@ -83,19 +83,6 @@ std::string_view type_name(od::json_type t) {
   return "unknown";
 }
 
-std::string escape_token(std::string_view t) {
-  std::string out;
-  for (char c : t) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 // The token without the whitespace On-Demand leaves after it.
 std::string_view trim_token(std::string_view t) noexcept {
@@ -182,7 +169,7 @@ class JsonDecoder final : public Decoder {
               (token == "0" || token[0] != '0')) {
             child.index = std::stoll(token);
           }
-          child.path = nodes_[node].path + "/" + escape_token(token);
+          child.path = nodes_[node].path + format_json_pointer({token});
           nodes_.push_back(std::move(child));
           nodes_[node].children.push_back(next);
           if (nodes_[next].index >= 0) nodes_[node].has_index_child = true;

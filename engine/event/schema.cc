@@ -1,6 +1,7 @@
 #include "engine/event/schema.h"
 
 #include <algorithm>
+#include <string_view>
 
 namespace corridor::event {
 
@@ -20,6 +21,42 @@ Schema Schema::canonical() {
     rule.mapped = true;
   }
   return s;
+}
+
+std::optional<std::vector<std::string>> parse_json_pointer(std::string_view p) {
+  if (p.empty() || p[0] != '/') return std::nullopt;
+  std::vector<std::string> tokens;
+  std::string token;
+  for (size_t i = 1; i <= p.size(); ++i) {
+    if (i == p.size() || p[i] == '/') {
+      tokens.push_back(token);
+      token.clear();
+    } else if (p[i] == '~') {
+      if (i + 1 >= p.size() || (p[i + 1] != '0' && p[i + 1] != '1')) return std::nullopt;
+      token += p[i + 1] == '0' ? '~' : '/';
+      ++i;
+    } else {
+      token += p[i];
+    }
+  }
+  return tokens;
+}
+
+std::string format_json_pointer(const std::vector<std::string>& tokens) {
+  std::string out;
+  for (const std::string& t : tokens) {
+    out += '/';
+    for (char c : t) {
+      if (c == '~') {
+        out += "~0";
+      } else if (c == '/') {
+        out += "~1";
+      } else {
+        out += c;
+      }
+    }
+  }
+  return out;
 }
 
 uint32_t pack(Currency c) noexcept {

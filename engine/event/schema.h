@@ -21,6 +21,11 @@ struct TimeScale {
   int64_t origin_ms = 0;
 };
 
+// RFC 6901 JSON Pointers: "/a/b~1c" <-> {"a", "b/c"}. parse returns nullopt for text that
+// is not a pointer (no leading slash, "~" not followed by 0 or 1).
+std::optional<std::vector<std::string>> parse_json_pointer(std::string_view text);
+std::string format_json_pointer(const std::vector<std::string>& tokens);
+
 // The longest JSON Pointer a schema may use, in reference tokens.
 inline constexpr int kMaxPointerDepth = 12;
 
