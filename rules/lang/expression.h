@@ -1,0 +1,119 @@
+// The rule expression language: `filter`, `when` and aggregate predicates.
+//
+//   kind in ["transfer", "remittance"] and amount_base between 200 and 5000
+//   senders >= 5 and origins >= 3 and new_pairs >= 0.8 * senders
+//   near_below(amount_base, 3000, 0.2) and in_list("transit_countries", receiver.country)
+//
+// Text is parsed, type-checked against a Scope and compiled once, at load, into a Program:
+// a flat instruction list that evaluates on a fixed-size stack with no allocation.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/event/event.h"
+#include "rules/lang/value.h"
+
+namespace corridor::rules::lang {
+
+struct Node;
+
+// What a name in an expression refers to.
+struct Symbol {
+  enum class Source : uint8_t {
+    event_field,  // a string field of the current event: index is an event::Field
+    event_id,
+    event_ts,
+    event_kind,
+    event_amount,
+    event_amount_base,
+    event_currency,
+    slot,  // a value the evaluator provides (aggregate, bound event's field, enrichment)
+  };
+  Type type = Type::boolean;
+  Source source = Source::slot;
+  uint16_t index = 0;
+  // Allowed values of an enumeration-like string (kind): literals compared with it are
+  // checked at compile time.
+  std::span<const std::string_view> allowed;
+};
+
+// Resolves names and lists while compiling. Implementations decide what an expression may
+// see: a filter sees the event; `when` sees aggregates; a sequence step also sees the
+// fields of earlier steps.
+class Scope {
+ public:
+  virtual ~Scope() = default;
+  virtual std::optional<Symbol> resolve(std::string_view name) = 0;
+  // For "unknown name" messages: the names this scope offers, comma-separated.
+  virtual std::string known_names() const = 0;
+  // A named list (in_list); nullptr when there is none of that name.
+  virtual const std::vector<std::string>* list(std::string_view /*name*/) const { return nullptr; }
+};
+
+// The event's own fields: id, ts, kind, amount, currency, amount_base, channel, agent,
+// purpose, sender.*, receiver.* (labels are never visible to rules).
+class EventScope : public Scope {
+ public:
+  std::optional<Symbol> resolve(std::string_view name) override;
+  std::string known_names() const override;
+};
+
+struct CompileError {
+  uint32_t offset = 0;  // byte offset in the expression text
+  std::string message;
+};
+
+struct EvalContext {
+  const event::Event* event = nullptr;
+  const Value* slots = nullptr;
+};
+
+enum class OpCode : uint8_t;
+
+struct Instruction {
+  OpCode op;
+  uint8_t b = 0;
+  uint16_t a = 0;
+};
+
+class Program {
+ public:
+  Program() = default;
+  Program(Program&&) noexcept = default;
+  Program& operator=(Program&&) noexcept = default;
+  // Constants view the program's own storage: a copy would view the original's.
+  Program(const Program&) = delete;
+  Program& operator=(const Program&) = delete;
+
+  Type type() const noexcept { return type_; }
+  Value evaluate(const EvalContext& context) const noexcept;
+  bool test(const EvalContext& context) const noexcept { return evaluate(context).i != 0; }
+
+ private:
+  friend class Compiler;
+  Type type_ = Type::boolean;
+  std::vector<Instruction> code_;
+  std::vector<Value> constants_;
+  std::deque<std::string> strings_;  // storage for string constants (stable addresses)
+  std::vector<std::vector<std::string_view>> string_sets_;  // sorted, for `in` and in_list
+  std::vector<std::vector<int64_t>> number_sets_;           // sorted, for `in` over numbers
+};
+
+// The maximum stack depth a Program may need; deeper expressions are refused at compile.
+inline constexpr size_t kMaxStack = 32;
+
+// Compiles `text`. When `expected` is set the result must have that type (numeric types
+// are not interchangeable here). nullopt with `error` filled on any problem.
+std::optional<Program> compile(std::string_view text, Scope& scope, std::optional<Type> expected,
+                               CompileError& error);
+// The same for an already parsed node (aggregate arguments and predicates).
+std::optional<Program> compile(const Node& node, Scope& scope, std::optional<Type> expected,
+                               CompileError& error);
+
+}  // namespace corridor::rules::lang

@@ -1,0 +1,174 @@
+// Evaluation of compiled expressions: a fixed-size stack, no allocation, no recursion.
+#include <algorithm>
+#include <cmath>
+
+#include "rules/lang/ast.h"
+#include "rules/lang/expression.h"
+#include "rules/lang/opcodes.h"
+
+namespace corridor::rules::lang {
+namespace {
+
+__extension__ using Int128 = __int128;
+
+template <typename T>
+bool compare(T l, T r, uint8_t op) noexcept {
+  switch (static_cast<Op>(op)) {
+    case Op::eq: return l == r;
+    case Op::ne: return l != r;
+    case Op::lt: return l < r;
+    case Op::le: return l <= r;
+    case Op::gt: return l > r;
+    case Op::ge: return l >= r;
+    default: return false;
+  }
+}
+
+// Overflow in exact arithmetic saturates instead of wrapping (undefined in C++): an absurd
+// sum then compares as "very large", which is what a rule expects of it.
+int64_t saturate(Int128 v) noexcept {
+  if (v > INT64_MAX) return INT64_MAX;
+  if (v < INT64_MIN) return INT64_MIN;
+  return static_cast<int64_t>(v);
+}
+
+}  // namespace
+
+Value Program::evaluate(const EvalContext& c) const noexcept {
+  Value stack[kMaxStack];
+  size_t sp = 0;  // next free slot
+  const event::Event& e = *c.event;
+  const size_t n = code_.size();
+  for (size_t pc = 0; pc < n; ++pc) {
+    const Instruction in = code_[pc];
+    switch (in.op) {
+      case OpCode::push_const: stack[sp++] = constants_[in.a]; break;
+      case OpCode::load_field:
+        stack[sp++].s = *event::string_slot(e, static_cast<event::Field>(in.a));
+        break;
+      case OpCode::load_id: stack[sp++].s = e.id; break;
+      case OpCode::load_ts: stack[sp++].i = e.ts_ms; break;
+      case OpCode::load_kind: stack[sp++].s = event::kind_name(e.kind); break;
+      case OpCode::load_amount: stack[sp++].i = e.amount.units; break;
+      case OpCode::load_amount_base: stack[sp++].i = e.amount_base.units; break;
+      case OpCode::load_currency: stack[sp++].s = e.currency.view(); break;
+      case OpCode::load_slot: stack[sp++] = c.slots[in.a]; break;
+      case OpCode::int_to_decimal:
+        stack[sp - 1].i = saturate(static_cast<Int128>(stack[sp - 1].i) * kDecimalUnit);
+        break;
+      case OpCode::int_to_number: stack[sp - 1].d = static_cast<double>(stack[sp - 1].i); break;
+      case OpCode::decimal_to_number:
+        stack[sp - 1].d = static_cast<double>(stack[sp - 1].i) / kDecimalUnit;
+        break;
+      case OpCode::add_int:
+        --sp;
+        stack[sp - 1].i = saturate(static_cast<Int128>(stack[sp - 1].i) + stack[sp].i);
+        break;
+      case OpCode::sub_int:
+        --sp;
+        stack[sp - 1].i = saturate(static_cast<Int128>(stack[sp - 1].i) - stack[sp].i);
+        break;
+      case OpCode::mul_int:
+        --sp;
+        stack[sp - 1].i = saturate(static_cast<Int128>(stack[sp - 1].i) * stack[sp].i);
+        break;
+      case OpCode::neg_int: stack[sp - 1].i = saturate(-static_cast<Int128>(stack[sp - 1].i)); break;
+      case OpCode::abs_int: {
+        const Int128 v = stack[sp - 1].i;
+        stack[sp - 1].i = saturate(v < 0 ? -v : v);
+        break;
+      }
+      case OpCode::min_int: --sp; stack[sp - 1].i = std::min(stack[sp - 1].i, stack[sp].i); break;
+      case OpCode::max_int: --sp; stack[sp - 1].i = std::max(stack[sp - 1].i, stack[sp].i); break;
+      case OpCode::add_number: --sp; stack[sp - 1].d += stack[sp].d; break;
+      case OpCode::sub_number: --sp; stack[sp - 1].d -= stack[sp].d; break;
+      case OpCode::mul_number: --sp; stack[sp - 1].d *= stack[sp].d; break;
+      case OpCode::div_number:
+        // x / 0 is NaN: every comparison with it is false, so a rule never fires on it.
+        --sp;
+        stack[sp - 1].d = stack[sp].d == 0 ? std::nan("") : stack[sp - 1].d / stack[sp].d;
+        break;
+      case OpCode::neg_number: stack[sp - 1].d = -stack[sp - 1].d; break;
+      case OpCode::abs_number: stack[sp - 1].d = std::fabs(stack[sp - 1].d); break;
+      case OpCode::min_number: --sp; stack[sp - 1].d = std::fmin(stack[sp - 1].d, stack[sp].d); break;
+      case OpCode::max_number: --sp; stack[sp - 1].d = std::fmax(stack[sp - 1].d, stack[sp].d); break;
+      case OpCode::cmp_int:
+        --sp;
+        stack[sp - 1].i = compare(stack[sp - 1].i, stack[sp].i, in.b);
+        break;
+      case OpCode::cmp_number:
+        --sp;
+        stack[sp - 1].i = compare(stack[sp - 1].d, stack[sp].d, in.b);
+        break;
+      case OpCode::cmp_string: {
+        --sp;
+        const bool equal = stack[sp - 1].s == stack[sp].s;
+        stack[sp - 1].i = static_cast<Op>(in.b) == Op::eq ? equal : !equal;
+        break;
+      }
+      case OpCode::logical_not: stack[sp - 1].i = stack[sp - 1].i == 0; break;
+      case OpCode::jump_if_false_keep:
+        if (stack[sp - 1].i == 0) {
+          pc += in.a - 1;
+        } else {
+          --sp;
+        }
+        break;
+      case OpCode::jump_if_true_keep:
+        if (stack[sp - 1].i != 0) {
+          pc += in.a - 1;
+        } else {
+          --sp;
+        }
+        break;
+      case OpCode::in_string_set: {
+        const auto& set = string_sets_[in.a];
+        stack[sp - 1].i = std::binary_search(set.begin(), set.end(), stack[sp - 1].s);
+        break;
+      }
+      case OpCode::in_int_set: {
+        const auto& set = number_sets_[in.a];
+        stack[sp - 1].i = std::binary_search(set.begin(), set.end(), stack[sp - 1].i);
+        break;
+      }
+      case OpCode::between_int: {
+        sp -= 2;
+        const int64_t x = stack[sp - 1].i;
+        stack[sp - 1].i = stack[sp].i <= x && x <= stack[sp + 1].i;
+        break;
+      }
+      case OpCode::between_number: {
+        sp -= 2;
+        const double x = stack[sp - 1].d;
+        stack[sp - 1].i = stack[sp].d <= x && x <= stack[sp + 1].d;
+        break;
+      }
+      case OpCode::is_multiple: {
+        --sp;
+        const int64_t step = stack[sp].i;
+        stack[sp - 1].i = step != 0 && stack[sp - 1].i % step == 0;
+        break;
+      }
+      case OpCode::near_below_exact: {
+        sp -= 2;
+        const Int128 x = stack[sp - 1].i;
+        const Int128 threshold = stack[sp].i;
+        const Int128 fraction = stack[sp + 1].i;
+        // x >= threshold * (1 - fraction), compared without division: scale by 10^4.
+        const Int128 low_scaled = threshold * (kDecimalUnit - fraction);
+        stack[sp - 1].i = x * kDecimalUnit >= low_scaled && x < threshold;
+        break;
+      }
+      case OpCode::near_below_number: {
+        sp -= 2;
+        const double x = stack[sp - 1].d;
+        const double threshold = stack[sp].d;
+        stack[sp - 1].i = x >= threshold * (1 - stack[sp + 1].d) && x < threshold;
+        break;
+      }
+    }
+  }
+  return stack[0];
+}
+
+}  // namespace corridor::rules::lang

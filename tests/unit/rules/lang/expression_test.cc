@@ -1,0 +1,198 @@
+#include "rules/lang/expression.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace corridor::rules::lang {
+namespace {
+
+// The event scope plus a few slots and lists, as a rule's `when` would see them.
+class TestScope : public EventScope {
+ public:
+  std::optional<Symbol> resolve(std::string_view name) override {
+    if (name == "senders") return Symbol{Type::integer, Symbol::Source::slot, 0, {}};
+    if (name == "total") return Symbol{Type::decimal, Symbol::Source::slot, 1, {}};
+    if (name == "cv") return Symbol{Type::number, Symbol::Source::slot, 2, {}};
+    if (name == "pay.ts") return Symbol{Type::time, Symbol::Source::slot, 3, {}};
+    if (name == "is_new_pair") return Symbol{Type::boolean, Symbol::Source::slot, 4, {}};
+    return EventScope::resolve(name);
+  }
+  std::string known_names() const override { return "senders, total, cv, pay.ts, is_new_pair"; }
+  const std::vector<std::string>* list(std::string_view name) const override {
+    auto it = lists_.find(std::string(name));
+    return it == lists_.end() ? nullptr : &it->second;
+  }
+
+ private:
+  std::map<std::string, std::vector<std::string>> lists_{
+      {"transit_countries", {"LY", "TR", "NE"}}};
+};
+
+class ExpressionTest : public ::testing::Test {
+ protected:
+  ExpressionTest() {
+    event_.id = "tx-1";
+    event_.ts_ms = 1'714'564'800'000;
+    event_.kind = event::Kind::remittance;
+    event_.amount.units = 2'950'0000;
+    event_.amount_base.units = 2'950'0000;
+    event_.currency.code = {'U', 'S', 'D'};
+    event_.sender.id = "C-1";
+    event_.sender.city = "Sylhet";
+    event_.receiver.country = "LY";
+    slots_[0].i = 6;                  // senders
+    slots_[1].i = 9'400'0000;         // total 9400.0000
+    slots_[2].d = 0.15;               // cv
+    slots_[3].i = event_.ts_ms - 3'600'000;  // pay.ts, an hour earlier
+    slots_[4].i = 1;                  // is_new_pair
+  }
+
+  Value eval(std::string_view text, std::optional<Type> expected = std::nullopt) {
+    CompileError err;
+    std::optional<Program> p = compile(text, scope_, expected, err);
+    EXPECT_TRUE(p.has_value()) << text << ": " << err.offset << ": " << err.message;
+    if (!p) return {};
+    return p->evaluate(EvalContext{&event_, slots_});
+  }
+  bool test(std::string_view text) { return eval(text, Type::boolean).i != 0; }
+
+  CompileError error(std::string_view text, std::optional<Type> expected = std::nullopt) {
+    CompileError err;
+    std::optional<Program> p = compile(text, scope_, expected, err);
+    EXPECT_FALSE(p.has_value()) << text << " compiled";
+    return err;
+  }
+
+  TestScope scope_;
+  event::Event event_;
+  Value slots_[5];
+};
+
+TEST_F(ExpressionTest, FieldsAndLiterals) {
+  EXPECT_TRUE(test(R"(kind in ["transfer", "remittance"])"));
+  EXPECT_FALSE(test(R"(kind not in ["transfer", "remittance"])"));
+  EXPECT_TRUE(test(R"(sender.city == "Sylhet" and receiver.country != "BD")"));
+  EXPECT_TRUE(test(R"(currency == 'USD')"));
+  EXPECT_TRUE(test("amount_base between 200 and 5000"));
+  EXPECT_TRUE(test("amount_base between 2950 and 2950"));  // inclusive both ends
+  EXPECT_FALSE(test("amount_base between 2950.0001 and 5000"));
+  EXPECT_TRUE(test("receiver.city == \"\""));  // absent fields read as empty
+}
+
+TEST_F(ExpressionTest, ExactDecimalComparisons) {
+  EXPECT_TRUE(test("amount_base >= 2950"));
+  EXPECT_TRUE(test("amount_base == 2950.0000"));
+  EXPECT_FALSE(test("amount_base > 2950"));
+  EXPECT_TRUE(test("amount_base < 2950.0001"));
+  EXPECT_TRUE(test("total == 9400"));
+}
+
+TEST_F(ExpressionTest, ArithmeticTypes) {
+  EXPECT_EQ(eval("senders + 1", Type::integer).i, 7);
+  EXPECT_EQ(eval("total - 400", Type::decimal).i, 9'000'0000);
+  EXPECT_EQ(eval("total * 2", Type::decimal).i, 18'800'0000);
+  EXPECT_EQ(eval("0.8 * senders", Type::decimal).i, 4'8000);  // exact: 4.8
+  EXPECT_DOUBLE_EQ(eval("total / senders", Type::number).d, 9400.0 / 6);
+  EXPECT_DOUBLE_EQ(eval("total * 0.5", Type::number).d, 4700.0);
+  EXPECT_DOUBLE_EQ(eval("cv * 2", Type::number).d, 0.3);
+  EXPECT_TRUE(test("senders >= 5 and total >= 0.8 * 5000 and cv < 0.2"));
+  EXPECT_EQ(eval("-senders", Type::integer).i, -6);
+  EXPECT_EQ(eval("abs(0 - total)", Type::decimal).i, 9'400'0000);
+  EXPECT_EQ(eval("max(senders, 9)", Type::integer).i, 9);
+  EXPECT_EQ(eval("2 + 3 * 4", Type::integer).i, 14);
+  EXPECT_EQ(eval("(2 + 3) * 4", Type::integer).i, 20);
+}
+
+TEST_F(ExpressionTest, DivisionByZeroNeverFires) {
+  EXPECT_FALSE(test("total / 0 > 1"));
+  EXPECT_FALSE(test("total / 0 <= 1"));
+}
+
+TEST_F(ExpressionTest, TimeAndDurations) {
+  EXPECT_TRUE(test("ts - pay.ts <= 24h"));
+  EXPECT_TRUE(test("ts - pay.ts == 60m"));
+  EXPECT_FALSE(test("ts - pay.ts < 3600s"));
+  EXPECT_TRUE(test("pay.ts + 1h == ts"));
+  EXPECT_EQ(eval("2 * 12h", Type::duration).i, 86'400'000);
+}
+
+TEST_F(ExpressionTest, LogicShortCircuitsAndNests) {
+  EXPECT_TRUE(test("not (senders < 5) and (is_new_pair or total < 1)"));
+  EXPECT_TRUE(test("senders > 100 or senders == 6"));
+  EXPECT_FALSE(test("senders > 100 and senders == 6"));
+  EXPECT_TRUE(test("is_new_pair == true"));
+  // The right side of a decided `and` is not needed; the stack stays balanced either way.
+  EXPECT_TRUE(test("(senders > 100 and total > 1) or (senders == 6 and (total > 1 or cv > 1))"));
+}
+
+TEST_F(ExpressionTest, Functions) {
+  EXPECT_TRUE(test("near_below(amount_base, 3000, 0.2)"));    // 2400 <= 2950 < 3000
+  EXPECT_FALSE(test("near_below(amount_base, 2950, 0.2)"));   // not below
+  EXPECT_TRUE(test("near_below(amount_base, 3687.5, 0.2)"));  // low bound exactly 2950
+  EXPECT_FALSE(test("near_below(amount_base, 3687.6, 0.2)"));
+  EXPECT_TRUE(test("is_round(amount_base, 50)"));
+  EXPECT_FALSE(test("is_round(amount_base, 100)"));
+  EXPECT_TRUE(test(R"(in_list("transit_countries", receiver.country))"));
+  EXPECT_FALSE(test(R"(in_list("transit_countries", sender.country))"));
+}
+
+TEST_F(ExpressionTest, ErrorsNameThePlaceAndTheProblem) {
+  CompileError e = error("sender.citty == \"x\"");
+  EXPECT_EQ(e.offset, 0u);
+  EXPECT_NE(e.message.find("unknown name 'sender.citty'"), std::string::npos) << e.message;
+
+  e = error(R"(kind == "transfr")");
+  EXPECT_EQ(e.offset, 8u);
+  EXPECT_EQ(e.message, "'transfr' is not a kind; allowed: transfer, remittance, cash_in, "
+                       "cash_out, salary, fee, card");
+
+  e = error("senders >= \"5\"");
+  EXPECT_EQ(e.message, "cannot compare integer with string");
+
+  e = error("senders = 5");
+  EXPECT_EQ(e.offset, 8u);
+  EXPECT_EQ(e.message, "'=' is not an operator; compare with '=='");
+
+  e = error("senders + 1", Type::boolean);
+  EXPECT_EQ(e.message, "expected a boolean expression, got integer");
+
+  e = error("senders >= 5 and");
+  EXPECT_EQ(e.offset, 16u);
+  EXPECT_EQ(e.message, "expected a value, a name or '(', got end of expression");
+
+  e = error(R"(in_list("nope", receiver.country))");
+  EXPECT_EQ(e.message, "no list named 'nope'");
+
+  e = error("frobnicate(1)");
+  EXPECT_NE(e.message.find("unknown function 'frobnicate'"), std::string::npos);
+
+  e = error("near_below(amount_base, 3000)");
+  EXPECT_EQ(e.message, "near_below() takes 3 arguments, got 2");
+
+  e = error("amount_base > 1.23456");
+  EXPECT_EQ(e.message, "at most 4 decimal places in a number");
+
+  e = error("ts - pay.ts <= 24x");
+  EXPECT_EQ(e.message, "unknown duration unit 'x'; use ms, s, m, h or d");
+
+  e = error("sender.id == \"a");
+  EXPECT_EQ(e.message, "string not closed: missing \"");
+
+  e = error("labels.scenario == \"x\"");
+  EXPECT_NE(e.message.find("unknown name 'labels.scenario'"), std::string::npos);
+}
+
+TEST_F(ExpressionTest, DeepNestingIsRefusedNotCrashing) {
+  std::string deep(10'000, '(');
+  deep += "1";
+  deep += std::string(10'000, ')');
+  CompileError e = error(deep);
+  EXPECT_EQ(e.message, "expression nested too deeply");
+  std::string long_sum = "1";
+  for (int i = 0; i < 200; ++i) long_sum += " + (1 * (2 + 3))";
+  EXPECT_EQ(eval(long_sum, Type::integer).i, 1 + 200 * 5);
+}
+
+}  // namespace
+}  // namespace corridor::rules::lang
