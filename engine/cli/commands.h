@@ -12,6 +12,7 @@ namespace corridor::cli {
 enum ExitCode : int {
   kOk = 0,
   kRuntimeError = 1,   // I/O failure: unreadable input, unwritable sink
+  kTestsFailed = 1,    // test-rules: a golden case produced other signals or alerts
   kUsageError = 2,     // bad command line
   kConfigError = 3,    // the config (or a file it names) is invalid; nothing was read
   kInterrupted = 130,  // stopped by SIGINT/SIGTERM after finishing the current batch
@@ -24,5 +25,7 @@ struct RunOptions {
 
 int run(const RunOptions& options, std::ostream& err);
 int validate(const std::vector<std::string>& files, std::ostream& out, std::ostream& err);
+int test_rules(const std::vector<std::string>& files, bool print_outputs, std::ostream& out,
+               std::ostream& err);
 
 }  // namespace corridor::cli

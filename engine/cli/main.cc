@@ -34,6 +34,14 @@ int main(int argc, char** argv) {
       app.add_subcommand("validate", "Check configs; report every error with file:line:col");
   validate_cmd->add_option("files", validate_files, "Config files")->required();
 
+  std::vector<std::string> golden_files;
+  bool print_outputs = false;
+  CLI::App* test_cmd = app.add_subcommand(
+      "test-rules", "Run golden rule tests: events in, the exact signals and alerts out");
+  test_cmd->add_option("files", golden_files, "Golden test files (*.test.yaml)")->required();
+  test_cmd->add_flag("--print-outputs", print_outputs,
+                     "Print every signal and alert produced, as CloudEvents JSON lines, on stdout");
+
   CLI::App* version_cmd = app.add_subcommand("version", "Print the version and build facts");
 
   try {
@@ -45,6 +53,7 @@ int main(int argc, char** argv) {
 
   if (*run_cmd) return run(run_options, std::cerr);
   if (*validate_cmd) return validate(validate_files, std::cout, std::cerr);
+  if (*test_cmd) return test_rules(golden_files, print_outputs, std::cout, std::cerr);
   if (*version_cmd) {
     std::cout << "corridor " << version() << " (commit " << git_commit() << ", json decoder "
               << corridor::event::json_decoder_isa() << ")\n";

@@ -1,12 +1,20 @@
+#include <yaml-cpp/yaml.h>
+
 #include <csignal>
+#include <fstream>
 #include <iomanip>
 #include <ostream>
+#include <sstream>
 
 #include "connectors/registry.h"
 #include "engine/cli/commands.h"
 #include "engine/config/engine_config.h"
 #include "engine/pipeline/event_echo.h"
 #include "engine/pipeline/pipeline.h"
+#include "rules/eval/cloudevents.h"
+#include "rules/eval/rule_engine.h"
+#include "rules/eval/rule_handler.h"
+#include "rules/model/rule.h"
 
 namespace corridor::cli {
 namespace {
@@ -33,6 +41,16 @@ void print_summary(std::ostream& err, const pipeline::PipelineStats& s) {
   if (s.late_applied > 0) err << "corridor: " << s.late_applied << " late events applied\n";
 }
 
+// A file is a rule pack when its top level has a `pack` key.
+bool is_rule_pack(const std::string& path) {
+  try {
+    const YAML::Node root = YAML::LoadFile(path);
+    return root.IsMap() && root["pack"];
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 }  // namespace
 
 int run(const RunOptions& options, std::ostream& err) {
@@ -44,17 +62,32 @@ int run(const RunOptions& options, std::ostream& err) {
     return kConfigError;
   }
   const config::EngineConfig& cfg = *loaded.config;
-  err << "corridor: config " << cfg.file << " (hash " << cfg.hash << ")\n";
+  std::optional<rules::RuleSet> rule_set;
+  if (!cfg.rules.packs.empty()) {
+    rules::RuleLoadResult r = rules::load_rule_packs(cfg.rules.packs, cfg.rules.max_window_ms);
+    if (!r.rules) {
+      err << config::format_all(r.errors);
+      err << "corridor: " << r.errors.size() << " error(s) in the rule packs; nothing was read\n";
+      return kConfigError;
+    }
+    rule_set = std::move(r.rules);
+    err << "corridor: config " << cfg.file << " (hash " << cfg.hash << "), "
+        << rule_set->rules.size() << " rules and " << rule_set->typologies.size()
+        << " typologies (hash " << rule_set->hash << ")\n";
+  } else {
+    err << "corridor: config " << cfg.file << " (hash " << cfg.hash << "), no rules\n";
+  }
 
   // Open everything before reading anything: a bad path or CSV header fails the start.
   std::vector<connectors::OpenedSource> sources;
-  std::unique_ptr<pipeline::Sink> events_sink;
-  std::unique_ptr<pipeline::Sink> dead_letter_sink;
+  std::unique_ptr<pipeline::Sink> events_sink, signals_sink, alerts_sink, dead_letter_sink;
   try {
     for (const config::SourceConfig& s : cfg.sources) {
       sources.push_back(connectors::open_source(s, cfg));
     }
     events_sink = connectors::open_sink(cfg.events);
+    signals_sink = connectors::open_sink(cfg.signals);
+    alerts_sink = connectors::open_sink(cfg.alerts);
     dead_letter_sink = connectors::open_sink(cfg.dead_letter);
   } catch (const std::exception& e) {
     err << "corridor: " << e.what() << "\n";
@@ -63,10 +96,27 @@ int run(const RunOptions& options, std::ostream& err) {
 
   pipeline::SystemClock clock;
   pipeline::EventEcho echo(*events_sink);
+  std::unique_ptr<rules::CloudEventWriter> writer;
+  std::unique_ptr<rules::RuleEngine> engine;
+  std::unique_ptr<rules::RuleHandler> rule_handler;
+  pipeline::EventHandler* handler = &echo;
+  if (rule_set) {
+    writer = std::make_unique<rules::CloudEventWriter>(
+        signals_sink.get(), alerts_sink.get(), rules::OutputContext{cfg.hash, rule_set->hash});
+    rules::EngineOptions eopts;
+    eopts.new_pair_lookback_ms = cfg.rules.new_pair_lookback_ms;
+    eopts.base_currency = std::string(cfg.currencies.base().view());
+    engine = std::make_unique<rules::RuleEngine>(*rule_set, *writer, eopts);
+    rule_handler = std::make_unique<rules::RuleHandler>(
+        *engine, *writer, cfg.events.type == "discard" ? nullptr : &echo,
+        std::vector<pipeline::Sink*>{signals_sink.get(), alerts_sink.get()},
+        cfg.pipeline.allowed_lateness_ms);
+    handler = rule_handler.get();
+  }
   pipeline::DeadLetterWriter dead_letters(*dead_letter_sink);
   pipeline::PipelineOptions popts = cfg.pipeline;
   popts.max_records = options.max_records;
-  pipeline::Pipeline pipe(echo, dead_letters, clock, popts);
+  pipeline::Pipeline pipe(*handler, dead_letters, clock, popts);
 
   g_running = &pipe;
   std::signal(SIGINT, on_stop_signal);
@@ -74,14 +124,17 @@ int run(const RunOptions& options, std::ostream& err) {
   bool completed = true;
   int code = kOk;
   try {
-    for (auto& s : sources) {
-      if (!pipe.run(*s.source, *s.decoder)) {
+    for (size_t i = 0; i < sources.size(); ++i) {
+      if (rule_handler) rule_handler->set_source(cfg.sources[i].name);
+      if (!pipe.run(*sources[i].source, *sources[i].decoder)) {
         completed = false;
         break;
       }
     }
-    events_sink->flush();
-    dead_letter_sink->flush();
+    for (auto* sink :
+         {events_sink.get(), signals_sink.get(), alerts_sink.get(), dead_letter_sink.get()}) {
+      sink->flush();
+    }
   } catch (const std::exception& e) {
     err << "corridor: " << e.what() << "\n";
     code = kRuntimeError;
@@ -91,6 +144,11 @@ int run(const RunOptions& options, std::ostream& err) {
   g_running = nullptr;
 
   print_summary(err, pipe.stats());
+  if (engine) {
+    const rules::EngineStats s = engine->stats();
+    err << "corridor: " << s.signals << " signals, " << s.alerts << " alerts, " << s.suppressed
+        << " suppressed, " << s.state_keys << " state keys\n";
+  }
   if (!pipe.stats().conserved()) {
     // Cannot happen by construction; say so loudly if it ever does.
     err << "corridor: internal error: records read != decoded + dead-lettered\n";
@@ -103,13 +161,33 @@ int run(const RunOptions& options, std::ostream& err) {
 int validate(const std::vector<std::string>& files, std::ostream& out, std::ostream& err) {
   size_t bad = 0;
   for (const std::string& f : files) {
+    if (is_rule_pack(f)) {
+      rules::RuleLoadResult r = rules::load_rule_packs({f});
+      if (r.rules) {
+        out << f << ": ok, " << r.rules->rules.size() << " rules, " << r.rules->typologies.size()
+            << " typologies (hash " << r.rules->hash << ")\n";
+      } else {
+        err << config::format_all(r.errors);
+        ++bad;
+      }
+      continue;
+    }
     config::LoadResult loaded = config::load_engine_config(f);
-    if (loaded.config) {
-      out << f << ": ok (hash " << loaded.config->hash << ")\n";
-    } else {
+    if (!loaded.config) {
       err << config::format_all(loaded.errors);
       ++bad;
+      continue;
     }
+    if (!loaded.config->rules.packs.empty()) {
+      rules::RuleLoadResult r =
+          rules::load_rule_packs(loaded.config->rules.packs, loaded.config->rules.max_window_ms);
+      if (!r.rules) {
+        err << config::format_all(r.errors);
+        ++bad;
+        continue;
+      }
+    }
+    out << f << ": ok (hash " << loaded.config->hash << ")\n";
   }
   if (bad > 0) {
     err << "corridor: " << bad << " of " << files.size() << " file(s) invalid\n";

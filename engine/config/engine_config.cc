@@ -70,12 +70,12 @@ class EngineConfigReader {
       r_.error(root,
                "config: the file holds no settings; expected a mapping with keys "
                "version, sources, sinks (required), schemas, currency, decode, time, "
-               "pipeline, state, checkpoint");
+               "pipeline, state, checkpoint, rules");
       return;
     }
     if (!r_.expect_map(root, "config",
                        {"version", "sources", "sinks", "schemas", "currency", "decode", "time",
-                        "pipeline", "state", "checkpoint"})) {
+                        "pipeline", "state", "checkpoint", "rules"})) {
       return;
     }
     if (const auto v = root["version"]) {
@@ -94,6 +94,7 @@ class EngineConfigReader {
     if (const auto n = root["pipeline"]) read_pipeline(n);
     if (const auto n = root["state"]) read_state(n);
     if (const auto n = root["checkpoint"]) read_checkpoint(n);
+    if (const auto n = root["rules"]) read_rules(n);
     if (const auto n = root["sinks"]) {
       read_sinks(n);
     } else {
@@ -247,6 +248,8 @@ class EngineConfigReader {
       return fs::path(a).lexically_normal() == fs::path(b).lexically_normal();
     };
     const std::pair<const char*, const SinkConfig*> all[] = {{"events", &c_.events},
+                                                             {"signals", &c_.signals},
+                                                             {"alerts", &c_.alerts},
                                                              {"dead_letter", &c_.dead_letter}};
     for (const auto& [key, sink] : all) {
       if (sink->type != "file" || sink->path.empty()) continue;
@@ -260,17 +263,25 @@ class EngineConfigReader {
         }
       }
     }
-    if (c_.events.type == "file" && c_.dead_letter.type == "file" && !c_.events.path.empty() &&
-        same(c_.events.path, c_.dead_letter.path)) {
-      r_.error(sinks["dead_letter"]["path"],
-               "sinks.dead_letter.path: '" + c_.dead_letter.path +
-                   "' is also the events sink's file; give each sink its own file");
+    // No two file sinks on one file.
+    for (size_t a = 0; a < std::size(all); ++a) {
+      for (size_t b = a + 1; b < std::size(all); ++b) {
+        const SinkConfig& x = *all[a].second;
+        const SinkConfig& y = *all[b].second;
+        if (x.type == "file" && y.type == "file" && !x.path.empty() && same(x.path, y.path)) {
+          r_.error(sinks[all[b].first]["path"], std::string("sinks.") + all[b].first + ".path: '" +
+                                                    y.path + "' is also the " + all[a].first +
+                                                    " sink's file; give each sink its own file");
+        }
+      }
     }
   }
 
   void read_sinks(const YAML::Node& n) {
-    if (!r_.expect_map(n, "sinks", {"events", "dead_letter"})) return;
+    if (!r_.expect_map(n, "sinks", {"events", "signals", "alerts", "dead_letter"})) return;
     if (const auto v = n["events"]) read_sink(v, "sinks.events", c_.events);
+    if (const auto v = n["signals"]) read_sink(v, "sinks.signals", c_.signals);
+    if (const auto v = n["alerts"]) read_sink(v, "sinks.alerts", c_.alerts);
     if (const auto v = n["dead_letter"]) {
       read_sink(v, "sinks.dead_letter", c_.dead_letter);
     } else {
@@ -467,7 +478,8 @@ class EngineConfigReader {
         const std::string name_b(event::field_name(static_cast<Field>(b)));
         if (pa.size() < pb.size()) {
           r_.error(*keys[b], what + "." + name_b + ": pointer " + event::format_json_pointer(pb) +
-                                 " lies inside " + event::format_json_pointer(pa) + ", the pointer of " + name_a +
+                                 " lies inside " + event::format_json_pointer(pa) +
+                                 ", the pointer of " + name_a +
                                  "; a field's value cannot also hold another field");
           break;
         }
@@ -626,6 +638,27 @@ class EngineConfigReader {
       if (auto e = r_.integer(v, "checkpoint.max_events", 1, 1'000'000'000)) {
         c_.checkpoint.max_events = static_cast<uint64_t>(*e);
       }
+    }
+  }
+
+  void read_rules(const YAML::Node& n) {
+    if (!r_.expect_map(n, "rules", {"packs", "new_pair_lookback", "max_window"})) return;
+    if (const auto v = n["packs"]) {
+      if (r_.expect_sequence(v, "rules.packs")) {
+        for (size_t i = 0; i < v.size(); ++i) {
+          if (auto p = r_.string(v[i], "rules.packs[" + std::to_string(i) + "]")) {
+            c_.rules.packs.push_back(resolve_path(r_.file(), *p));
+          }
+        }
+      }
+    } else {
+      r_.missing(n, "rules", "packs");
+    }
+    if (const auto v = n["new_pair_lookback"]) {
+      if (auto d = r_.duration_ms(v, "rules.new_pair_lookback")) c_.rules.new_pair_lookback_ms = *d;
+    }
+    if (const auto v = n["max_window"]) {
+      if (auto d = r_.duration_ms(v, "rules.max_window")) c_.rules.max_window_ms = *d;
     }
   }
 

@@ -42,11 +42,19 @@ struct CheckpointConfig {
   uint64_t max_events = 100'000;
 };
 
+struct RulesConfig {
+  std::vector<std::string> packs;  // rule pack files, resolved against the config's folder
+  int64_t new_pair_lookback_ms = 90LL * 86'400'000;
+  int64_t max_window_ms = 400LL * 86'400'000;  // the longest window a rule may declare
+};
+
 struct EngineConfig {
   std::string file;  // the config's path as given
   std::string hash;  // FNV-1a 64 of the file's bytes, 16 hex digits
   std::vector<SourceConfig> sources;
   SinkConfig events;       // decoded events in canonical JSON
+  SinkConfig signals;      // rule hits, CloudEvents
+  SinkConfig alerts;       // typology alerts, CloudEvents
   SinkConfig dead_letter;  // records that could not be decoded, with the reason
   std::map<std::string, event::Schema> schemas;  // always holds "canonical"
   event::CurrencyTable currencies;
@@ -54,6 +62,7 @@ struct EngineConfig {
   pipeline::PipelineOptions pipeline;
   StateConfig state;
   CheckpointConfig checkpoint;
+  RulesConfig rules;
 };
 
 struct LoadResult {

@@ -83,7 +83,6 @@ std::string_view type_name(od::json_type t) {
   return "unknown";
 }
 
-
 // The token without the whitespace On-Demand leaves after it.
 std::string_view trim_token(std::string_view t) noexcept {
   while (!t.empty() &&
@@ -584,14 +583,30 @@ class JsonDecoder final : public Decoder {
       const char e = p[1];
       p += 2;
       switch (e) {
-        case '"': unescaped_.push_back('"'); break;
-        case '\\': unescaped_.push_back('\\'); break;
-        case '/': unescaped_.push_back('/'); break;
-        case 'b': unescaped_.push_back('\b'); break;
-        case 'f': unescaped_.push_back('\f'); break;
-        case 'n': unescaped_.push_back('\n'); break;
-        case 'r': unescaped_.push_back('\r'); break;
-        case 't': unescaped_.push_back('\t'); break;
+        case '"':
+          unescaped_.push_back('"');
+          break;
+        case '\\':
+          unescaped_.push_back('\\');
+          break;
+        case '/':
+          unescaped_.push_back('/');
+          break;
+        case 'b':
+          unescaped_.push_back('\b');
+          break;
+        case 'f':
+          unescaped_.push_back('\f');
+          break;
+        case 'n':
+          unescaped_.push_back('\n');
+          break;
+        case 'r':
+          unescaped_.push_back('\r');
+          break;
+        case 't':
+          unescaped_.push_back('\t');
+          break;
         case 'u': {
           int cp = hex4(p);
           if (cp < 0) return simdjson::STRING_ERROR;

@@ -24,13 +24,27 @@ enum class NodeKind : uint8_t {
 };
 
 enum class Op : uint8_t {
-  none, add, sub, mul, div, eq, ne, lt, le, gt, ge, logical_and, logical_or, logical_not, neg,
+  none,
+  add,
+  sub,
+  mul,
+  div,
+  eq,
+  ne,
+  lt,
+  le,
+  gt,
+  ge,
+  logical_and,
+  logical_or,
+  logical_not,
+  neg,
 };
 
 struct Node {
   NodeKind kind = NodeKind::name;
   Op op = Op::none;
-  uint32_t offset = 0;  // byte offset in the expression text, for messages
+  uint32_t offset = 0;    // byte offset in the expression text, for messages
   int64_t int_value = 0;  // integer, decimal units, duration ms, bool
   std::string text;       // name path, string literal, function name
   bool negated = false;   // `not in`

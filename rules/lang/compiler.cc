@@ -10,13 +10,20 @@ namespace corridor::rules::lang {
 
 std::string_view type_name(Type t) noexcept {
   switch (t) {
-    case Type::boolean: return "boolean";
-    case Type::integer: return "integer";
-    case Type::decimal: return "decimal";
-    case Type::number: return "number";
-    case Type::string: return "string";
-    case Type::time: return "time";
-    case Type::duration: return "duration";
+    case Type::boolean:
+      return "boolean";
+    case Type::integer:
+      return "integer";
+    case Type::decimal:
+      return "decimal";
+    case Type::number:
+      return "number";
+    case Type::string:
+      return "string";
+    case Type::time:
+      return "time";
+    case Type::duration:
+      return "duration";
   }
   return "unknown";
 }
@@ -71,21 +78,31 @@ class Compiler {
 
   std::optional<Type> emit(const Node& n) {
     switch (n.kind) {
-      case NodeKind::integer_literal: return push_int(n.int_value, Type::integer);
-      case NodeKind::decimal_literal: return push_int(n.int_value, Type::decimal);
-      case NodeKind::duration_literal: return push_int(n.int_value, Type::duration);
-      case NodeKind::bool_literal: return push_int(n.int_value, Type::boolean);
+      case NodeKind::integer_literal:
+        return push_int(n.int_value, Type::integer);
+      case NodeKind::decimal_literal:
+        return push_int(n.int_value, Type::decimal);
+      case NodeKind::duration_literal:
+        return push_int(n.int_value, Type::duration);
+      case NodeKind::bool_literal:
+        return push_int(n.int_value, Type::boolean);
       case NodeKind::string_literal: {
         Value v;
         v.s = p_.strings_.emplace_back(n.text);
         return push_value(v, Type::string);
       }
-      case NodeKind::name: return emit_name(n);
-      case NodeKind::unary: return emit_unary(n);
-      case NodeKind::binary: return emit_binary(n);
-      case NodeKind::in: return emit_in(n);
-      case NodeKind::between: return emit_between(n);
-      case NodeKind::call: return emit_call(n);
+      case NodeKind::name:
+        return emit_name(n);
+      case NodeKind::unary:
+        return emit_unary(n);
+      case NodeKind::binary:
+        return emit_binary(n);
+      case NodeKind::in:
+        return emit_in(n);
+      case NodeKind::between:
+        return emit_between(n);
+      case NodeKind::call:
+        return emit_call(n);
       case NodeKind::list:
         return fail(n, "a list stands only after 'in'");
     }
@@ -138,16 +155,33 @@ class Compiler {
     if (!sym) {
       return fail(n, "unknown name '" + n.text + "'; known here: " + scope_.known_names());
     }
+    last_name_ = n.text;
     using S = Symbol::Source;
     switch (sym->source) {
-      case S::event_field: op(OpCode::load_field, sym->index); break;
-      case S::event_id: op(OpCode::load_id); break;
-      case S::event_ts: op(OpCode::load_ts); break;
-      case S::event_kind: op(OpCode::load_kind); break;
-      case S::event_amount: op(OpCode::load_amount); break;
-      case S::event_amount_base: op(OpCode::load_amount_base); break;
-      case S::event_currency: op(OpCode::load_currency); break;
-      case S::slot: op(OpCode::load_slot, sym->index); break;
+      case S::event_field:
+        op(OpCode::load_field, sym->index);
+        break;
+      case S::event_id:
+        op(OpCode::load_id);
+        break;
+      case S::event_ts:
+        op(OpCode::load_ts);
+        break;
+      case S::event_kind:
+        op(OpCode::load_kind);
+        break;
+      case S::event_amount:
+        op(OpCode::load_amount);
+        break;
+      case S::event_amount_base:
+        op(OpCode::load_amount_base);
+        break;
+      case S::event_currency:
+        op(OpCode::load_currency);
+        break;
+      case S::slot:
+        op(OpCode::load_slot, sym->index);
+        break;
     }
     if (!push_depth(n)) return std::nullopt;
     last_symbol_ = *sym;
@@ -160,7 +194,8 @@ class Compiler {
     if (from == to) return out;
     if (from == Type::integer && to == Type::decimal) out.push_back({OpCode::int_to_decimal, 0, 0});
     if (from == Type::integer && to == Type::number) out.push_back({OpCode::int_to_number, 0, 0});
-    if (from == Type::decimal && to == Type::number) out.push_back({OpCode::decimal_to_number, 0, 0});
+    if (from == Type::decimal && to == Type::number)
+      out.push_back({OpCode::decimal_to_number, 0, 0});
     return out;
   }
 
@@ -194,7 +229,7 @@ class Compiler {
 
   // Brings two emitted numeric operands to `common`.
   void unify(size_t left_end, Type lt, Type rt, Type common) {
-    convert(rt, common);            // right first: it does not move the left code's end
+    convert(rt, common);  // right first: it does not move the left code's end
     convert_at(left_end, lt, common);
   }
 
@@ -249,8 +284,8 @@ class Compiler {
                      std::string_view field) {
     if (allowed.empty() || literal.kind != NodeKind::string_literal) return true;
     if (std::find(allowed.begin(), allowed.end(), literal.text) != allowed.end()) return true;
-    fail(literal, "'" + literal.text + "' is not a " + std::string(field) + "; allowed: " +
-                      joined(allowed));
+    fail(literal, "'" + literal.text + "' is not a value of " + std::string(field) +
+                      "; allowed: " + joined(allowed));
     return false;
   }
 
@@ -265,8 +300,8 @@ class Compiler {
     size_t left_end = 0;
     if (!emit_pair(l, r, lt, rt, left_end)) return std::nullopt;
     pop_depth();
-    const bool temporal = lt == Type::time || lt == Type::duration || rt == Type::time ||
-                          rt == Type::duration;
+    const bool temporal =
+        lt == Type::time || lt == Type::duration || rt == Type::time || rt == Type::duration;
     if (temporal) {
       if (n.op == Op::sub && lt == Type::time && rt == Type::time) {
         op(OpCode::sub_int);
@@ -289,7 +324,10 @@ class Compiler {
                          std::string(type_name(rt)));
     }
     if (!is_numeric(lt) || !is_numeric(rt)) {
-      const char* sym = n.op == Op::add ? "'+'" : n.op == Op::sub ? "'-'" : n.op == Op::mul ? "'*'" : "'/'";
+      const char* sym = n.op == Op::add   ? "'+'"
+                        : n.op == Op::sub ? "'-'"
+                        : n.op == Op::mul ? "'*'"
+                                          : "'/'";
       return fail(is_numeric(lt) ? r : l, std::string(sym) + " needs numbers, got " +
                                               std::string(type_name(lt)) + " and " +
                                               std::string(type_name(rt)));
@@ -302,7 +340,8 @@ class Compiler {
     }
     if (n.op == Op::mul) {
       // Exact where it stays exact: integer x integer, decimal x integer.
-      if (lt != Type::number && rt != Type::number && !(lt == Type::decimal && rt == Type::decimal)) {
+      if (lt != Type::number && rt != Type::number &&
+          !(lt == Type::decimal && rt == Type::decimal)) {
         op(OpCode::mul_int);
         return (lt == Type::decimal || rt == Type::decimal) ? Type::decimal : Type::integer;
       }
@@ -328,13 +367,15 @@ class Compiler {
     if (!a) return std::nullopt;
     const size_t left_end = p_.code_.size();
     const Symbol left_symbol = last_symbol_;
+    const std::string left_name = last_name_;
     last_symbol_ = {};
     std::optional<Type> b = emit(r);
     if (!b) return std::nullopt;
     const Symbol right_symbol = last_symbol_;
+    const std::string right_name = last_name_;
     const Type lt = *a, rt = *b;
-    if (!check_allowed(r, left_symbol.allowed, "kind") ||
-        !check_allowed(l, right_symbol.allowed, "kind")) {
+    if (!check_allowed(r, left_symbol.allowed, left_name) ||
+        !check_allowed(l, right_symbol.allowed, right_name)) {
       return std::nullopt;
     }
     pop_depth();
@@ -367,6 +408,7 @@ class Compiler {
     std::optional<Type> t = emit(*n.children[0]);
     if (!t) return std::nullopt;
     const Symbol symbol = last_symbol_;
+    const std::string name = last_name_;
     const Node& list = *n.children[1];
     if (*t == Type::string) {
       std::vector<std::string_view> set;
@@ -374,7 +416,7 @@ class Compiler {
         if (item->kind != NodeKind::string_literal) {
           return fail(*item, "the list must hold strings like the value before 'in'");
         }
-        if (!check_allowed(*item, symbol.allowed, "kind")) return std::nullopt;
+        if (!check_allowed(*item, symbol.allowed, name)) return std::nullopt;
         set.push_back(p_.strings_.emplace_back(item->text));
       }
       std::sort(set.begin(), set.end());
@@ -427,7 +469,8 @@ class Compiler {
       return std::nullopt;
     }
     const bool numeric = is_numeric(t[0]) && is_numeric(t[1]) && is_numeric(t[2]);
-    const bool same = t[0] == t[1] && t[1] == t[2] && (t[0] == Type::time || t[0] == Type::duration);
+    const bool same =
+        t[0] == t[1] && t[1] == t[2] && (t[0] == Type::time || t[0] == Type::duration);
     if (!numeric && !same) {
       return fail(n, "'between' needs numbers (or times, or durations), got " +
                          std::string(type_name(t[0])) + ", " + std::string(type_name(t[1])) +
@@ -459,7 +502,8 @@ class Compiler {
       std::optional<Type> t = emit(*n.children[1]);
       if (!t) return std::nullopt;
       if (*t != Type::string) {
-        return fail(*n.children[1], "in_list() compares strings, got " + std::string(type_name(*t)));
+        return fail(*n.children[1],
+                    "in_list() compares strings, got " + std::string(type_name(*t)));
       }
       std::vector<std::string_view> set;
       for (const std::string& v : *values) set.push_back(p_.strings_.emplace_back(v));
@@ -491,8 +535,8 @@ class Compiler {
       }
       for (size_t k = 0; k < 3; ++k) {
         if (!is_numeric(t[k])) {
-          return fail(*n.children[k], "near_below() needs numbers, got " +
-                                          std::string(type_name(t[k])));
+          return fail(*n.children[k],
+                      "near_below() needs numbers, got " + std::string(type_name(t[k])));
         }
       }
       const bool exact = std::none_of(t.begin(), t.end(), [](Type x) { return x == Type::number; });
@@ -528,8 +572,9 @@ class Compiler {
                                 : (is_min ? OpCode::min_int : OpCode::max_int));
       return common;
     }
-    return fail(n, "unknown function '" + f + "'; functions: in_list, is_round, near_below, abs, "
-                   "min, max");
+    return fail(n, "unknown function '" + f +
+                       "'; functions: in_list, is_round, near_below, abs, "
+                       "min, max");
   }
 
   bool exact_numbers(const Node& n, const std::vector<Type>& t) {
@@ -549,6 +594,7 @@ class Compiler {
   size_t depth_ = 0;
   size_t max_depth_ = 0;
   Symbol last_symbol_{};
+  std::string last_name_;  // the name last_symbol_ was resolved from, for messages
 };
 
 std::optional<Program> compile(const Node& node, Scope& scope, std::optional<Type> expected,

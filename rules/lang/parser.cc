@@ -1,5 +1,6 @@
 // Lexer and recursive-descent parser for rule expressions.
 #include <cctype>
+#include <cstdint>
 #include <string_view>
 
 #include "rules/lang/ast.h"
@@ -9,16 +10,43 @@ namespace corridor::rules::lang {
 namespace {
 
 enum class Tok : uint8_t {
-  end, integer, decimal, duration, string, ident, lparen, rparen, lbracket, rbracket, comma,
-  dot, plus, minus, star, slash, eq, ne, lt, le, gt, ge,
-  kw_and, kw_or, kw_not, kw_in, kw_between, kw_where, kw_true, kw_false,
+  end,
+  integer,
+  decimal,
+  duration,
+  string,
+  ident,
+  lparen,
+  rparen,
+  lbracket,
+  rbracket,
+  comma,
+  dot,
+  plus,
+  minus,
+  star,
+  slash,
+  eq,
+  ne,
+  lt,
+  le,
+  gt,
+  ge,
+  kw_and,
+  kw_or,
+  kw_not,
+  kw_in,
+  kw_between,
+  kw_where,
+  kw_true,
+  kw_false,
 };
 
 struct Token {
   Tok kind = Tok::end;
   uint32_t offset = 0;
-  int64_t value = 0;   // integer, decimal units, duration ms
-  std::string text;    // identifier or unescaped string
+  int64_t value = 0;  // integer, decimal units, duration ms
+  std::string text;   // identifier or unescaped string
 };
 
 constexpr int kMaxDepth = 64;
@@ -31,21 +59,25 @@ class Parser {
     if (!advance()) return nullptr;
     auto node = parse_or(0);
     if (!node) return nullptr;
-    if (tok_.kind != Tok::end) return fail(tok_.offset, "unexpected " + describe(tok_) + " after the expression");
+    if (tok_.kind != Tok::end)
+      return fail(tok_.offset, "unexpected " + describe(tok_) + " after the expression");
     return node;
   }
 
   std::unique_ptr<Node> aggregate() {
     if (!advance()) return nullptr;
     if (tok_.kind != Tok::ident) {
-      return fail(tok_.offset, "expected an aggregate such as count(), sum(amount_base) or "
-                               "distinct(sender.id), got " + describe(tok_));
+      return fail(tok_.offset,
+                  "expected an aggregate such as count(), sum(amount_base) or "
+                  "distinct(sender.id), got " +
+                      describe(tok_));
     }
     auto call = parse_primary(0);
     if (!call) return nullptr;
     if (call->kind != NodeKind::call) {
-      return fail(call->offset, "expected an aggregate call such as sum(amount_base), got the name '" +
-                                    call->text + "'");
+      return fail(
+          call->offset,
+          "expected an aggregate call such as sum(amount_base), got the name '" + call->text + "'");
     }
     auto wrapper = std::make_unique<Node>();
     wrapper->kind = NodeKind::call;
@@ -59,8 +91,9 @@ class Parser {
       wrapper->children.push_back(std::move(pred));
     }
     if (tok_.kind != Tok::end) {
-      return fail(tok_.offset, "unexpected " + describe(tok_) + "; an aggregate is a call, "
-                               "optionally followed by `where` and a condition");
+      return fail(tok_.offset, "unexpected " + describe(tok_) +
+                                   "; an aggregate is a call, "
+                                   "optionally followed by `where` and a condition");
     }
     return wrapper;
   }
@@ -77,36 +110,64 @@ class Parser {
 
   static std::string describe(const Token& t) {
     switch (t.kind) {
-      case Tok::end: return "end of expression";
+      case Tok::end:
+        return "end of expression";
       case Tok::integer:
       case Tok::decimal:
-      case Tok::duration: return "number";
-      case Tok::string: return "string \"" + t.text + "\"";
-      case Tok::ident: return "'" + t.text + "'";
-      case Tok::kw_and: return "'and'";
-      case Tok::kw_or: return "'or'";
-      case Tok::kw_not: return "'not'";
-      case Tok::kw_in: return "'in'";
-      case Tok::kw_between: return "'between'";
-      case Tok::kw_where: return "'where'";
-      case Tok::kw_true: return "'true'";
-      case Tok::kw_false: return "'false'";
-      case Tok::lparen: return "'('";
-      case Tok::rparen: return "')'";
-      case Tok::lbracket: return "'['";
-      case Tok::rbracket: return "']'";
-      case Tok::comma: return "','";
-      case Tok::dot: return "'.'";
-      case Tok::plus: return "'+'";
-      case Tok::minus: return "'-'";
-      case Tok::star: return "'*'";
-      case Tok::slash: return "'/'";
-      case Tok::eq: return "'=='";
-      case Tok::ne: return "'!='";
-      case Tok::lt: return "'<'";
-      case Tok::le: return "'<='";
-      case Tok::gt: return "'>'";
-      case Tok::ge: return "'>='";
+      case Tok::duration:
+        return "number";
+      case Tok::string:
+        return "string \"" + t.text + "\"";
+      case Tok::ident:
+        return "'" + t.text + "'";
+      case Tok::kw_and:
+        return "'and'";
+      case Tok::kw_or:
+        return "'or'";
+      case Tok::kw_not:
+        return "'not'";
+      case Tok::kw_in:
+        return "'in'";
+      case Tok::kw_between:
+        return "'between'";
+      case Tok::kw_where:
+        return "'where'";
+      case Tok::kw_true:
+        return "'true'";
+      case Tok::kw_false:
+        return "'false'";
+      case Tok::lparen:
+        return "'('";
+      case Tok::rparen:
+        return "')'";
+      case Tok::lbracket:
+        return "'['";
+      case Tok::rbracket:
+        return "']'";
+      case Tok::comma:
+        return "','";
+      case Tok::dot:
+        return "'.'";
+      case Tok::plus:
+        return "'+'";
+      case Tok::minus:
+        return "'-'";
+      case Tok::star:
+        return "'*'";
+      case Tok::slash:
+        return "'/'";
+      case Tok::eq:
+        return "'=='";
+      case Tok::ne:
+        return "'!='";
+      case Tok::lt:
+        return "'<'";
+      case Tok::le:
+        return "'<='";
+      case Tok::gt:
+        return "'>'";
+      case Tok::ge:
+        return "'>='";
     }
     return "token";
   }
@@ -114,8 +175,8 @@ class Parser {
   // --- lexer ---------------------------------------------------------------------------
   bool advance() {
     size_t i = pos_;
-    while (i < text_.size() && (text_[i] == ' ' || text_[i] == '\t' || text_[i] == '\n' ||
-                                text_[i] == '\r')) {
+    while (i < text_.size() &&
+           (text_[i] == ' ' || text_[i] == '\t' || text_[i] == '\n' || text_[i] == '\r')) {
       ++i;
     }
     tok_ = Token{};
@@ -133,16 +194,26 @@ class Parser {
       return true;
     };
     switch (c) {
-      case '(': return single(Tok::lparen, 1);
-      case ')': return single(Tok::rparen, 1);
-      case '[': return single(Tok::lbracket, 1);
-      case ']': return single(Tok::rbracket, 1);
-      case ',': return single(Tok::comma, 1);
-      case '.': return single(Tok::dot, 1);
-      case '+': return single(Tok::plus, 1);
-      case '-': return single(Tok::minus, 1);
-      case '*': return single(Tok::star, 1);
-      case '/': return single(Tok::slash, 1);
+      case '(':
+        return single(Tok::lparen, 1);
+      case ')':
+        return single(Tok::rparen, 1);
+      case '[':
+        return single(Tok::lbracket, 1);
+      case ']':
+        return single(Tok::rbracket, 1);
+      case ',':
+        return single(Tok::comma, 1);
+      case '.':
+        return single(Tok::dot, 1);
+      case '+':
+        return single(Tok::plus, 1);
+      case '-':
+        return single(Tok::minus, 1);
+      case '*':
+        return single(Tok::star, 1);
+      case '/':
+        return single(Tok::slash, 1);
       case '=':
         if (two('=')) return single(Tok::eq, 2);
         fail(static_cast<uint32_t>(i), "'=' is not an operator; compare with '=='");
@@ -151,21 +222,27 @@ class Parser {
         if (two('=')) return single(Tok::ne, 2);
         fail(static_cast<uint32_t>(i), "'!' is not an operator; write 'not' or '!='");
         return false;
-      case '<': return two('=') ? single(Tok::le, 2) : single(Tok::lt, 1);
-      case '>': return two('=') ? single(Tok::ge, 2) : single(Tok::gt, 1);
+      case '<':
+        return two('=') ? single(Tok::le, 2) : single(Tok::lt, 1);
+      case '>':
+        return two('=') ? single(Tok::ge, 2) : single(Tok::gt, 1);
       case '"':
-      case '\'': return lex_string(i);
-      default: break;
+      case '\'':
+        return lex_string(i);
+      default:
+        break;
     }
     if (c >= '0' && c <= '9') return lex_number(i);
     if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
       size_t j = i;
-      while (j < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[j])) || text_[j] == '_')) ++j;
+      while (j < text_.size() &&
+             (std::isalnum(static_cast<unsigned char>(text_[j])) || text_[j] == '_'))
+        ++j;
       tok_.text = std::string(text_.substr(i, j - i));
       pos_ = j;
       static constexpr std::pair<std::string_view, Tok> kKeywords[] = {
-          {"and", Tok::kw_and}, {"or", Tok::kw_or}, {"not", Tok::kw_not},
-          {"in", Tok::kw_in}, {"between", Tok::kw_between}, {"where", Tok::kw_where},
+          {"and", Tok::kw_and},   {"or", Tok::kw_or},           {"not", Tok::kw_not},
+          {"in", Tok::kw_in},     {"between", Tok::kw_between}, {"where", Tok::kw_where},
           {"true", Tok::kw_true}, {"false", Tok::kw_false}};
       tok_.kind = Tok::ident;
       for (const auto& [word, kind] : kKeywords) {
@@ -224,6 +301,10 @@ class Parser {
         ++j;
       }
       for (int k = std::min(digits, 4); k < 4; ++k) frac *= 10;
+      if (whole >= 100'000'000'000'000) {
+        fail(static_cast<uint32_t>(i), "number too large (decimals stay below 10^14)");
+        return false;
+      }
       tok_.kind = Tok::decimal;
       tok_.value = whole * kDecimalUnit + frac;
     } else {
@@ -233,14 +314,23 @@ class Parser {
       const std::string_view unit = text_.substr(j, k - j);
       if (!unit.empty()) {
         int64_t scale = 0;
-        if (unit == "ms") scale = 1;
-        else if (unit == "s") scale = 1000;
-        else if (unit == "m") scale = 60'000;
-        else if (unit == "h") scale = 3'600'000;
-        else if (unit == "d") scale = 86'400'000;
+        if (unit == "ms")
+          scale = 1;
+        else if (unit == "s")
+          scale = 1000;
+        else if (unit == "m")
+          scale = 60'000;
+        else if (unit == "h")
+          scale = 3'600'000;
+        else if (unit == "d")
+          scale = 86'400'000;
         if (scale == 0) {
-          fail(static_cast<uint32_t>(j), "unknown duration unit '" + std::string(unit) +
-                                             "'; use ms, s, m, h or d");
+          fail(static_cast<uint32_t>(j),
+               "unknown duration unit '" + std::string(unit) + "'; use ms, s, m, h or d");
+          return false;
+        }
+        if (whole > INT64_MAX / scale) {
+          fail(static_cast<uint32_t>(i), "duration too long");
           return false;
         }
         tok_.kind = Tok::duration;
@@ -263,7 +353,8 @@ class Parser {
     return n;
   }
 
-  std::unique_ptr<Node> binary(Op op, uint32_t offset, std::unique_ptr<Node> l, std::unique_ptr<Node> r) {
+  std::unique_ptr<Node> binary(Op op, uint32_t offset, std::unique_ptr<Node> l,
+                               std::unique_ptr<Node> r) {
     auto n = make(NodeKind::binary, offset);
     n->op = op;
     n->children.push_back(std::move(l));
@@ -317,13 +408,26 @@ class Parser {
     const uint32_t at = tok_.offset;
     Op op = Op::none;
     switch (tok_.kind) {
-      case Tok::eq: op = Op::eq; break;
-      case Tok::ne: op = Op::ne; break;
-      case Tok::lt: op = Op::lt; break;
-      case Tok::le: op = Op::le; break;
-      case Tok::gt: op = Op::gt; break;
-      case Tok::ge: op = Op::ge; break;
-      default: break;
+      case Tok::eq:
+        op = Op::eq;
+        break;
+      case Tok::ne:
+        op = Op::ne;
+        break;
+      case Tok::lt:
+        op = Op::lt;
+        break;
+      case Tok::le:
+        op = Op::le;
+        break;
+      case Tok::gt:
+        op = Op::gt;
+        break;
+      case Tok::ge:
+        op = Op::ge;
+        break;
+      default:
+        break;
     }
     if (op != Op::none) {
       if (!advance()) return nullptr;
@@ -340,7 +444,8 @@ class Parser {
     if (tok_.kind == Tok::kw_in) {
       if (!advance()) return nullptr;
       if (tok_.kind != Tok::lbracket) {
-        return fail(tok_.offset, "expected a list such as [\"transfer\", \"remittance\"] after 'in'");
+        return fail(tok_.offset,
+                    "expected a list such as [\"transfer\", \"remittance\"] after 'in'");
       }
       auto list = parse_primary(depth + 1);
       if (!list) return nullptr;
@@ -440,7 +545,8 @@ class Parser {
         if (!advance()) return nullptr;
         auto inner = parse_or(depth + 1);
         if (!inner) return nullptr;
-        if (tok_.kind != Tok::rparen) return fail(tok_.offset, "expected ')', got " + describe(tok_));
+        if (tok_.kind != Tok::rparen)
+          return fail(tok_.offset, "expected ')', got " + describe(tok_));
         if (!advance()) return nullptr;
         return inner;
       }
@@ -475,8 +581,8 @@ class Parser {
             if (tok_.kind == Tok::comma) {
               if (!advance()) return nullptr;
             } else if (tok_.kind != Tok::rparen) {
-              return fail(tok_.offset, "expected ',' or ')' in the call to " + path + ", got " +
-                                           describe(tok_));
+              return fail(tok_.offset,
+                          "expected ',' or ')' in the call to " + path + ", got " + describe(tok_));
             }
           }
           if (!advance()) return nullptr;

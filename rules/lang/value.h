@@ -10,9 +10,9 @@ namespace corridor::rules::lang {
 // 10^-4 units, so `amount_base >= 2999.99` compares exactly.
 enum class Type : uint8_t {
   boolean,
-  integer,   // counts, distinct counts
-  decimal,   // exact: money, decimal literals (10^-4 units)
-  number,    // double: means, deviations, shares, ratios, anything divided
+  integer,  // counts, distinct counts
+  decimal,  // exact: money, decimal literals (10^-4 units)
+  number,   // double: means, deviations, shares, ratios, anything divided
   string,
   time,      // event time, epoch milliseconds
   duration,  // milliseconds: 24h, 30m, 7d, 500ms; time - time
@@ -24,9 +24,9 @@ bool is_numeric(Type t) noexcept;  // integer, decimal, number
 // One value on the evaluation stack. Which member is meaningful follows from the type the
 // compiler proved; nothing here owns memory.
 struct Value {
-  int64_t i = 0;        // boolean (0/1), integer, decimal units, time, duration
-  double d = 0;         // number
-  std::string_view s;   // string
+  int64_t i = 0;       // boolean (0/1), integer, decimal units, time, duration
+  double d = 0;        // number
+  std::string_view s;  // string
 };
 
 inline constexpr int64_t kDecimalUnit = 10'000;

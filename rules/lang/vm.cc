@@ -14,13 +14,20 @@ __extension__ using Int128 = __int128;
 template <typename T>
 bool compare(T l, T r, uint8_t op) noexcept {
   switch (static_cast<Op>(op)) {
-    case Op::eq: return l == r;
-    case Op::ne: return l != r;
-    case Op::lt: return l < r;
-    case Op::le: return l <= r;
-    case Op::gt: return l > r;
-    case Op::ge: return l >= r;
-    default: return false;
+    case Op::eq:
+      return l == r;
+    case Op::ne:
+      return l != r;
+    case Op::lt:
+      return l < r;
+    case Op::le:
+      return l <= r;
+    case Op::gt:
+      return l > r;
+    case Op::ge:
+      return l >= r;
+    default:
+      return false;
   }
 }
 
@@ -42,21 +49,39 @@ Value Program::evaluate(const EvalContext& c) const noexcept {
   for (size_t pc = 0; pc < n; ++pc) {
     const Instruction in = code_[pc];
     switch (in.op) {
-      case OpCode::push_const: stack[sp++] = constants_[in.a]; break;
+      case OpCode::push_const:
+        stack[sp++] = constants_[in.a];
+        break;
       case OpCode::load_field:
         stack[sp++].s = *event::string_slot(e, static_cast<event::Field>(in.a));
         break;
-      case OpCode::load_id: stack[sp++].s = e.id; break;
-      case OpCode::load_ts: stack[sp++].i = e.ts_ms; break;
-      case OpCode::load_kind: stack[sp++].s = event::kind_name(e.kind); break;
-      case OpCode::load_amount: stack[sp++].i = e.amount.units; break;
-      case OpCode::load_amount_base: stack[sp++].i = e.amount_base.units; break;
-      case OpCode::load_currency: stack[sp++].s = e.currency.view(); break;
-      case OpCode::load_slot: stack[sp++] = c.slots[in.a]; break;
+      case OpCode::load_id:
+        stack[sp++].s = e.id;
+        break;
+      case OpCode::load_ts:
+        stack[sp++].i = e.ts_ms;
+        break;
+      case OpCode::load_kind:
+        stack[sp++].s = event::kind_name(e.kind);
+        break;
+      case OpCode::load_amount:
+        stack[sp++].i = e.amount.units;
+        break;
+      case OpCode::load_amount_base:
+        stack[sp++].i = e.amount_base.units;
+        break;
+      case OpCode::load_currency:
+        stack[sp++].s = e.currency.view();
+        break;
+      case OpCode::load_slot:
+        stack[sp++] = c.slots[in.a];
+        break;
       case OpCode::int_to_decimal:
         stack[sp - 1].i = saturate(static_cast<Int128>(stack[sp - 1].i) * kDecimalUnit);
         break;
-      case OpCode::int_to_number: stack[sp - 1].d = static_cast<double>(stack[sp - 1].i); break;
+      case OpCode::int_to_number:
+        stack[sp - 1].d = static_cast<double>(stack[sp - 1].i);
+        break;
       case OpCode::decimal_to_number:
         stack[sp - 1].d = static_cast<double>(stack[sp - 1].i) / kDecimalUnit;
         break;
@@ -72,26 +97,53 @@ Value Program::evaluate(const EvalContext& c) const noexcept {
         --sp;
         stack[sp - 1].i = saturate(static_cast<Int128>(stack[sp - 1].i) * stack[sp].i);
         break;
-      case OpCode::neg_int: stack[sp - 1].i = saturate(-static_cast<Int128>(stack[sp - 1].i)); break;
+      case OpCode::neg_int:
+        stack[sp - 1].i = saturate(-static_cast<Int128>(stack[sp - 1].i));
+        break;
       case OpCode::abs_int: {
         const Int128 v = stack[sp - 1].i;
         stack[sp - 1].i = saturate(v < 0 ? -v : v);
         break;
       }
-      case OpCode::min_int: --sp; stack[sp - 1].i = std::min(stack[sp - 1].i, stack[sp].i); break;
-      case OpCode::max_int: --sp; stack[sp - 1].i = std::max(stack[sp - 1].i, stack[sp].i); break;
-      case OpCode::add_number: --sp; stack[sp - 1].d += stack[sp].d; break;
-      case OpCode::sub_number: --sp; stack[sp - 1].d -= stack[sp].d; break;
-      case OpCode::mul_number: --sp; stack[sp - 1].d *= stack[sp].d; break;
+      case OpCode::min_int:
+        --sp;
+        stack[sp - 1].i = std::min(stack[sp - 1].i, stack[sp].i);
+        break;
+      case OpCode::max_int:
+        --sp;
+        stack[sp - 1].i = std::max(stack[sp - 1].i, stack[sp].i);
+        break;
+      case OpCode::add_number:
+        --sp;
+        stack[sp - 1].d += stack[sp].d;
+        break;
+      case OpCode::sub_number:
+        --sp;
+        stack[sp - 1].d -= stack[sp].d;
+        break;
+      case OpCode::mul_number:
+        --sp;
+        stack[sp - 1].d *= stack[sp].d;
+        break;
       case OpCode::div_number:
         // x / 0 is NaN: every comparison with it is false, so a rule never fires on it.
         --sp;
         stack[sp - 1].d = stack[sp].d == 0 ? std::nan("") : stack[sp - 1].d / stack[sp].d;
         break;
-      case OpCode::neg_number: stack[sp - 1].d = -stack[sp - 1].d; break;
-      case OpCode::abs_number: stack[sp - 1].d = std::fabs(stack[sp - 1].d); break;
-      case OpCode::min_number: --sp; stack[sp - 1].d = std::fmin(stack[sp - 1].d, stack[sp].d); break;
-      case OpCode::max_number: --sp; stack[sp - 1].d = std::fmax(stack[sp - 1].d, stack[sp].d); break;
+      case OpCode::neg_number:
+        stack[sp - 1].d = -stack[sp - 1].d;
+        break;
+      case OpCode::abs_number:
+        stack[sp - 1].d = std::fabs(stack[sp - 1].d);
+        break;
+      case OpCode::min_number:
+        --sp;
+        stack[sp - 1].d = std::fmin(stack[sp - 1].d, stack[sp].d);
+        break;
+      case OpCode::max_number:
+        --sp;
+        stack[sp - 1].d = std::fmax(stack[sp - 1].d, stack[sp].d);
+        break;
       case OpCode::cmp_int:
         --sp;
         stack[sp - 1].i = compare(stack[sp - 1].i, stack[sp].i, in.b);
@@ -106,7 +158,9 @@ Value Program::evaluate(const EvalContext& c) const noexcept {
         stack[sp - 1].i = static_cast<Op>(in.b) == Op::eq ? equal : !equal;
         break;
       }
-      case OpCode::logical_not: stack[sp - 1].i = stack[sp - 1].i == 0; break;
+      case OpCode::logical_not:
+        stack[sp - 1].i = stack[sp - 1].i == 0;
+        break;
       case OpCode::jump_if_false_keep:
         if (stack[sp - 1].i == 0) {
           pc += in.a - 1;

@@ -55,7 +55,7 @@ const event::FieldRule& rule(const EngineConfig& c, const std::string& schema, e
 
 constexpr const char* kAllowedTop =
     "allowed: version, sources, sinks, schemas, currency, decode, time, pipeline, state, "
-    "checkpoint";
+    "checkpoint, rules";
 constexpr const char* kAllFields =
     "id, ts, kind, amount, currency, channel, agent, purpose, labels, sender.id, "
     "sender.account, sender.name, sender.country, sender.city, sender.phone, sender.device, "
@@ -98,7 +98,7 @@ TEST(EngineConfigSyntax, EmptyFileSaysWhatIsExpectedAtTheStart) {
   const std::string expected =
       "cfg.yaml:1:1: error: config: the file holds no settings; expected a mapping with keys "
       "version, sources, sinks (required), schemas, currency, decode, time, pipeline, state, "
-      "checkpoint";
+      "checkpoint, rules";
   EXPECT_THAT(errors(""), ElementsAre(expected));
   EXPECT_THAT(errors("# only a comment\n\n"), ElementsAre(expected));
 }
@@ -107,7 +107,7 @@ TEST(EngineConfigSyntax, TopLevelMustBeAMapping) {
   EXPECT_THAT(errors("- version: 1\n"),
               ElementsAre("cfg.yaml:1:1: error: config: expected a mapping with keys version, "
                           "sources, sinks, schemas, currency, decode, time, pipeline, state, "
-                          "checkpoint, got a sequence"));
+                          "checkpoint, rules, got a sequence"));
 }
 
 TEST(EngineConfigSyntax, ASecondDocumentIsAnErrorNotIgnored) {
@@ -239,7 +239,7 @@ TEST(EngineConfigKeys, MissingRequiredNestedKeys) {
                           "cfg.yaml:6:3: error: sinks: missing required key 'dead_letter'",
                           "cfg.yaml:6:11: error: sinks.events: missing required key 'path'",
                           "cfg.yaml:7:3: error: sinks: unknown key 'events2'; allowed: events, "
-                          "dead_letter",
+                          "signals, alerts, dead_letter",
                           "cfg.yaml:9:9: error: schemas.feed: missing required key 'fields'"));
   EXPECT_THAT(errors("version: 1\n"
                      "sources: [{name: a, type: stdin}]\n"
@@ -258,7 +258,7 @@ TEST(EngineConfigTypes, SourcesAsAMappingAndSinksAsAScalar) {
                      "sinks: discard\n"),
               ElementsAre("cfg.yaml:3:3: error: sources: expected a sequence, got a mapping",
                           "cfg.yaml:5:8: error: sinks: expected a mapping with keys events, "
-                          "dead_letter, got a scalar"));
+                          "signals, alerts, dead_letter, got a scalar"));
 }
 
 TEST(EngineConfigTypes, ScalarWhereAMappingIsExpectedAndTheReverse) {

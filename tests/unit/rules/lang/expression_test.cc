@@ -25,8 +25,7 @@ class TestScope : public EventScope {
   }
 
  private:
-  std::map<std::string, std::vector<std::string>> lists_{
-      {"transit_countries", {"LY", "TR", "NE"}}};
+  std::map<std::string, std::vector<std::string>> lists_{{"transit_countries", {"LY", "TR", "NE"}}};
 };
 
 class ExpressionTest : public ::testing::Test {
@@ -41,11 +40,11 @@ class ExpressionTest : public ::testing::Test {
     event_.sender.id = "C-1";
     event_.sender.city = "Sylhet";
     event_.receiver.country = "LY";
-    slots_[0].i = 6;                  // senders
-    slots_[1].i = 9'400'0000;         // total 9400.0000
-    slots_[2].d = 0.15;               // cv
+    slots_[0].i = 6;                         // senders
+    slots_[1].i = 9'400'0000;                // total 9400.0000
+    slots_[2].d = 0.15;                      // cv
     slots_[3].i = event_.ts_ms - 3'600'000;  // pay.ts, an hour earlier
-    slots_[4].i = 1;                  // is_new_pair
+    slots_[4].i = 1;                         // is_new_pair
   }
 
   Value eval(std::string_view text, std::optional<Type> expected = std::nullopt) {
@@ -144,8 +143,9 @@ TEST_F(ExpressionTest, ErrorsNameThePlaceAndTheProblem) {
 
   e = error(R"(kind == "transfr")");
   EXPECT_EQ(e.offset, 8u);
-  EXPECT_EQ(e.message, "'transfr' is not a kind; allowed: transfer, remittance, cash_in, "
-                       "cash_out, salary, fee, card");
+  EXPECT_EQ(e.message,
+            "'transfr' is not a value of kind; allowed: transfer, remittance, cash_in, "
+            "cash_out, salary, fee, card");
 
   e = error("senders >= \"5\"");
   EXPECT_EQ(e.message, "cannot compare integer with string");

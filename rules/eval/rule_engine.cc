@@ -1,0 +1,470 @@
+#include "rules/eval/rule_engine.h"
+
+#include <absl/container/flat_hash_map.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "engine/event/money.h"
+#include "engine/event/timestamp.h"
+#include "rules/model/rule_scope.h"
+
+namespace corridor::rules {
+namespace {
+
+using lang::Type;
+using lang::Value;
+
+constexpr size_t kPartyFields = event::kPartyFieldCount;
+
+std::string hash_id(std::string_view a, std::string_view b, std::string_view c) {
+  std::string bytes;
+  bytes.reserve(a.size() + b.size() + c.size() + 2);
+  bytes.append(a).push_back('\x1f');
+  bytes.append(b).push_back('\x1f');
+  bytes.append(c);
+  const XXH128_hash_t h = XXH3_128bits(bytes.data(), bytes.size());
+  char out[33];
+  std::snprintf(out, sizeof out, "%016llx%016llx", static_cast<unsigned long long>(h.high64),
+                static_cast<unsigned long long>(h.low64));
+  return std::string(out, 32);
+}
+
+std::string format_duration(int64_t ms) {
+  struct Unit {
+    int64_t ms;
+    const char* name;
+  };
+  for (Unit u : {Unit{86'400'000, "d"}, Unit{3'600'000, "h"}, Unit{60'000, "m"}, Unit{1000, "s"}}) {
+    if (ms != 0 && ms % u.ms == 0) return std::to_string(ms / u.ms) + u.name;
+  }
+  return std::to_string(ms) + "ms";
+}
+
+std::string format_number(double d, int precision) {
+  if (std::isnan(d)) return "n/a";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", precision, d);
+  std::string s(buf);
+  if (s.find('.') != std::string::npos) {
+    while (s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+  }
+  return s;
+}
+
+// 9400.5 -> "9,400.5": for explanations a person reads.
+std::string group_thousands(const std::string& plain) {
+  const size_t dot = plain.find('.');
+  const size_t int_end = dot == std::string::npos ? plain.size() : dot;
+  const size_t int_start = plain[0] == '-' ? 1 : 0;
+  std::string out = plain.substr(0, int_start);
+  for (size_t i = int_start; i < int_end; ++i) {
+    out += plain[i];
+    const size_t left = int_end - i - 1;
+    if (left > 0 && left % 3 == 0) out += ',';
+  }
+  return out + plain.substr(int_end);
+}
+
+std::string render(const Value& v, Type t, bool for_people) {
+  switch (t) {
+    case Type::boolean:
+      return v.i != 0 ? "true" : "false";
+    case Type::integer:
+      return for_people ? group_thousands(std::to_string(v.i)) : std::to_string(v.i);
+    case Type::decimal: {
+      const std::string plain = event::format_money(event::Money{v.i});
+      return for_people ? group_thousands(plain) : plain;
+    }
+    case Type::number:
+      return format_number(v.d, for_people ? 2 : 6);
+    case Type::string:
+      return std::string(v.s);
+    case Type::time:
+      return event::format_rfc3339(v.i);
+    case Type::duration:
+      return format_duration(v.i);
+  }
+  return "";
+}
+
+// Erases the entries of a flat_hash_map for which `pred` holds (iteration order does not
+// matter: only what remains does).
+template <typename Map, typename Pred>
+void erase_where(Map& map, Pred pred) {
+  for (auto it = map.begin(); it != map.end();) {
+    if (pred(*it)) {
+      map.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+}
+
+struct KeyState {
+  window::WindowedAggregates window;
+  int64_t suppressed_until = INT64_MIN;
+  int64_t last_ts = INT64_MIN;
+  std::vector<std::pair<int64_t, std::string>> evidence;  // (event time, id), oldest first
+};
+
+struct TypologyState {
+  std::vector<Contribution> hits;  // latest signal per rule within the horizon, by time
+};
+
+struct CompiledRule {
+  const Rule* rule = nullptr;
+  std::vector<window::AggregateSpec> specs;  // the windowed (non-ratio) aggregates
+  std::vector<int> spec_of;                  // aggregate index -> spec index, -1 for ratio
+  int typology = -1;                         // index into RuleSet::typologies
+  absl::flat_hash_map<std::string, KeyState> state;
+};
+
+// One view of an event for a rule: the key and, for account rules, which side.
+struct Perspective {
+  std::string_view direction;  // "", "in", "out", "self"
+  const event::Party* counterparty = nullptr;
+  std::string_view account;
+};
+
+}  // namespace
+
+struct RuleEngine::Impl {
+  const RuleSet& set;
+  SignalListener& listener;
+  EngineOptions options;
+  EngineStats stats;
+  std::vector<CompiledRule> rules;
+  std::vector<absl::flat_hash_map<std::string, TypologyState>> typologies;
+  absl::flat_hash_map<uint64_t, int64_t> pairs;  // sender|receiver hash -> last transfer time
+  // Reused per event, so evaluation allocates nothing in steady state.
+  std::vector<Value> slots;
+  std::vector<window::AggregateInput> inputs;
+  std::vector<window::AggregateResult> results;
+  std::string key;
+
+  Impl(const RuleSet& s, SignalListener& l, EngineOptions o)
+      : set(s), listener(l), options(std::move(o)), typologies(s.typologies.size()) {
+    size_t max_aggregates = 0;
+    for (const Rule& r : set.rules) {
+      CompiledRule c;
+      c.rule = &r;
+      for (const Aggregate& a : r.aggregates) {
+        if (a.is_ratio) {
+          c.spec_of.push_back(-1);
+        } else {
+          c.spec_of.push_back(static_cast<int>(c.specs.size()));
+          c.specs.push_back(a.spec);
+        }
+      }
+      for (size_t t = 0; t < set.typologies.size(); ++t) {
+        if (set.typologies[t].id == r.typology) c.typology = static_cast<int>(t);
+      }
+      max_aggregates = std::max(max_aggregates, r.aggregates.size());
+      rules.push_back(std::move(c));
+    }
+    slots.resize(kFirstAggregateSlot + max_aggregates);
+    inputs.resize(max_aggregates);
+    results.resize(max_aggregates);
+    key.reserve(128);
+  }
+
+  bool is_new_pair(const event::Event& e) const {
+    if (e.sender.id.empty() || e.receiver.id.empty()) return false;
+    auto it = pairs.find(pair_hash(e));
+    return it == pairs.end() || it->second < e.ts_ms - options.new_pair_lookback_ms ||
+           it->second > e.ts_ms;
+  }
+
+  static uint64_t pair_hash(const event::Event& e) {
+    const uint64_t a = XXH3_64bits(e.sender.id.data(), e.sender.id.size());
+    return XXH3_64bits_withSeed(e.receiver.id.data(), e.receiver.id.size(), a);
+  }
+
+  void set_perspective(const Perspective& p) {
+    slots[kSlotDirection].s = p.direction;
+    const event::Party none{};
+    const event::Party& c = p.counterparty != nullptr ? *p.counterparty : none;
+    const std::string_view values[kPartyFields] = {
+        c.id, c.account, c.name, c.country, c.city, c.phone, c.device, c.ip, c.address, c.employer};
+    for (size_t k = 0; k < kPartyFields; ++k) slots[kSlotCounterparty + k].s = values[k];
+  }
+
+  // Builds the state key of a fields-keyed rule; false when a component is empty.
+  bool build_key(const Rule& r, const event::Event& e) {
+    key.clear();
+    for (size_t i = 0; i < r.key.fields.size(); ++i) {
+      const std::string_view* v = event::string_slot(e, r.key.fields[i]);
+      const std::string_view value = v != nullptr ? *v : std::string_view{};
+      if (value.empty()) return false;
+      if (i > 0) key.push_back('|');
+      key.append(value);
+    }
+    return true;
+  }
+
+  void on_event(const event::Event& e) {
+    ++stats.events;
+    slots[kSlotIsNewPair].i = is_new_pair(e) ? 1 : 0;
+    const lang::EvalContext context{&e, slots.data()};
+    for (CompiledRule& c : rules) {
+      const Rule& r = *c.rule;
+      if (r.key.kind == KeySpec::Kind::account) {
+        const bool has_sender = !e.sender.id.empty();
+        const bool has_receiver = !e.receiver.id.empty();
+        if (has_sender && has_receiver && e.sender.id == e.receiver.id) {
+          evaluate(c, e, context, Perspective{"self", &e.receiver, e.sender.id});
+          continue;
+        }
+        if (has_sender) evaluate(c, e, context, Perspective{"out", &e.receiver, e.sender.id});
+        if (has_receiver) evaluate(c, e, context, Perspective{"in", &e.sender, e.receiver.id});
+      } else {
+        evaluate(c, e, context, Perspective{});
+      }
+    }
+    if (!e.sender.id.empty() && !e.receiver.id.empty()) {
+      int64_t& last = pairs[pair_hash(e)];
+      last = std::max(last, e.ts_ms);
+    }
+  }
+
+  void evaluate(CompiledRule& c, const event::Event& e, const lang::EvalContext& context,
+                const Perspective& p) {
+    const Rule& r = *c.rule;
+    if (r.key.kind == KeySpec::Kind::account) {
+      set_perspective(p);
+      key.assign(p.account);
+    }
+    if (r.filter && !r.filter->test(context)) return;
+    if (r.key.kind == KeySpec::Kind::fields && !build_key(r, e)) return;
+
+    auto it = c.state.find(key);
+    if (it == c.state.end()) it = c.state.emplace(key, KeyState{}).first;
+    KeyState& s = it->second;
+    s.last_ts = std::max(s.last_ts, e.ts_ms);
+
+    const size_t n = r.aggregates.size();
+    if (!c.specs.empty()) {
+      size_t k = 0;
+      for (size_t i = 0; i < n; ++i) {
+        const Aggregate& a = r.aggregates[i];
+        if (a.is_ratio) continue;
+        window::AggregateInput& in = inputs[k++];
+        in = window::AggregateInput{};
+        in.matched = !a.predicate || a.predicate->test(context);
+        if (in.matched && a.argument) {
+          const Value v = a.argument->evaluate(context);
+          if (a.argument_type == Type::string) {
+            in.hash = window::hash64(v.s);
+          } else {
+            in.value = v.i;
+            in.hash = XXH3_64bits(&v.i, sizeof v.i);  // little-endian hosts only, like the state
+          }
+        }
+      }
+      s.window.add(c.specs, r.window, e.ts_ms, std::span(inputs.data(), c.specs.size()));
+      s.window.results(c.specs, r.window, e.ts_ms, std::span(results.data(), c.specs.size()));
+      for (size_t i = 0; i < n; ++i) {
+        const Aggregate& a = r.aggregates[i];
+        Value& v = slots[kFirstAggregateSlot + i];
+        v = Value{};
+        if (a.is_ratio) continue;
+        const window::AggregateResult& res = results[static_cast<size_t>(c.spec_of[i])];
+        if (a.result_type == Type::number) {
+          // An undefined statistic (no matching event) is NaN: no comparison with it holds.
+          v.d = res.defined ? res.number : std::nan("");
+        } else if (a.spec.kind == window::AggregateKind::distinct && res.estimated) {
+          v.i = static_cast<int64_t>(std::llround(res.number));
+        } else {
+          v.i = res.exact;
+        }
+      }
+      for (size_t i = 0; i < n; ++i) {
+        const Aggregate& a = r.aggregates[i];
+        if (!a.is_ratio) continue;
+        const int64_t num = slots[kFirstAggregateSlot + a.ratio_numerator].i;
+        const int64_t den = slots[kFirstAggregateSlot + a.ratio_denominator].i;
+        slots[kFirstAggregateSlot + i].d =
+            den == 0 ? std::nan("") : static_cast<double>(num) / static_cast<double>(den);
+      }
+    }
+    if (r.evidence > 0) {
+      s.evidence.emplace_back(e.ts_ms, std::string(e.id));
+      if (s.evidence.size() > r.evidence) s.evidence.erase(s.evidence.begin());
+    }
+    if (!r.when.test(context)) return;
+    if (e.ts_ms < s.suppressed_until) {
+      ++stats.suppressed;
+      return;
+    }
+    s.suppressed_until = r.suppress_ms > 0 ? e.ts_ms + r.suppress_ms : INT64_MIN;
+    emit_signal(c, e, p, s);
+  }
+
+  void emit_signal(CompiledRule& c, const event::Event& e, const Perspective& p,
+                   const KeyState& s) {
+    const Rule& r = *c.rule;
+    Signal sig;
+    sig.rule = &r;
+    sig.key = key;
+    const size_t bar = key.rfind('|');
+    sig.entity = bar == std::string::npos ? key : key.substr(bar + 1);
+    sig.direction = std::string(p.direction);
+    sig.trigger_event_id = std::string(e.id);
+    sig.ts_ms = e.ts_ms;
+    sig.window_end_ms = e.ts_ms;
+    sig.window_start_ms = r.window.length_ms > 0 ? e.ts_ms - r.window.length_ms : e.ts_ms;
+    sig.id = hash_id(r.id, key, e.id);
+    for (size_t i = 0; i < r.aggregates.size(); ++i) {
+      const Aggregate& a = r.aggregates[i];
+      sig.values.emplace_back(a.name, render(slots[kFirstAggregateSlot + i], a.result_type, false));
+    }
+    for (const auto& [ts, id] : s.evidence) {
+      if (r.window.length_ms == 0 || ts > sig.window_start_ms) sig.evidence.push_back(id);
+    }
+    sig.explanation = explain(r, sig);
+    ++stats.signals;
+    listener.on_signal(sig);
+    if (c.typology >= 0) score(static_cast<size_t>(c.typology), sig);
+  }
+
+  std::string explain(const Rule& r, const Signal& sig) {
+    if (r.explain.empty()) {
+      std::string out = r.title + " (" + sig.key + ")";
+      for (size_t i = 0; i < r.aggregates.size(); ++i) {
+        out += i == 0 ? ": " : ", ";
+        out += r.aggregates[i].name + " " +
+               render(slots[kFirstAggregateSlot + i], r.aggregates[i].result_type, true);
+      }
+      return out;
+    }
+    std::string out;
+    const std::string& t = r.explain;
+    size_t i = 0;
+    while (i < t.size()) {
+      const size_t open = t.find('{', i);
+      if (open == std::string::npos) {
+        out.append(t, i, std::string::npos);
+        break;
+      }
+      out.append(t, i, open - i);
+      const size_t close = t.find('}', open);
+      const std::string name = t.substr(open + 1, close - open - 1);
+      if (name == "key") {
+        out += sig.entity;
+      } else if (name == "window") {
+        out += format_duration(r.window.length_ms);
+      } else if (name == "base") {
+        out += options.base_currency;
+      } else {
+        for (size_t k = 0; k < r.aggregates.size(); ++k) {
+          if (r.aggregates[k].name == name) {
+            out += render(slots[kFirstAggregateSlot + k], r.aggregates[k].result_type, true);
+          }
+        }
+      }
+      i = close + 1;
+    }
+    return out;
+  }
+
+  // Weighted distinct rules within the horizon. An alert is raised when this signal takes
+  // the entity from below the threshold to at or above it: a function of the hits in the
+  // horizon alone, so when expired state is dropped cannot change what is emitted.
+  static bool over(const Typology& typ, const std::vector<Contribution>& hits, uint32_t& total) {
+    total = 0;
+    uint32_t primaries = 0;
+    for (const Contribution& h : hits) {
+      total += h.weight;
+      primaries += h.role == Role::primary ? 1 : 0;
+    }
+    return total >= typ.threshold && primaries >= typ.min_primaries;
+  }
+
+  void score(size_t t, const Signal& sig) {
+    const Typology& typ = set.typologies[t];
+    TypologyState& st = typologies[t][sig.entity];
+    const int64_t horizon_start = sig.ts_ms - typ.horizon_ms;
+    std::erase_if(st.hits, [&](const Contribution& h) { return h.ts_ms <= horizon_start; });
+    uint32_t total = 0;
+    const bool was_over = over(typ, st.hits, total);
+    std::erase_if(st.hits, [&](const Contribution& h) { return h.rule_id == sig.rule->id; });
+    st.hits.push_back(Contribution{sig.id, sig.rule->id, sig.rule->pattern, sig.rule->role,
+                                   sig.rule->weight, sig.ts_ms, sig.evidence});
+    std::stable_sort(
+        st.hits.begin(), st.hits.end(),
+        [](const Contribution& a, const Contribution& b) { return a.ts_ms < b.ts_ms; });
+    if (was_over || !over(typ, st.hits, total)) return;
+    Alert alert;
+    alert.typology = &typ;
+    alert.entity = sig.entity;
+    alert.trigger_event_id = sig.trigger_event_id;
+    alert.ts_ms = sig.ts_ms;
+    alert.score = total;
+    alert.contributions = st.hits;
+    alert.id = hash_id(typ.id, sig.entity, sig.trigger_event_id);
+    std::string parts;
+    for (const Contribution& h : st.hits) {
+      for (const CompiledRule& c : rules) {
+        if (c.rule->id == h.rule_id) alert.severity = std::max(alert.severity, c.rule->severity);
+      }
+      if (!parts.empty()) parts += " + ";
+      parts += (h.pattern.empty() ? h.rule_id : h.pattern + " " + h.rule_id) + " (" +
+               std::to_string(h.weight) + ")";
+    }
+    alert.explanation = typ.title + ": score " + std::to_string(total) + " (threshold " +
+                        std::to_string(typ.threshold) + ") for " + sig.entity + " from " + parts +
+                        " within " + format_duration(typ.horizon_ms);
+    for (const Contribution& h : st.hits) {
+      for (const std::string& id : h.evidence) {
+        if (std::find(alert.evidence.begin(), alert.evidence.end(), id) == alert.evidence.end()) {
+          alert.evidence.push_back(id);
+        }
+      }
+    }
+    ++stats.alerts;
+    listener.on_alert(alert);
+  }
+};
+
+RuleEngine::RuleEngine(const RuleSet& rules, SignalListener& listener, EngineOptions options)
+    : impl_(std::make_unique<Impl>(rules, listener, std::move(options))) {}
+
+RuleEngine::~RuleEngine() = default;
+
+void RuleEngine::on_event(const event::Event& event) { impl_->on_event(event); }
+
+void RuleEngine::expire(int64_t watermark_ms) {
+  for (CompiledRule& c : impl_->rules) {
+    const Rule& r = *c.rule;
+    erase_where(c.state, [&](auto& entry) {
+      KeyState& s = entry.second;
+      const bool window_empty = r.window.length_ms == 0 || s.window.expire(r.window, watermark_ms);
+      return window_empty && s.suppressed_until <= watermark_ms &&
+             s.last_ts < watermark_ms - std::max(r.window.length_ms, r.suppress_ms);
+    });
+  }
+  for (size_t t = 0; t < impl_->typologies.size(); ++t) {
+    const int64_t horizon = impl_->set.typologies[t].horizon_ms;
+    erase_where(impl_->typologies[t], [&](auto& entry) {
+      std::erase_if(entry.second.hits,
+                    [&](const Contribution& h) { return h.ts_ms <= watermark_ms - horizon; });
+      return entry.second.hits.empty();
+    });
+  }
+  erase_where(impl_->pairs, [&](const auto& entry) {
+    return entry.second < watermark_ms - impl_->options.new_pair_lookback_ms;
+  });
+}
+
+EngineStats RuleEngine::stats() const {
+  EngineStats s = impl_->stats;
+  s.state_keys = 0;
+  for (const CompiledRule& c : impl_->rules) s.state_keys += c.state.size();
+  return s;
+}
+
+}  // namespace corridor::rules

@@ -1,0 +1,41 @@
+// Golden rule tests: YAML files of input events with the exact signals and alerts they must
+// produce. Run by `corridor test-rules` and by ctest.
+//
+//   packs: [../packs/smuggling_fee.yaml]   # relative to this file
+//   rates: {EUR: "1.08"}                    # optional: base currency USD plus these
+//   new_pair_lookback: 90d                  # optional
+//   cases:
+//     - name: five unrelated senders pay one collector
+//       events:                             # canonical events, in input order
+//         - {id: e1, ts: "2026-03-01T10:00:00Z", kind: remittance, amount: "450",
+//            currency: USD, sender: {id: S1, city: Dhaka}, receiver: {id: R1}}
+//       signals:                            # exactly these, in this order
+//         - {rule: sf.fan_in, entity: R1, trigger: e5, values: {senders: "5"}}
+//       alerts: []                          # exactly these (omitted: none expected)
+//
+// An expected signal must give rule, entity and trigger; values (a subset of aggregates),
+// explanation, evidence, key and direction are compared when given. An expected alert must
+// give typology, entity and trigger; score, rules (the contributing rule ids in order),
+// explanation and severity are compared when given.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "engine/config/diagnostic.h"
+
+namespace corridor::rules {
+
+struct GoldenReport {
+  size_t cases = 0;
+  size_t passed = 0;
+  std::vector<config::Diagnostic> errors;  // the test file or its packs are invalid
+  std::vector<std::string> failures;       // "file: case 'name': what differed"
+  // Every signal and alert produced, as CloudEvents lines (for schema validation).
+  std::vector<std::string> outputs;
+};
+
+GoldenReport run_golden_file(const std::string& path);
+
+}  // namespace corridor::rules

@@ -1,0 +1,1169 @@
+// Loading rule packs: YAML to Rule and Typology, with every problem located.
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "engine/config/engine_config.h"
+#include "engine/config/yaml_reader.h"
+#include "rules/lang/ast.h"
+#include "rules/model/rule.h"
+#include "rules/model/rule_scope.h"
+
+namespace corridor::rules {
+
+std::string_view severity_name(Severity s) noexcept {
+  switch (s) {
+    case Severity::low:
+      return "low";
+    case Severity::medium:
+      return "medium";
+    case Severity::high:
+      return "high";
+    case Severity::critical:
+      return "critical";
+  }
+  return "unknown";
+}
+
+namespace {
+
+namespace fs = std::filesystem;
+using config::Diagnostic;
+using config::YamlReader;
+using lang::Type;
+
+constexpr int kBucketsPerWindow = 48;
+
+std::string read_file(const std::string& path, bool& ok) {
+  std::ifstream in(path, std::ios::binary);
+  ok = static_cast<bool>(in);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+// Where byte `offset` of a scalar's value lies in the file, for errors inside expressions.
+// Offsets count bytes of the value as YAML delivers it: quotes and escapes removed, lines
+// folded, block indentation stripped. The raw text is walked the same way, so the column
+// points at the offending token whatever the scalar's style. An offset at or past the end
+// of the value (a missing operand) points just after its last non-blank character.
+class ScalarLocator {
+ public:
+  ScalarLocator(const std::string& file, const YAML::Node& node)
+      : file_(file), value_(node.Scalar()) {
+    const YAML::Mark m = node.Mark();
+    mark_ = m;
+    // The mark's line and column, not its byte position: robust to a byte-order mark.
+    size_t p = 0;
+    for (int line = 0; line < m.line && p != std::string::npos; ++line) {
+      p = file_.find('\n', p);
+      if (p != std::string::npos) ++p;
+    }
+    if (m.line < 0 || p == std::string::npos || p + static_cast<size_t>(m.column) >= file_.size()) {
+      valid_ = false;
+      return;
+    }
+    line_start_ = p;
+    start_ = p + static_cast<size_t>(m.column);
+    // yaml-cpp marks a tagged or anchored scalar at its tag or anchor: skip those.
+    while (start_ < file_.size() && (file_[start_] == '!' || file_[start_] == '&')) {
+      while (start_ < file_.size() && !is_blank(file_[start_])) ++start_;
+      while (start_ < file_.size() && (file_[start_] == ' ' || file_[start_] == '\t')) ++start_;
+    }
+    if (start_ >= file_.size() || is_break(file_[start_])) {
+      valid_ = false;
+      return;
+    }
+    column_ = mark_.column + static_cast<int>(start_ - (p + static_cast<size_t>(m.column)));
+  }
+
+  YAML::Mark at(uint32_t offset) {
+    if (!valid_ || value_.empty()) return mark_;
+    size_t want = offset;
+    bool after = false;
+    if (want >= value_.size()) {
+      want = value_.size() - 1;
+      while (want > 0 && is_blank(value_[want])) --want;
+      after = true;
+    }
+    map(want + 1);
+    if (positions_.size() <= want) return mark_;  // the walk lost its way: the scalar's start
+    YAML::Mark out = mark_;
+    out.line = positions_[want].line;
+    out.column = positions_[want].column + (after ? 1 : 0);
+    return out;
+  }
+
+ private:
+  struct Pos {
+    int line;
+    int column;
+  };
+
+  static bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+  static bool is_break(char c) { return c == '\n' || c == '\r'; }
+
+  void emit(size_t count = 1) {
+    for (size_t k = 0; k < count; ++k) positions_.push_back({line_, col_});
+  }
+  void step() {  // past one raw character on the current line
+    ++i_;
+    ++col_;
+  }
+  void next_line() {  // past a line break (\n, \r\n or \r)
+    if (file_[i_] == '\r' && i_ + 1 < file_.size() && file_[i_ + 1] == '\n') ++i_;
+    ++i_;
+    ++line_;
+    col_ = 0;
+  }
+  bool done(size_t need) const { return positions_.size() >= need || i_ >= file_.size(); }
+
+  // Flow scalars (plain, '...', "..."): a line break and the blanks around it fold to one
+  // space, or to one newline per empty line in between.
+  void fold() {
+    while (trailing_blanks_ > 0 && !positions_.empty()) {
+      positions_.pop_back();
+      --trailing_blanks_;
+    }
+    const Pos at{line_, col_};
+    int empty_lines = 0;
+    next_line();
+    while (i_ < file_.size()) {
+      while (i_ < file_.size() && (file_[i_] == ' ' || file_[i_] == '\t')) step();
+      if (i_ < file_.size() && is_break(file_[i_])) {
+        ++empty_lines;
+        next_line();
+        continue;
+      }
+      break;
+    }
+    if (empty_lines == 0) {
+      positions_.push_back(at);
+    } else {
+      for (int k = 0; k < empty_lines; ++k) positions_.push_back(at);
+    }
+  }
+
+  static size_t utf8_length(uint32_t cp) {
+    return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+  }
+
+  void map(size_t need) {
+    if (positions_.size() >= need) return;
+    positions_.clear();
+    i_ = start_;
+    line_ = mark_.line;
+    col_ = column_;
+    trailing_blanks_ = 0;
+    const char first = file_[i_];
+    if (first == '|' || first == '>') return map_block(need, first == '>');
+    const char quote = first == '"' || first == '\'' ? first : 0;
+    if (quote != 0) step();
+    while (!done(need)) {
+      const char c = file_[i_];
+      if (is_break(c)) {
+        fold();
+        continue;
+      }
+      if (quote == '\'' && c == '\'') {
+        if (i_ + 1 < file_.size() && file_[i_ + 1] == '\'') {  // '' is one quote
+          emit();
+          step();
+          step();
+          trailing_blanks_ = 0;
+          continue;
+        }
+        return;
+      }
+      if (quote == '"' && c == '"') return;
+      if (quote == '"' && c == '\\' && i_ + 1 < file_.size()) {
+        const char e = file_[i_ + 1];
+        if (is_break(e)) {  // an escaped line break: the value continues without a space
+          step();
+          next_line();
+          while (i_ < file_.size() && (file_[i_] == ' ' || file_[i_] == '\t')) step();
+          trailing_blanks_ = 0;
+          continue;
+        }
+        size_t hex = e == 'x' ? 2 : e == 'u' ? 4 : e == 'U' ? 8 : 0;
+        size_t bytes = e == 'N' || e == '_' ? 2 : e == 'L' || e == 'P' ? 3 : 1;
+        if (hex > 0 && i_ + 2 + hex <= file_.size()) {
+          bytes = utf8_length(
+              static_cast<uint32_t>(std::strtoul(file_.substr(i_ + 2, hex).c_str(), nullptr, 16)));
+        } else {
+          hex = 0;
+        }
+        emit(bytes);
+        for (size_t k = 0; k < 2 + hex; ++k) step();
+        trailing_blanks_ = 0;
+        continue;
+      }
+      emit();
+      trailing_blanks_ = (c == ' ' || c == '\t') ? trailing_blanks_ + 1 : 0;
+      step();
+    }
+  }
+
+  // Block scalars: content starts on the line after the header, at the indentation of its
+  // first non-empty line. Literal (|) keeps line breaks; folded (>) turns a single break
+  // between two ordinary lines into a space.
+  void map_block(size_t need, bool folded) {
+    // An indentation indicator (|2) counts from the indentation of the mapping holding the
+    // scalar: that of its key, after any "- " of a sequence entry.
+    size_t explicit_indent = 0;
+    for (size_t h = i_ + 1; h < file_.size() && h < i_ + 3; ++h) {
+      if (file_[h] >= '1' && file_[h] <= '9') {
+        size_t parent = line_start_;
+        while (parent < file_.size() && (file_[parent] == ' ' || file_[parent] == '-')) ++parent;
+        explicit_indent = parent - line_start_ + static_cast<size_t>(file_[h] - '0');
+      }
+    }
+    while (i_ < file_.size() && !is_break(file_[i_])) step();  // header and any comment
+    if (i_ >= file_.size()) return;
+    next_line();
+    // The indentation: that of the first line holding more than spaces.
+    size_t indent = explicit_indent;
+    for (size_t p = i_; p < file_.size() && explicit_indent == 0;) {
+      size_t k = 0;
+      while (p + k < file_.size() && file_[p + k] == ' ') ++k;
+      if (p + k < file_.size() && is_break(file_[p + k])) {
+        p = file_.find('\n', p + k);
+        if (p == std::string::npos) break;
+        ++p;
+        continue;
+      }
+      indent = k;
+      break;
+    }
+    if (indent == 0) return;
+    bool previous_ordinary = false;  // the last non-empty line was not more-indented
+    int pending_empty = 0;
+    bool first_line = true;
+    while (!done(need)) {
+      size_t k = 0;
+      while (i_ + k < file_.size() && file_[i_ + k] == ' ' && k < indent) ++k;
+      const size_t content = i_ + k;
+      const bool empty = content >= file_.size() || is_break(file_[content]);
+      if (!empty && k < indent) return;  // a less indented line ends the scalar
+      for (size_t s = 0; s < k; ++s) step();
+      if (empty) {
+        ++pending_empty;
+        if (!folded) emit();  // literal: every empty line is a newline
+        if (i_ >= file_.size()) return;
+        next_line();
+        continue;
+      }
+      const bool ordinary = file_[content] != ' ' && file_[content] != '\t';
+      if (folded && first_line) {
+        for (int e = 0; e < pending_empty; ++e) emit();  // leading empty lines stay newlines
+      } else if (folded) {
+        // The break ending the previous non-empty line (already counted as position
+        // `break_at_`), then the empty lines.
+        if (previous_ordinary && ordinary) {
+          if (pending_empty == 0) {
+            positions_.push_back(break_at_);
+          } else {
+            for (int e = 0; e < pending_empty; ++e) positions_.push_back(break_at_);
+          }
+        } else {
+          for (int e = 0; e <= pending_empty; ++e) positions_.push_back(break_at_);
+        }
+      }
+      pending_empty = 0;
+      first_line = false;
+      previous_ordinary = ordinary;
+      while (i_ < file_.size() && !is_break(file_[i_]) && !done(need)) {
+        emit();
+        step();
+      }
+      if (done(need)) return;
+      if (folded) {
+        break_at_ = {line_, col_};
+      } else {
+        emit();
+      }
+      next_line();
+    }
+  }
+
+  const std::string& file_;
+  std::string value_;
+  YAML::Mark mark_;
+  bool valid_ = true;
+  size_t line_start_ = 0;  // of the line the scalar starts on
+  size_t start_ = 0;       // the scalar's first character (its quote or block indicator)
+  int column_ = 0;         // start_'s column
+  std::vector<Pos> positions_;
+  size_t i_ = 0;
+  int line_ = 0;
+  int col_ = 0;
+  size_t trailing_blanks_ = 0;
+  Pos break_at_{0, 0};
+};
+
+YAML::Mark locate(const std::string& file_text, const YAML::Node& node, uint32_t offset) {
+  return ScalarLocator(file_text, node).at(offset);
+}
+
+// A duration as an analyst would write it: 400d, 36h, 90m, 1500ms.
+std::string duration_text(int64_t ms) {
+  static constexpr std::pair<int64_t, const char*> kUnits[] = {
+      {86'400'000, "d"}, {3'600'000, "h"}, {60'000, "m"}, {1000, "s"}};
+  for (const auto& [unit, suffix] : kUnits) {
+    if (ms != 0 && ms % unit == 0) return std::to_string(ms / unit) + suffix;
+  }
+  return std::to_string(ms) + "ms";
+}
+
+// Where something was defined, for "already defined at ..." messages and late checks.
+struct Site {
+  std::string file;
+  int line = 0;    // 1-based
+  int column = 0;  // 1-based
+  std::string text() const {
+    return file + ":" + std::to_string(line) + ":" + std::to_string(column);
+  }
+};
+
+// What the packs of one load share: names are global across them.
+struct Sites {
+  std::map<std::string, Site> rules;       // rule id -> its `id` value
+  std::map<std::string, Site> typologies;  // typology id -> its `id` value
+  std::map<std::string, Site> lists;       // list name -> its key
+  struct TypologyRef {
+    Site at;
+    std::string id;
+    std::string label;
+  };
+  std::vector<TypologyRef> typology_refs;  // checked once all packs are read
+};
+
+constexpr std::string_view kKeywords[] = {"and",     "or",    "not",  "in",
+                                          "between", "where", "true", "false"};
+
+class PackReader {
+ public:
+  PackReader(YamlReader& r, const std::string& text, RuleSet& set, Sites& sites,
+             int64_t max_window_ms)
+      : r_(r), text_(text), set_(set), sites_(sites), max_window_ms_(max_window_ms) {}
+
+  // First pass over every pack: the pack's own keys and its lists, so that a rule may use a
+  // list defined in any pack, whatever the load order. False when the root is no mapping.
+  bool read_header(const YAML::Node& root) {
+    if (!r_.expect_map(root, "rule pack",
+                       {"pack", "version", "doc", "lists", "rules", "typologies"})) {
+      return false;
+    }
+    if (const auto v = root["pack"]) {
+      text_of(v, "pack");
+    } else {
+      r_.missing(root, "rule pack", "pack");
+    }
+    if (const auto v = root["doc"]) text_of(v, "doc");
+    if (const auto v = root["version"]) {
+      if (auto n = r_.integer(v, "version", 1, 1'000'000))
+        pack_version_ = static_cast<uint32_t>(*n);
+    }
+    if (const auto v = root["lists"]) read_lists(v);
+    return true;
+  }
+
+  // Second pass: typologies and rules.
+  void read_body(const YAML::Node& root) {
+    if (const auto v = root["typologies"]) read_typologies(v);
+    if (const auto v = root["rules"]) {
+      read_rules(v);
+    } else if (!root["typologies"]) {
+      r_.missing(root, "rule pack", "rules");
+    }
+  }
+
+ private:
+  Site site(const YAML::Node& n) const {
+    const YAML::Mark m = n.Mark();
+    return Site{r_.file(), m.line + 1, m.column + 1};
+  }
+
+  std::optional<std::string> text_of(const YAML::Node& n, const std::string& what) {
+    if (!n.IsScalar()) {
+      r_.error(n, what + ": expected text, got " + std::string(config::node_type_name(n)));
+      return std::nullopt;
+    }
+    return n.Scalar();
+  }
+
+  // The key node of `key` in `map` (which has it), for errors about the entry as a whole.
+  static YAML::Node key_of(const YAML::Node& map, const std::string& key) {
+    for (const auto& kv : map) {
+      if (kv.first.Scalar() == key) return kv.first;
+    }
+    return map;
+  }
+
+  // Where an expression begins: operators are located at the operator, so go left.
+  static uint32_t start_of(const lang::Node& node) {
+    const lang::Node* n = &node;
+    while ((n->kind == lang::NodeKind::binary || n->kind == lang::NodeKind::in ||
+            n->kind == lang::NodeKind::between) &&
+           !n->children.empty()) {
+      n = n->children[0].get();
+    }
+    return n->offset;
+  }
+
+  void expression_error(const YAML::Node& n, const lang::CompileError& e, const std::string& what) {
+    r_.error(locate(text_, n, e.offset), what + ": " + e.message);
+  }
+
+  void read_lists(const YAML::Node& n) {
+    if (!r_.expect_free_map(n, "lists")) return;
+    const fs::path dir = fs::path(r_.file()).parent_path();
+    std::set<std::string> here;
+    for (const auto& kv : n) {
+      const std::string name = kv.first.Scalar();
+      const std::string what = "lists." + name;
+      if (!here.insert(name).second) continue;  // a duplicate key: expect_free_map said so
+      if (const auto it = sites_.lists.find(name); it != sites_.lists.end()) {
+        r_.error(kv.first,
+                 what + ": list '" + name + "' is already defined at " + it->second.text());
+        continue;
+      }
+      sites_.lists.emplace(name, site(kv.first));
+      std::vector<std::string> values;
+      if (kv.second.IsSequence()) {
+        for (const auto& item : kv.second) {
+          if (auto v = text_of(item, what)) values.push_back(*v);
+        }
+      } else if (auto file = text_of(kv.second, what)) {
+        const fs::path path = fs::path(*file).is_absolute() ? fs::path(*file) : dir / *file;
+        bool ok = false;
+        const std::string content = read_file(path.string(), ok);
+        if (!ok) {
+          r_.error(kv.second, what + ": cannot read list file " + path.string());
+          continue;
+        }
+        // One value per line; '#' starts a comment; blank lines are ignored.
+        std::istringstream lines(content);
+        std::string line;
+        while (std::getline(lines, line)) {
+          if (const size_t hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+          while (!line.empty() &&
+                 (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) {
+            line.pop_back();
+          }
+          size_t start = 0;
+          while (start < line.size() && (line[start] == ' ' || line[start] == '\t')) ++start;
+          if (start < line.size()) values.push_back(line.substr(start));
+        }
+      } else {
+        continue;
+      }
+      std::sort(values.begin(), values.end());
+      values.erase(std::unique(values.begin(), values.end()), values.end());
+      set_.lists[name] = std::move(values);
+    }
+  }
+
+  void read_typologies(const YAML::Node& list) {
+    if (!r_.expect_sequence(list, "typologies")) return;
+    for (size_t i = 0; i < list.size(); ++i) {
+      const YAML::Node n = list[i];
+      const std::string what = "typologies[" + std::to_string(i) + "]";
+      if (!r_.expect_map(
+              n, what,
+              {"id", "title", "version", "doc", "horizon", "threshold", "min_primaries"})) {
+        continue;
+      }
+      Typology t;
+      t.source_file = r_.file();
+      t.source_line = n.Mark().line + 1;
+      t.version = pack_version_;
+      if (const auto v = n["id"]) {
+        if (auto id = text_of(v, what + ".id")) {
+          t.id = *id;
+          if (t.id.empty()) {
+            r_.error(v, what + ".id: must not be empty");
+          } else if (auto [it, added] = sites_.typologies.emplace(t.id, site(v)); !added) {
+            r_.error(v, what + ".id: typology '" + t.id + "' is already defined at " +
+                            it->second.text());
+          }
+        }
+      } else {
+        r_.missing(n, what, "id");
+      }
+      if (const auto v = n["title"]) {
+        if (auto s = text_of(v, what + ".title")) t.title = *s;
+      } else {
+        r_.missing(n, what, "title");
+      }
+      if (const auto v = n["doc"]) {
+        if (auto s = text_of(v, what + ".doc")) t.doc = *s;
+      }
+      if (const auto v = n["version"]) {
+        if (auto x = r_.integer(v, what + ".version", 1, 1'000'000))
+          t.version = static_cast<uint32_t>(*x);
+      }
+      if (const auto v = n["horizon"]) {
+        if (auto d = r_.duration_ms(v, what + ".horizon")) {
+          // Scores are state too: a horizon is bounded like a window.
+          if (*d <= 0 || *d > max_window_ms_) {
+            r_.error(v, what + ".horizon: must be more than 0 and at most " +
+                            duration_text(max_window_ms_) + " (the state's retention limit)");
+          } else {
+            t.horizon_ms = *d;
+          }
+        }
+      } else {
+        r_.missing(n, what, "horizon");
+      }
+      if (const auto v = n["threshold"]) {
+        if (auto x = r_.integer(v, what + ".threshold", 1, 1'000'000))
+          t.threshold = static_cast<uint32_t>(*x);
+      } else {
+        r_.missing(n, what, "threshold");
+      }
+      if (const auto v = n["min_primaries"]) {
+        if (auto x = r_.integer(v, what + ".min_primaries", 0, 100))
+          t.min_primaries = static_cast<uint32_t>(*x);
+      }
+      set_.typologies.push_back(std::move(t));
+    }
+  }
+
+  void read_key(const YAML::Node& n, const std::string& what, KeySpec& key) {
+    static constexpr const char* kHint =
+        "; a key is account, an id-like field (sender.id, receiver.id, agent, sender.device, "
+        "sender.phone, receiver.account, ...) or a list of them";
+    auto field_of = [&](const YAML::Node& item) -> std::optional<event::Field> {
+      auto s = text_of(item, what);
+      if (!s) return std::nullopt;
+      event::Field f{};
+      if (*s == "labels" || s->starts_with("labels.")) {
+        r_.error(item, what + ": labels are ground truth for backtests and never read by rules");
+        return std::nullopt;
+      }
+      if (!event::parse_field(*s, f)) {
+        r_.error(item, what + ": '" + *s + "' is not an event field" + kHint);
+        return std::nullopt;
+      }
+      // Only the identifying text fields: id, ts and amount (nearly) never repeat, kind and
+      // currency are no entity, and the evaluator builds keys from text fields alone.
+      if (event::string_slot(event::Event{}, f) == nullptr) {
+        r_.error(item, what + ": '" + *s + "' cannot key state" + kHint);
+        return std::nullopt;
+      }
+      return f;
+    };
+    if (n.IsSequence()) {
+      if (n.size() == 0) r_.error(n, what + ": an empty composite key");
+      for (const auto& item : n) {
+        if (auto f = field_of(item)) key.fields.push_back(*f);
+        key.text += (key.text.empty() ? "[" : ", ") + item.Scalar();
+      }
+      key.text += "]";
+      return;
+    }
+    if (n.IsScalar() && n.Scalar() == "account") {
+      key.kind = KeySpec::Kind::account;
+      key.text = "account";
+      return;
+    }
+    if (auto f = field_of(n)) {
+      key.fields.push_back(*f);
+      key.text = n.Scalar();
+    }
+  }
+
+  std::optional<window::AggregateKind> aggregate_kind(std::string_view name) {
+    using K = window::AggregateKind;
+    static const std::pair<std::string_view, K> kKinds[] = {
+        {"count", K::count}, {"sum", K::sum},       {"min", K::min}, {"max", K::max},
+        {"mean", K::mean},   {"stddev", K::stddev}, {"cv", K::cv},   {"distinct", K::distinct},
+        {"last", K::last},   {"share", K::share}};
+    for (const auto& [n, k] : kKinds) {
+      if (n == name) return k;
+    }
+    return std::nullopt;
+  }
+
+  static std::string_view aggregate_kind_name(const Aggregate& a) {
+    if (a.is_ratio) return "ratio";
+    using K = window::AggregateKind;
+    switch (a.spec.kind) {
+      case K::count:
+        return "count";
+      case K::sum:
+        return "sum";
+      case K::min:
+        return "min";
+      case K::max:
+        return "max";
+      case K::mean:
+        return "mean";
+      case K::stddev:
+        return "stddev";
+      case K::cv:
+        return "cv";
+      case K::distinct:
+        return "distinct";
+      case K::last:
+        return "last";
+      case K::share:
+        return "share";
+    }
+    return "aggregate";
+  }
+
+  // Why `name` cannot name an aggregate, or empty when it can.
+  std::string bad_aggregate_name(const std::string& name, bool account) {
+    if (name.empty() || !std::isalpha(static_cast<unsigned char>(name[0])) ||
+        !std::all_of(name.begin(), name.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+        })) {
+      return "an aggregate name is a letter followed by letters, digits or _ (it is used in "
+             "`when`)";
+    }
+    if (std::find(std::begin(kKeywords), std::end(kKeywords), name) != std::end(kKeywords)) {
+      return "'" + name + "' is a keyword of the expression language; choose another name";
+    }
+    if (name == "key" || name == "window" || name == "base") {
+      return "'" + name + "' is an `explain` placeholder ({" + name + "}); choose another name";
+    }
+    RuleScope scope(account, set_.lists);
+    if (scope.resolve(name)) {
+      return "'" + name +
+             "' already names a value of the event in expressions; choose another "
+             "name";
+    }
+    return {};
+  }
+
+  void read_aggregates(const YAML::Node& n, const std::string& what, Rule& rule) {
+    if (!r_.expect_free_map(n, what)) return;
+    const bool account = rule.key.kind == KeySpec::Kind::account;
+    struct PendingRatio {
+      size_t index;
+      YAML::Node node;
+      const lang::Node* num;
+      const lang::Node* den;
+      std::unique_ptr<lang::Node> parsed;  // owns num and den
+    };
+    std::vector<PendingRatio> ratios;
+    std::set<std::string> seen;
+    for (const auto& kv : n) {
+      const std::string name = kv.first.Scalar();
+      const std::string where = what + "." + name;
+      if (!seen.insert(name).second) continue;  // a duplicate key: expect_free_map said so
+      if (const std::string why = bad_aggregate_name(name, account); !why.empty()) {
+        r_.error(kv.first, where + ": " + why);
+        failed_aggregates_.insert(name);
+        continue;
+      }
+      failed_aggregates_.insert(name);  // until it has loaded
+      auto text = text_of(kv.second, where);
+      if (!text) continue;
+      lang::ParseError perr;
+      std::unique_ptr<lang::Node> parsed = lang::parse_aggregate(*text, perr);
+      if (!parsed) {
+        expression_error(kv.second, lang::CompileError{perr.offset, perr.message}, where);
+        continue;
+      }
+      const lang::Node& call = *parsed->children[0];
+      Aggregate agg;
+      agg.name = name;
+      agg.text = *text;
+      if (call.text == "ratio") {
+        if (call.children.size() != 2 || call.children[0]->kind != lang::NodeKind::name ||
+            call.children[1]->kind != lang::NodeKind::name || parsed->children.size() > 1) {
+          r_.error(locate(text_, kv.second, call.offset),
+                   where +
+                       ": ratio(a, b) takes the names of two sum aggregates of this rule, "
+                       "and no `where`");
+          continue;
+        }
+        agg.is_ratio = true;
+        agg.result_type = Type::number;
+        const lang::Node* num = call.children[0].get();
+        const lang::Node* den = call.children[1].get();
+        ratios.push_back({rule.aggregates.size(), kv.second, num, den, std::move(parsed)});
+        rule.aggregates.push_back(std::move(agg));
+        failed_aggregates_.erase(name);
+        continue;
+      }
+      std::optional<window::AggregateKind> kind = aggregate_kind(call.text);
+      if (!kind) {
+        r_.error(locate(text_, kv.second, call.offset),
+                 where + ": unknown aggregate '" + call.text +
+                     "'; aggregates: count, sum, min, "
+                     "max, mean, stddev, cv, distinct, last, share, ratio");
+        continue;
+      }
+      agg.spec.kind = *kind;
+      using K = window::AggregateKind;
+      const size_t want_args = *kind == K::count ? 0 : 1;
+      if (call.children.size() != want_args) {
+        std::string message = where + ": " + call.text + "() takes " +
+                              (want_args == 0 ? std::string("no argument")
+                                              : std::to_string(want_args) + " argument") +
+                              ", got " + std::to_string(call.children.size());
+        if (*kind == K::count) {
+          message +=
+              "; to count the events that match a condition write `count() where "
+              "<condition>`";
+        }
+        r_.error(locate(text_, kv.second, call.offset), message);
+        continue;
+      }
+      RuleScope scope(account, set_.lists);
+      bool ok = true;
+      if (want_args == 1) {
+        lang::CompileError err;
+        agg.argument = lang::compile(*call.children[0], scope, std::nullopt, err);
+        if (!agg.argument) {
+          expression_error(kv.second, err, where);
+          ok = false;
+        } else {
+          agg.argument_type = agg.argument->type();
+          const Type t = agg.argument_type;
+          const bool exact =
+              t == Type::integer || t == Type::decimal || t == Type::time || t == Type::duration;
+          std::string need;
+          if (*kind == K::share && t != Type::boolean) need = "a condition (boolean)";
+          if (*kind == K::distinct && t != Type::string && t != Type::integer &&
+              t != Type::decimal) {
+            need = "a string or an exact number";
+          }
+          if (*kind != K::share && *kind != K::distinct && !exact) {
+            need = "an exact number (integer, decimal, time or duration)";
+          }
+          // A sum or moment of points in time means nothing; min, max and last of them do.
+          if (t == Type::time &&
+              (*kind == K::sum || *kind == K::mean || *kind == K::stddev || *kind == K::cv)) {
+            need = "an exact number or a duration (times cannot be summed or averaged)";
+          }
+          if (!need.empty()) {
+            r_.error(locate(text_, kv.second, start_of(*call.children[0])),
+                     where + ": " + call.text + "() needs " + need + ", got " +
+                         std::string(lang::type_name(t)));
+            ok = false;
+          }
+        }
+      }
+      if (parsed->children.size() > 1) {
+        lang::CompileError err;
+        agg.predicate = lang::compile(*parsed->children[1], scope, Type::boolean, err);
+        if (!agg.predicate) {
+          expression_error(kv.second, err, where);
+          ok = false;
+        }
+      }
+      if (!ok) continue;
+      switch (*kind) {
+        case K::count:
+          agg.result_type = Type::integer;
+          break;
+        case K::distinct:
+          agg.result_type = Type::integer;
+          break;
+        case K::sum:
+        case K::min:
+        case K::max:
+        case K::last:
+          agg.result_type = agg.argument_type;
+          break;
+        case K::mean:
+        case K::stddev:
+        case K::cv:
+        case K::share:
+          agg.result_type = Type::number;
+          break;
+      }
+      rule.aggregates.push_back(std::move(agg));
+      failed_aggregates_.erase(name);
+    }
+    for (const PendingRatio& p : ratios) {
+      const std::string where = what + "." + rule.aggregates[p.index].name;
+      auto find_sum = [&](const lang::Node& arg, size_t& out) {
+        const std::string& name = arg.text;
+        if (failed_aggregates_.count(name) != 0) {  // its own error is reported
+          failed_aggregates_.insert(rule.aggregates[p.index].name);
+          return;
+        }
+        std::string sums;
+        for (size_t k = 0; k < rule.aggregates.size(); ++k) {
+          const Aggregate& a = rule.aggregates[k];
+          const bool is_sum = !a.is_ratio && a.spec.kind == window::AggregateKind::sum;
+          if (a.name == name) {
+            if (is_sum) {
+              out = k;
+              return;
+            }
+            r_.error(locate(text_, p.node, arg.offset),
+                     where + ": ratio() divides two sum aggregates; '" + name + "' is a " +
+                         std::string(aggregate_kind_name(a)));
+            return;
+          }
+          if (is_sum) sums += (sums.empty() ? "" : ", ") + a.name;
+        }
+        r_.error(locate(text_, p.node, arg.offset),
+                 where + ": '" + name + "' is not an aggregate of this rule; " +
+                     (sums.empty() ? std::string("it has no sum aggregates")
+                                   : "its sum aggregates: " + sums));
+      };
+      find_sum(*p.num, rule.aggregates[p.index].ratio_numerator);
+      find_sum(*p.den, rule.aggregates[p.index].ratio_denominator);
+    }
+  }
+
+  // `when` sees the aggregates. One that failed to load is not reported again as an unknown
+  // name: its own error says what is wrong.
+  class WhenAfterErrorsScope : public WhenScope {
+   public:
+    WhenAfterErrorsScope(bool account, const std::map<std::string, std::vector<std::string>>& lists,
+                         const std::vector<Aggregate>& aggregates,
+                         const std::set<std::string>& failed)
+        : WhenScope(account, lists, aggregates), failed_(failed) {}
+    std::optional<lang::Symbol> resolve(std::string_view name) override {
+      std::optional<lang::Symbol> symbol = WhenScope::resolve(name);
+      if (!symbol && failed_.count(std::string(name)) != 0) named_failed = true;
+      return symbol;
+    }
+    bool named_failed = false;
+
+   private:
+    const std::set<std::string>& failed_;
+  };
+
+  void read_rules(const YAML::Node& list) {
+    if (!r_.expect_sequence(list, "rules")) return;
+    for (size_t i = 0; i < list.size(); ++i) {
+      const YAML::Node n = list[i];
+      const std::string what = "rules[" + std::to_string(i) + "]";
+      if (!r_.expect_map(n, what,
+                         {"id", "title", "pattern", "typology", "role", "version", "doc", "key",
+                          "filter", "window", "bucket", "aggregate", "when", "explain", "severity",
+                          "weight", "evidence", "suppress"})) {
+        continue;
+      }
+      Rule rule;
+      rule.source_file = r_.file();
+      rule.source_line = n.Mark().line + 1;
+      rule.version = pack_version_;
+      failed_aggregates_.clear();
+      const size_t errors_before = r_.error_count();
+      if (const auto v = n["id"]) {
+        if (auto id = text_of(v, what + ".id")) {
+          rule.id = *id;
+          if (rule.id.empty()) {
+            r_.error(v, what + ".id: must not be empty");
+          } else if (auto [it, added] = sites_.rules.emplace(rule.id, site(v)); !added) {
+            r_.error(
+                v, what + ".id: rule '" + rule.id + "' is already defined at " + it->second.text());
+          }
+        }
+      } else {
+        r_.missing(n, what, "id");
+      }
+      const std::string label = rule.id.empty() ? what : "rule " + rule.id;
+      if (const auto v = n["title"]) {
+        if (auto s = text_of(v, label + ".title")) rule.title = *s;
+      } else {
+        r_.missing(n, label, "title");
+      }
+      if (const auto v = n["pattern"]) {
+        if (auto s = text_of(v, label + ".pattern")) rule.pattern = *s;
+      }
+      if (const auto v = n["doc"]) {
+        if (auto s = text_of(v, label + ".doc")) rule.doc = *s;
+      }
+      if (const auto v = n["version"]) {
+        if (auto x = r_.integer(v, label + ".version", 1, 1'000'000))
+          rule.version = static_cast<uint32_t>(*x);
+      }
+      if (const auto v = n["typology"]) {
+        if (auto s = text_of(v, label + ".typology")) {
+          rule.typology = *s;
+          sites_.typology_refs.push_back({site(v), *s, label});
+        }
+      } else {
+        r_.missing(n, label, "typology");
+      }
+      if (const auto v = n["role"]) {
+        if (auto s = r_.one_of(v, label + ".role", {"primary", "contributor"})) {
+          rule.role = *s == "primary" ? Role::primary : Role::contributor;
+        }
+      }
+      if (const auto v = n["key"]) {
+        read_key(v, label + ".key", rule.key);
+      } else {
+        r_.missing(n, label, "key");
+      }
+      const bool account = rule.key.kind == KeySpec::Kind::account;
+      if (const auto v = n["filter"]) {
+        if (auto s = text_of(v, label + ".filter")) {
+          RuleScope scope(account, set_.lists);
+          lang::CompileError err;
+          rule.filter = lang::compile(*s, scope, Type::boolean, err);
+          if (!rule.filter) expression_error(v, err, label + ".filter");
+        }
+      }
+      const YAML::Node window = n["window"];
+      bool window_ok = false;
+      if (window) {
+        if (auto d = r_.duration_ms(window, label + ".window")) {
+          if (*d <= 0 || *d > max_window_ms_) {
+            r_.error(window, label + ".window: must be more than 0 and at most " +
+                                 duration_text(max_window_ms_) + " (the state's retention limit)");
+          } else {
+            rule.window.length_ms = *d;
+            window_ok = true;
+          }
+        }
+      }
+      if (const auto v = n["bucket"]) {
+        if (!window) {
+          r_.error(v, label + ".bucket: a bucket divides a `window`; this rule has none");
+        } else if (auto d = r_.duration_ms(v, label + ".bucket")) {
+          if (window_ok) {
+            if (*d <= 0 || rule.window.length_ms % *d != 0) {
+              r_.error(v, label + ".bucket: must divide the window (" +
+                              duration_text(rule.window.length_ms) + ") into whole buckets");
+            } else {
+              rule.window.bucket_ms = *d;
+            }
+          }
+        }
+      } else if (window_ok) {
+        if (rule.window.length_ms % kBucketsPerWindow != 0) {
+          r_.error(window, label + ".window: " + duration_text(rule.window.length_ms) +
+                               " does not divide into 48 buckets of whole milliseconds (the "
+                               "default granularity); give `bucket`");
+        } else {
+          rule.window.bucket_ms = rule.window.length_ms / kBucketsPerWindow;
+        }
+      }
+      if (const auto v = n["aggregate"]) {
+        // Read even without a window, so that their own errors and `when` are checked too.
+        if (!window)
+          r_.error(key_of(n, "aggregate"), label + ".aggregate: aggregates need a `window`");
+        read_aggregates(v, label + ".aggregate", rule);
+      } else if (window) {
+        r_.error(window, label +
+                             ".window: a window without aggregates keeps nothing; add "
+                             "`aggregate` or remove `window`");
+      }
+      if (const auto v = n["when"]) {
+        if (auto s = text_of(v, label + ".when")) {
+          WhenAfterErrorsScope scope(account, set_.lists, rule.aggregates, failed_aggregates_);
+          lang::CompileError err;
+          std::optional<lang::Program> when = lang::compile(*s, scope, Type::boolean, err);
+          if (when) {
+            rule.when = std::move(*when);
+          } else if (!scope.named_failed) {
+            expression_error(v, err, label + ".when");
+          }
+        }
+      } else {
+        r_.missing(n, label, "when");
+      }
+      if (const auto v = n["explain"]) {
+        if (auto s = text_of(v, label + ".explain")) {
+          rule.explain = *s;
+          check_template(v, label + ".explain", rule);
+        }
+      }
+      if (const auto v = n["severity"]) {
+        if (auto s = r_.one_of(v, label + ".severity", {"low", "medium", "high", "critical"})) {
+          rule.severity = *s == "low"      ? Severity::low
+                          : *s == "medium" ? Severity::medium
+                          : *s == "high"   ? Severity::high
+                                           : Severity::critical;
+        }
+      } else {
+        r_.missing(n, label, "severity");
+      }
+      if (const auto v = n["weight"]) {
+        if (auto x = r_.integer(v, label + ".weight", 0, 1000))
+          rule.weight = static_cast<uint32_t>(*x);
+      } else {
+        r_.missing(n, label, "weight");
+      }
+      if (const auto v = n["evidence"]) {
+        if (auto x = r_.integer(v, label + ".evidence", 0, 1000))
+          rule.evidence = static_cast<uint32_t>(*x);
+      }
+      if (const auto v = n["suppress"]) {
+        if (auto d = r_.duration_ms(v, label + ".suppress")) {
+          // Suppression is state kept per key, bounded like a window.
+          if (*d > max_window_ms_) {
+            r_.error(v, label + ".suppress: must be at most " + duration_text(max_window_ms_) +
+                            " (the state's retention limit)");
+          } else {
+            rule.suppress_ms = *d;
+          }
+        }
+      }
+      if (r_.error_count() == errors_before) set_.rules.push_back(std::move(rule));
+    }
+  }
+
+  // {name} placeholders must name an aggregate, or key, window or base.
+  void check_template(const YAML::Node& at, const std::string& what, const Rule& rule) {
+    const std::string& t = rule.explain;
+    for (size_t i = t.find('{'); i != std::string::npos; i = t.find('{', i + 1)) {
+      const size_t close = t.find('}', i);
+      if (close == std::string::npos) {
+        r_.error(locate(text_, at, static_cast<uint32_t>(i)), what + ": '{' without '}'");
+        return;
+      }
+      const std::string name = t.substr(i + 1, close - i - 1);
+      const bool known = name == "key" || name == "window" || name == "base" ||
+                         failed_aggregates_.count(name) != 0 ||
+                         std::any_of(rule.aggregates.begin(), rule.aggregates.end(),
+                                     [&](const Aggregate& a) { return a.name == name; });
+      if (!known) {
+        r_.error(locate(text_, at, static_cast<uint32_t>(i)),
+                 what + ": unknown placeholder {" + name +
+                     "}; use an aggregate name, {key}, "
+                     "{window} or {base}");
+      }
+    }
+  }
+
+  YamlReader& r_;
+  const std::string& text_;
+  RuleSet& set_;
+  Sites& sites_;
+  int64_t max_window_ms_;
+  uint32_t pack_version_ = 1;
+  std::set<std::string> failed_aggregates_;  // of the rule being read
+};
+
+// Checked once every pack has loaded without error (each check would otherwise repeat
+// errors already reported): a typology must be able to alert.
+void check_typologies(const RuleSet& set, const Sites& sites, std::vector<Diagnostic>& errors) {
+  for (const Typology& t : set.typologies) {
+    uint64_t weights = 0;
+    uint32_t rules = 0;
+    uint32_t primaries = 0;
+    for (const Rule& r : set.rules) {
+      if (r.typology != t.id) continue;
+      ++rules;
+      weights += r.weight;
+      if (r.role == Role::primary) ++primaries;
+    }
+    const auto at = sites.typologies.find(t.id);
+    if (at == sites.typologies.end()) continue;
+    const Site& s = at->second;
+    const std::string what = "typology " + t.id;
+    if (rules == 0) {
+      errors.push_back(Diagnostic{s.file, s.line, s.column,
+                                  what + ": no rule names this typology, so it can never alert"});
+      continue;
+    }
+    if (weights < t.threshold) {
+      errors.push_back(Diagnostic{s.file, s.line, s.column,
+                                  what + ": can never alert: the weights of its rules add up to " +
+                                      std::to_string(weights) + ", below its threshold " +
+                                      std::to_string(t.threshold)});
+    }
+    if (primaries < t.min_primaries) {
+      errors.push_back(Diagnostic{s.file, s.line, s.column,
+                                  what + ": can never alert: min_primaries is " +
+                                      std::to_string(t.min_primaries) + " but only " +
+                                      std::to_string(primaries) + " of its rules " +
+                                      (primaries == 1 ? "is" : "are") + " primary"});
+    }
+  }
+}
+
+}  // namespace
+
+RuleLoadResult parse_rule_packs(const std::vector<std::pair<std::string, std::string>>& files,
+                                int64_t max_window_ms) {
+  RuleLoadResult result;
+  RuleSet set;
+  Sites sites;
+  std::string all_bytes;
+  config::EnvLookup no_env = [](const std::string&) { return std::optional<std::string>(); };
+  struct Pack {
+    std::unique_ptr<YamlReader> reader;
+    std::unique_ptr<PackReader> pack;
+    YAML::Node root;
+  };
+  std::vector<Pack> packs;
+  for (const auto& [path, text] : files) {
+    // Length-prefixed, so packs split differently cannot hash alike.
+    all_bytes += std::to_string(text.size());
+    all_bytes += '\n';
+    all_bytes += text;
+    auto reader = std::make_unique<YamlReader>(path, result.errors, no_env);
+    YAML::Node root;
+    try {
+      root = YAML::Load(text);
+    } catch (const YAML::ParserException& e) {
+      reader->error(e.mark, "invalid YAML: " + e.msg);
+      continue;
+    }
+    auto pack = std::make_unique<PackReader>(*reader, text, set, sites, max_window_ms);
+    if (!pack->read_header(root)) continue;
+    packs.push_back({std::move(reader), std::move(pack), root});
+  }
+  for (Pack& p : packs) p.pack->read_body(p.root);
+  for (const Sites::TypologyRef& ref : sites.typology_refs) {
+    if (sites.typologies.count(ref.id) == 0) {
+      std::string known;
+      for (const Typology& t : set.typologies) known += (known.empty() ? "" : ", ") + t.id;
+      result.errors.push_back(Diagnostic{ref.at.file, ref.at.line, ref.at.column,
+                                         ref.label + ".typology: no typology '" + ref.id +
+                                             "' is defined" +
+                                             (known.empty() ? "" : "; defined: " + known)});
+    }
+  }
+  if (result.errors.empty()) check_typologies(set, sites, result.errors);
+  // In load order of the files, then by position.
+  std::map<std::string, size_t> file_order;
+  for (const auto& [path, text] : files) file_order.emplace(path, file_order.size());
+  auto order = [&](const std::string& f) {
+    const auto it = file_order.find(f);
+    return it == file_order.end() ? file_order.size() : it->second;
+  };
+  std::stable_sort(result.errors.begin(), result.errors.end(),
+                   [&](const Diagnostic& a, const Diagnostic& b) {
+                     const size_t fa = order(a.file), fb = order(b.file);
+                     if (fa != fb) return fa < fb;
+                     return a.line != b.line ? a.line < b.line : a.column < b.column;
+                   });
+  if (result.errors.empty()) {
+    set.hash = config::fnv1a64_hex(all_bytes);
+    result.rules = std::move(set);
+  }
+  return result;
+}
+
+RuleLoadResult parse_rule_pack(const std::string& path, const std::string& text,
+                               int64_t max_window_ms) {
+  return parse_rule_packs({{path, text}}, max_window_ms);
+}
+
+RuleLoadResult load_rule_packs(const std::vector<std::string>& paths, int64_t max_window_ms) {
+  std::vector<std::pair<std::string, std::string>> files;
+  RuleLoadResult result;
+  for (const std::string& p : paths) {
+    bool ok = false;
+    std::string text = read_file(p, ok);
+    if (!ok) {
+      result.errors.push_back(Diagnostic{p, 1, 1, "cannot read the rule pack"});
+      continue;
+    }
+    files.emplace_back(p, std::move(text));
+  }
+  if (!result.errors.empty()) return result;
+  return parse_rule_packs(files, max_window_ms);
+}
+
+}  // namespace corridor::rules

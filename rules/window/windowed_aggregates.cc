@@ -1,0 +1,953 @@
+#include "rules/window/windowed_aggregates.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+#include <type_traits>
+
+#include "rules/window/hyperloglog.h"
+#include "rules/window/varint.h"
+#include "rules/window/wide_int.h"
+
+namespace corridor::rules::window {
+
+using detail::i128;
+using detail::u128;
+using detail::U192;
+using detail::UInt;
+
+namespace {
+
+// Serialisation format (all integers little-endian; "varint" is canonical LEB128, "zz" a
+// zigzag varint; see varint.h):
+//   u8 version (1)
+//   varint A: aggregates; 0 = empty state, nothing follows
+//   A × u8: the kinds (AggregateKind values)
+//   varint B >= 1: buckets, then per bucket in ascending start order:
+//     zz start (first bucket) or varint start - previous start (>= 1, later buckets)
+//     per aggregate: varint n, and when n > 0:
+//       sum/mean: zz128 Σx; min/max: zz x; stddev/cv: zz128 Σx, varint192 Σx²;
+//       last: zz ts, zz x; share: varint flagged (<= n); count, distinct: nothing
+//   per distinct aggregate, in spec order:
+//     u8 mode (0 exact, 1 sketch), varint E (sketch: E >= 1), then E entries:
+//       exact: u64 hash (8 bytes), varint bucket index; hashes strictly ascending
+//       sketch: varint register (< 2^p), u8 rank (1 .. 65 - p), varint bucket index;
+//               (register, rank) strictly ascending, bucket index strictly descending
+//               within a register
+// The reader rejects anything else, so accepted input re-serialises byte for byte.
+constexpr uint8_t kFormatVersion = 1;
+constexpr uint32_t kStartBytes = 8;
+constexpr uint8_t kKinds = 10;
+
+template <class T>
+T load(const unsigned char* p) noexcept {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+template <class T>
+void store(unsigned char* p, const T& v) noexcept {
+  std::memcpy(p, &v, sizeof v);
+}
+
+constexpr uint32_t count_bytes(bool wide) { return wide ? 8 : 4; }
+constexpr uint32_t sum_bytes(bool wide) { return wide ? 16 : 8; }
+constexpr uint32_t squares_bytes(bool wide) { return wide ? 24 : 16; }
+
+uint32_t partial_bytes(AggregateKind k, bool wide) {
+  const uint32_t c = count_bytes(wide), s = sum_bytes(wide), q = squares_bytes(wide);
+  switch (k) {
+    case AggregateKind::count:
+      return c;
+    case AggregateKind::sum:
+    case AggregateKind::mean:
+      return c + s;
+    case AggregateKind::min:
+    case AggregateKind::max:
+      return c + 8;
+    case AggregateKind::stddev:
+    case AggregateKind::cv:
+      return c + s + q;
+    case AggregateKind::distinct:
+      return 0;
+    case AggregateKind::last:
+      return c + 16;
+    case AggregateKind::share:
+      return 2 * c;
+  }
+  return 0;
+}
+
+// Where each aggregate's partial sits in a bucket record.
+struct Layout {
+  // Only the first n entries are set.
+  std::array<AggregateKind, kMaxAggregates> kind;
+  std::array<uint32_t, kMaxAggregates> offset;
+  std::array<uint8_t, kMaxAggregates> distinct_index;
+  uint64_t kinds = 0;  // packed as in WindowedAggregates::kinds_
+  uint32_t record = kStartBytes;
+  uint8_t n = 0;
+  uint8_t n_distinct = 0;
+  bool wide = false;
+};
+
+Layout make_layout(std::span<const AggregateKind> kinds, bool wide) {
+  if (kinds.size() > kMaxAggregates)
+    throw std::invalid_argument("window state: more than 16 aggregates");
+  Layout l;
+  l.wide = wide;
+  l.n = static_cast<uint8_t>(kinds.size());
+  for (size_t i = 0; i < kinds.size(); ++i) {
+    const auto k = kinds[i];
+    if (static_cast<uint8_t>(k) >= kKinds)
+      throw std::invalid_argument("window state: unknown aggregate kind");
+    l.kind[i] = k;
+    l.offset[i] = l.record;
+    l.record += partial_bytes(k, wide);
+    if (k == AggregateKind::distinct) l.distinct_index[i] = l.n_distinct++;
+    l.kinds |= (static_cast<uint64_t>(k) + 1) << (4 * i);
+  }
+  return l;
+}
+
+Layout make_layout(std::span<const AggregateSpec> specs, bool wide) {
+  if (specs.size() > kMaxAggregates)
+    throw std::invalid_argument("window state: more than 16 aggregates");
+  std::array<AggregateKind, kMaxAggregates> kinds;
+  for (size_t i = 0; i < specs.size(); ++i) kinds[i] = specs[i].kind;
+  return make_layout(std::span(kinds.data(), specs.size()), wide);
+}
+
+Layout layout_of_packed(uint64_t packed, uint8_t n, bool wide) {
+  std::array<AggregateKind, kMaxAggregates> kinds;
+  for (uint8_t i = 0; i < n; ++i)
+    kinds[i] = static_cast<AggregateKind>(((packed >> (4 * i)) & 0xf) - 1);
+  return make_layout(std::span(kinds.data(), n), wide);
+}
+
+void check_window(const WindowSpec& w) {
+  if (w.length_ms <= 0 || w.bucket_ms <= 0 || w.length_ms % w.bucket_ms != 0)
+    throw std::invalid_argument(
+        "window state: window length and bucket must be > 0 and the bucket must divide the "
+        "length");
+}
+
+// floor(ts / bucket) * bucket, or the lowest representable multiple when that underflows.
+int64_t bucket_start(int64_t ts, int64_t bucket_ms) noexcept {
+  int64_t q = ts / bucket_ms;
+  if (ts % bucket_ms < 0) --q;
+  i128 s = static_cast<i128>(q) * bucket_ms;
+  if (s < std::numeric_limits<int64_t>::min()) s += bucket_ms;
+  return static_cast<int64_t>(s);
+}
+
+uint64_t get_count(const unsigned char* p, bool wide) noexcept {
+  return wide ? load<uint64_t>(p) : load<uint32_t>(p);
+}
+void put_count(unsigned char* p, bool wide, uint64_t v) noexcept {
+  if (wide)
+    store<uint64_t>(p, v);
+  else
+    store<uint32_t>(p, static_cast<uint32_t>(v));
+}
+i128 get_sum(const unsigned char* p, bool wide) noexcept {
+  return wide ? load<i128>(p) : static_cast<i128>(load<int64_t>(p));
+}
+void put_sum(unsigned char* p, bool wide, i128 v) noexcept {
+  if (wide)
+    store<i128>(p, v);
+  else
+    store<int64_t>(p, static_cast<int64_t>(v));
+}
+U192 get_squares(const unsigned char* p, bool wide) noexcept {
+  return wide ? load<U192>(p) : U192::from(load<u128>(p));
+}
+void put_squares(unsigned char* p, bool wide, const U192& v) noexcept {
+  if (wide)
+    store<U192>(p, v);
+  else
+    store<u128>(p, v.low128());
+}
+
+// One aggregate's partial in one bucket, at full width (for conversion and serialisation).
+struct Partial {
+  uint64_t n = 0;        // matching events
+  uint64_t flagged = 0;  // share: events with the flag
+  i128 sum = 0;          // sum, mean, stddev, cv
+  U192 squares;          // stddev, cv
+  int64_t a = 0;         // min/max: the value; last: the event time
+  int64_t b = 0;         // last: the value
+};
+
+Partial read_partial(const unsigned char* p, AggregateKind k, bool wide) noexcept {
+  Partial r;
+  if (k == AggregateKind::distinct) return r;  // no per-bucket partial
+  const uint32_t c = count_bytes(wide);
+  r.n = get_count(p, wide);
+  switch (k) {
+    case AggregateKind::count:
+    case AggregateKind::distinct:
+      break;
+    case AggregateKind::sum:
+    case AggregateKind::mean:
+      r.sum = get_sum(p + c, wide);
+      break;
+    case AggregateKind::stddev:
+    case AggregateKind::cv:
+      r.sum = get_sum(p + c, wide);
+      r.squares = get_squares(p + c + sum_bytes(wide), wide);
+      break;
+    case AggregateKind::min:
+    case AggregateKind::max:
+      r.a = load<int64_t>(p + c);
+      break;
+    case AggregateKind::last:
+      r.a = load<int64_t>(p + c);
+      r.b = load<int64_t>(p + c + 8);
+      break;
+    case AggregateKind::share:
+      r.flagged = get_count(p + c, wide);
+      break;
+  }
+  return r;
+}
+
+void write_partial(unsigned char* p, AggregateKind k, bool wide, const Partial& r) noexcept {
+  if (k == AggregateKind::distinct) return;
+  const uint32_t c = count_bytes(wide);
+  put_count(p, wide, r.n);
+  switch (k) {
+    case AggregateKind::count:
+    case AggregateKind::distinct:
+      break;
+    case AggregateKind::sum:
+    case AggregateKind::mean:
+      put_sum(p + c, wide, r.sum);
+      break;
+    case AggregateKind::stddev:
+    case AggregateKind::cv:
+      put_sum(p + c, wide, r.sum);
+      put_squares(p + c + sum_bytes(wide), wide, r.squares);
+      break;
+    case AggregateKind::min:
+    case AggregateKind::max:
+      store<int64_t>(p + c, r.a);
+      break;
+    case AggregateKind::last:
+      store<int64_t>(p + c, r.a);
+      store<int64_t>(p + c + 8, r.b);
+      break;
+    case AggregateKind::share:
+      put_count(p + c, wide, r.flagged);
+      break;
+  }
+}
+
+bool fits_narrow(const Partial& r) noexcept {
+  return r.n <= std::numeric_limits<uint32_t>::max() &&
+         r.flagged <= std::numeric_limits<uint32_t>::max() &&
+         r.sum >= std::numeric_limits<int64_t>::min() &&
+         r.sum <= std::numeric_limits<int64_t>::max() && r.squares.fits_u128();
+}
+
+// Applies one event to one bucket record. A narrow record returns false when a counter or sum
+// would overflow; with commit == false nothing is written (a dry run before committing).
+bool apply(unsigned char* rec, const Layout& l, std::span<const AggregateInput> inputs, int64_t ts,
+           bool commit) noexcept {
+  const bool w = l.wide;
+  const uint32_t c = count_bytes(w);
+  for (size_t i = 0; i < l.n; ++i) {
+    const AggregateInput& in = inputs[i];
+    const AggregateKind k = l.kind[i];
+    if (!in.matched || k == AggregateKind::distinct) continue;
+    unsigned char* p = rec + l.offset[i];
+    const uint64_t n = get_count(p, w);
+    if (!w && n == std::numeric_limits<uint32_t>::max()) return false;
+    switch (k) {
+      case AggregateKind::count:
+      case AggregateKind::distinct:
+        break;
+      case AggregateKind::sum:
+      case AggregateKind::mean:
+      case AggregateKind::stddev:
+      case AggregateKind::cv: {
+        i128 sum;
+        if (w) {
+          sum = detail::sat_add(get_sum(p + c, w), in.value);
+        } else {
+          int64_t r;
+          if (__builtin_add_overflow(load<int64_t>(p + c), in.value, &r)) return false;
+          sum = r;
+        }
+        if (k == AggregateKind::stddev || k == AggregateKind::cv) {
+          const u128 mag = detail::magnitude(in.value);
+          const u128 square = mag * mag;  // <= 2^126
+          unsigned char* q = p + c + sum_bytes(w);
+          if (w) {
+            U192 squares = load<U192>(q);
+            detail::add_sat(squares, U192::from(square));
+            if (commit) store(q, squares);
+          } else {
+            const u128 before = load<u128>(q), after = before + square;
+            if (after < before) return false;
+            if (commit) store(q, after);
+          }
+        }
+        if (commit) put_sum(p + c, w, sum);
+        break;
+      }
+      case AggregateKind::min:
+        if (commit && (n == 0 || in.value < load<int64_t>(p + c))) store(p + c, in.value);
+        break;
+      case AggregateKind::max:
+        if (commit && (n == 0 || in.value > load<int64_t>(p + c))) store(p + c, in.value);
+        break;
+      case AggregateKind::last:
+        if (commit && (n == 0 || ts >= load<int64_t>(p + c))) {
+          store(p + c, ts);
+          store(p + c + 8, in.value);
+        }
+        break;
+      case AggregateKind::share:
+        // flagged <= n, so it cannot overflow where n did not.
+        if (commit && in.value != 0) {
+          const uint64_t f = get_count(p + c, w);
+          put_count(p + c, w, f == std::numeric_limits<uint64_t>::max() ? f : f + 1);
+        }
+        break;
+    }
+    if (commit) put_count(p, w, n == std::numeric_limits<uint64_t>::max() ? n : n + 1);
+  }
+  return true;
+}
+
+// Reserves room for `extra` more elements: exactly while the vector is small (the common
+// entity holds a handful), by half its size beyond, in whole units.
+template <class V>
+void reserve_for(V& v, size_t extra, size_t unit, size_t small_units) {
+  const size_t need = v.size() + extra;
+  if (need <= v.capacity()) return;
+  size_t cap = need;
+  if (v.size() >= small_units * unit) cap = std::max(need, v.size() + (v.size() / unit / 2) * unit);
+  v.reserve(cap);
+}
+
+int64_t clamp64(i128 v) noexcept {
+  if (v > std::numeric_limits<int64_t>::max()) return std::numeric_limits<int64_t>::max();
+  if (v < std::numeric_limits<int64_t>::min()) return std::numeric_limits<int64_t>::min();
+  return static_cast<int64_t>(v);
+}
+
+}  // namespace
+
+struct WindowedAggregates::Impl {
+  using Self = WindowedAggregates;
+
+  static size_t bucket_count(const Self& s) noexcept {
+    return s.record_size_ == 0 ? 0 : s.buckets_.size() / s.record_size_;
+  }
+  static int64_t start(const Self& s, size_t i) noexcept {
+    return load<int64_t>(s.buckets_.data() + i * s.record_size_);
+  }
+  // First bucket whose start is > t.
+  static size_t upper(const Self& s, i128 t) noexcept {
+    size_t lo = 0, hi = bucket_count(s);
+    while (lo < hi) {
+      const size_t mid = lo + (hi - lo) / 2;
+      if (start(s, mid) <= t)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    return lo;
+  }
+  // First bucket whose start is >= t.
+  static size_t lower(const Self& s, i128 t) noexcept { return upper(s, t - 1); }
+
+  static Layout layout(const Self& s) { return layout_of_packed(s.kinds_, s.n_aggs_, s.wide_); }
+
+  static void check_kinds(const Self& s, const Layout& l) {
+    if (s.n_aggs_ != 0 && (l.kinds != s.kinds_ || l.n != s.n_aggs_))
+      throw std::invalid_argument("window state: aggregate kinds differ from the state's");
+  }
+
+  static void reset(Self& s, bool release) noexcept {
+    s.buckets_.clear();
+    s.distinct_.clear();
+    if (release) {
+      s.buckets_.shrink_to_fit();
+      s.distinct_.shrink_to_fit();
+    }
+    s.kinds_ = 0;
+    s.record_size_ = 0;
+    s.n_aggs_ = 0;
+    s.wide_ = false;
+  }
+
+  static void adopt(Self& s, const Layout& l) {
+    s.kinds_ = l.kinds;
+    s.record_size_ = l.record;
+    s.n_aggs_ = l.n;
+    s.wide_ = l.wide;
+    s.distinct_.clear();
+    s.distinct_.reserve(l.n_distinct);
+    s.distinct_.resize(l.n_distinct);
+  }
+
+  // Drops every bucket starting at or before `cutoff` and the distinct values last seen there.
+  static void drop_through(Self& s, i128 cutoff) noexcept {
+    const size_t k = upper(s, cutoff);
+    if (k == 0) return;
+    s.buckets_.erase(s.buckets_.begin(),
+                     s.buckets_.begin() + static_cast<ptrdiff_t>(k * s.record_size_));
+    for (Distinct& d : s.distinct_) {
+      std::erase_if(d.entries, [cutoff](const Entry& e) { return e.bucket <= cutoff; });
+      if (d.entries.empty()) d.sketch = false;
+    }
+    if (s.buckets_.empty()) reset(s, false);
+  }
+
+  static size_t find_or_insert(Self& s, int64_t b) {
+    const size_t nb = bucket_count(s);
+    size_t idx;
+    if (nb == 0 || start(s, nb - 1) < b) {
+      idx = nb;
+    } else if (start(s, nb - 1) == b) {
+      return nb - 1;
+    } else {
+      idx = lower(s, b);
+      if (start(s, idx) == b) return idx;
+    }
+    const size_t r = s.record_size_;
+    reserve_for(s.buckets_, r, r, 4);
+    s.buckets_.insert(s.buckets_.begin() + static_cast<ptrdiff_t>(idx * r), r, 0);
+    store(s.buckets_.data() + idx * r, b);
+    return idx;
+  }
+
+  // Re-lays every record out from layout `from` to layout `to` (narrow <-> wide).
+  static void convert(Self& s, const Layout& from, const Layout& to) {
+    const size_t nb = bucket_count(s);
+    std::vector<unsigned char> out;
+    out.reserve(nb * to.record);
+    out.resize(nb * to.record);
+    for (size_t i = 0; i < nb; ++i) {
+      const unsigned char* src = s.buckets_.data() + i * from.record;
+      unsigned char* dst = out.data() + i * to.record;
+      std::memcpy(dst, src, kStartBytes);
+      for (size_t a = 0; a < from.n; ++a)
+        write_partial(dst + to.offset[a], from.kind[a], to.wide,
+                      read_partial(src + from.offset[a], from.kind[a], from.wide));
+    }
+    s.buckets_ = std::move(out);
+    s.record_size_ = to.record;
+    s.wide_ = to.wide;
+  }
+
+  static bool all_fit_narrow(const Self& s, const Layout& l) noexcept {
+    const size_t nb = bucket_count(s);
+    for (size_t i = 0; i < nb; ++i)
+      for (size_t a = 0; a < l.n; ++a)
+        if (!fits_narrow(
+                read_partial(s.buckets_.data() + i * l.record + l.offset[a], l.kind[a], l.wide)))
+          return false;
+    return true;
+  }
+
+  // --- distinct ---------------------------------------------------------------------------
+
+  static void grow_entries(std::vector<Entry>& v) { reserve_for(v, 1, 1, 8); }
+
+  // Sliding HyperLogLog: per register, the (rank, bucket) pairs not dominated by a pair with a
+  // rank at least as high in a bucket at least as new. Within a register, keyed by rank
+  // ascending, buckets are then strictly descending. The result is a function of each
+  // value's latest sighting only, whatever the order of insertion.
+  static void sketch_insert(std::vector<Entry>& v, uint64_t hash, int64_t b) {
+    sketch_insert(v, detail::hll_register(hash), detail::hll_rank(hash), b);
+  }
+  static void sketch_insert(std::vector<Entry>& v, uint32_t reg, uint8_t rank, int64_t b) {
+    const uint64_t base = static_cast<uint64_t>(reg) << 8, key = base | rank;
+    const auto by_key = [](const Entry& e, uint64_t k) { return e.key < k; };
+    const auto first = std::lower_bound(v.begin(), v.end(), base, by_key);
+    const auto last = std::lower_bound(first, v.end(), base + 256, by_key);
+    const auto ge = std::lower_bound(first, last, key, by_key);  // first with rank' >= rank
+    if (ge != last && ge->bucket >= b) return;                   // dominated
+    const auto gt = (ge != last && ge->key == key) ? ge + 1 : ge;
+    // [first, gt) has rank' <= rank, buckets descending: the ones with bucket' <= b are a
+    // suffix, all dominated by the new pair.
+    const auto x = std::partition_point(first, gt, [b](const Entry& e) { return e.bucket > b; });
+    if (x != gt) {
+      *x = Entry{key, b};
+      v.erase(x + 1, gt);
+      return;
+    }
+    const ptrdiff_t at = x - v.begin();
+    grow_entries(v);
+    v.insert(v.begin() + at, Entry{key, b});
+  }
+
+  static void distinct_add(Distinct& d, uint64_t hash, int64_t b, uint32_t bound) {
+    std::vector<Entry>& v = d.entries;
+    if (d.sketch) {
+      sketch_insert(v, hash, b);
+      return;
+    }
+    const auto it = std::lower_bound(v.begin(), v.end(), hash,
+                                     [](const Entry& e, uint64_t h) { return e.key < h; });
+    if (it != v.end() && it->key == hash) {
+      it->bucket = std::max(it->bucket, b);
+      return;
+    }
+    if (v.size() < bound) {
+      const ptrdiff_t at = it - v.begin();
+      grow_entries(v);
+      v.insert(v.begin() + at, Entry{hash, b});
+      return;
+    }
+    std::vector<Entry> sketch;
+    for (const Entry& e : v) sketch_insert(sketch, e.key, e.bucket);
+    sketch_insert(sketch, hash, b);
+    v = std::move(sketch);
+    d.sketch = true;
+  }
+
+  static AggregateResult distinct_result(const Distinct& d, i128 lo, int64_t now) noexcept {
+    AggregateResult r;
+    // Inside the window: from <= bucket <= now (int64 compares in the loops below).
+    const int64_t from =
+        static_cast<int64_t>(std::max<i128>(lo + 1, std::numeric_limits<int64_t>::min()));
+    if (!d.sketch) {
+      int64_t n = 0;
+      for (const Entry& e : d.entries) n += (e.bucket >= from) & (e.bucket <= now);
+      r.defined = n > 0;
+      r.exact = n;
+      r.number = static_cast<double>(n);
+      return r;
+    }
+    // Per register (entries grouped by register, ranks ascending), the highest rank inside
+    // the window; registers without one stay 0.
+    uint32_t histogram[detail::kHllQ + 2] = {};
+    uint32_t occupied = 0;
+    uint64_t reg = ~uint64_t{0};
+    uint8_t best = 0;
+    for (const Entry& e : d.entries) {
+      if ((e.key >> 8) != reg) {
+        occupied += best != 0;
+        ++histogram[best];
+        reg = e.key >> 8;
+        best = 0;
+      }
+      if (e.bucket >= from && e.bucket <= now) best = static_cast<uint8_t>(e.key & 0xff);
+    }
+    occupied += best != 0;
+    ++histogram[best];
+    histogram[0] = detail::kHllM - occupied;
+    if (histogram[0] == detail::kHllM) return r;  // nothing in the window: exactly 0
+    const double estimate = detail::hll_estimate(histogram);
+    r.defined = true;
+    r.estimated = true;
+    r.number = estimate;
+    r.exact = estimate < 9.2e18 ? static_cast<int64_t>(std::llround(estimate))
+                                : std::numeric_limits<int64_t>::max();
+    return r;
+  }
+
+  // --- one aggregate over buckets [i0, i1) -------------------------------------------------
+  // Templated on the width so the loops are plain loads and adds. Window accumulators are
+  // wide enough never to overflow for real states: Σ of bucket counts in 128 bits, Σx in
+  // 128 bits (saturating only for forged wide states), Σx² in 256 bits.
+
+  template <bool W>
+  static AggregateResult result(const Self& s, const Layout& l, size_t a, size_t i0, size_t i1) {
+    using Count = std::conditional_t<W, uint64_t, uint32_t>;
+    constexpr uint32_t c = count_bytes(W), sb = sum_bytes(W);
+    AggregateResult r;
+    const AggregateKind k = l.kind[a];
+    const unsigned char* base = s.buckets_.data() + l.offset[a];
+    const size_t rs = l.record;
+    const unsigned char* const first = base + i0 * rs;
+    const unsigned char* const last = base + i1 * rs;
+    u128 n = 0;
+    switch (k) {
+      case AggregateKind::distinct:
+        break;  // handled by the caller
+      case AggregateKind::count: {
+        for (const unsigned char* p = first; p != last; p += rs) n += load<Count>(p);
+        r.defined = n > 0;
+        r.exact = clamp64(static_cast<i128>(n));
+        r.number = static_cast<double>(n);
+        break;
+      }
+      case AggregateKind::sum:
+      case AggregateKind::mean: {
+        i128 sum = 0;
+        for (const unsigned char* p = first; p != last; p += rs) {
+          n += load<Count>(p);
+          if constexpr (W)
+            sum = detail::sat_add(sum, load<i128>(p + c));
+          else
+            sum += load<int64_t>(p + c);  // < 2^63 per bucket: cannot overflow
+        }
+        if (n == 0) break;
+        r.defined = true;
+        if (k == AggregateKind::sum) {
+          r.exact = clamp64(sum);
+          r.number = static_cast<double>(sum);
+        } else {
+          r.number =
+              static_cast<double>(static_cast<long double>(sum) / static_cast<long double>(n));
+        }
+        break;
+      }
+      case AggregateKind::stddev:
+      case AggregateKind::cv: {
+        i128 sum = 0;
+        // Σx² in 256 bits (low, high): at most 2^64 buckets of < 2^192 each, no overflow.
+        u128 low = 0, high = 0;
+        for (const unsigned char* p = first; p != last; p += rs) {
+          const Count bn = load<Count>(p);
+          if (bn == 0) continue;
+          n += bn;
+          if constexpr (W) {
+            sum = detail::sat_add(sum, load<i128>(p + c));
+            const U192 q = load<U192>(p + c + sb);
+            const u128 q_low = q.low128();
+            low += q_low;
+            high += q.w[2] + static_cast<u128>(low < q_low);
+          } else {
+            sum += load<int64_t>(p + c);
+            const u128 q = load<u128>(p + c + sb);
+            low += q;
+            high += low < q;
+          }
+        }
+        if (n == 0) break;
+        UInt<4> squares;
+        squares.w[0] = static_cast<uint64_t>(low);
+        squares.w[1] = static_cast<uint64_t>(low >> 64);
+        squares.w[2] = static_cast<uint64_t>(high);
+        squares.w[3] = static_cast<uint64_t>(high >> 64);
+        r.defined = true;
+        // n·Σx² − (Σx)² exactly (>= 0 by Cauchy-Schwarz; clamped for forged states).
+        const auto n_squares = detail::mul(UInt<2>::from(n), squares);
+        const u128 m = detail::magnitude(sum);
+        const auto sum_squared = detail::widen<6>(detail::mul(UInt<2>::from(m), UInt<2>::from(m)));
+        const long double root =
+            std::sqrt(detail::sub_or_zero(n_squares, sum_squared).to_long_double());
+        if (k == AggregateKind::stddev)
+          r.number = static_cast<double>(root / static_cast<long double>(n));
+        else
+          r.number = sum == 0 ? 0.0 : static_cast<double>(root / static_cast<long double>(sum));
+        break;
+      }
+      case AggregateKind::min:
+      case AggregateKind::max: {
+        int64_t best = 0;
+        for (const unsigned char* p = first; p != last; p += rs) {
+          if (load<Count>(p) == 0) continue;
+          const int64_t v = load<int64_t>(p + c);
+          if (!r.defined || (k == AggregateKind::min ? v < best : v > best)) best = v;
+          r.defined = true;
+        }
+        r.exact = best;
+        r.number = static_cast<double>(best);
+        break;
+      }
+      case AggregateKind::last: {
+        for (const unsigned char* p = last; p != first;) {
+          p -= rs;
+          if (load<Count>(p) == 0) continue;
+          r.defined = true;
+          r.exact = load<int64_t>(p + c + 8);
+          r.number = static_cast<double>(r.exact);
+          break;
+        }
+        break;
+      }
+      case AggregateKind::share: {
+        u128 flagged = 0;
+        for (const unsigned char* p = first; p != last; p += rs) {
+          n += load<Count>(p);
+          flagged += load<Count>(p + c);
+        }
+        if (n == 0) break;
+        r.defined = true;
+        r.exact = clamp64(static_cast<i128>(flagged));
+        r.number =
+            static_cast<double>(static_cast<long double>(flagged) / static_cast<long double>(n));
+        break;
+      }
+    }
+    return r;
+  }
+
+  // --- serialisation -----------------------------------------------------------------------
+
+  static void write(const Self& s, std::string& out) {
+    out.clear();
+    detail::Writer w(out);
+    w.byte(kFormatVersion);
+    if (s.n_aggs_ == 0) {
+      w.u64(0);
+      return;
+    }
+    const Layout l = layout(s);
+    w.u64(l.n);
+    for (size_t a = 0; a < l.n; ++a) w.byte(static_cast<uint8_t>(l.kind[a]));
+    const size_t nb = bucket_count(s);
+    w.u64(nb);
+    for (size_t i = 0; i < nb; ++i) {
+      const unsigned char* rec = s.buckets_.data() + i * l.record;
+      const int64_t st = load<int64_t>(rec);
+      if (i == 0)
+        w.s64(st);
+      else
+        w.u64(static_cast<uint64_t>(st) - static_cast<uint64_t>(start(s, i - 1)));
+      for (size_t a = 0; a < l.n; ++a) {
+        const AggregateKind k = l.kind[a];
+        if (k == AggregateKind::distinct) continue;
+        const Partial p = read_partial(rec + l.offset[a], k, l.wide);
+        w.u64(p.n);
+        if (p.n == 0) continue;
+        switch (k) {
+          case AggregateKind::count:
+          case AggregateKind::distinct:
+            break;
+          case AggregateKind::sum:
+          case AggregateKind::mean:
+            w.s128(p.sum);
+            break;
+          case AggregateKind::min:
+          case AggregateKind::max:
+            w.s64(p.a);
+            break;
+          case AggregateKind::stddev:
+          case AggregateKind::cv:
+            w.s128(p.sum);
+            w.uint(p.squares);
+            break;
+          case AggregateKind::last:
+            w.s64(p.a);
+            w.s64(p.b);
+            break;
+          case AggregateKind::share:
+            w.u64(p.flagged);
+            break;
+        }
+      }
+    }
+    for (const Distinct& d : s.distinct_) {
+      w.byte(d.sketch ? 1 : 0);
+      w.u64(d.entries.size());
+      for (const Entry& e : d.entries) {
+        if (d.sketch) {
+          w.u64(e.key >> 8);
+          w.byte(static_cast<uint8_t>(e.key & 0xff));
+        } else {
+          w.fixed64(e.key);
+        }
+        w.u64(lower(s, e.bucket));  // always a stored bucket
+      }
+    }
+  }
+
+  static bool read(Self& s, std::string_view in) {
+    detail::Reader r(in);
+    uint8_t version;
+    uint64_t n_aggs;
+    if (!r.byte(version) || version != kFormatVersion || !r.u64(n_aggs)) return false;
+    if (n_aggs == 0) return r.at_end();  // s is empty
+    if (n_aggs > kMaxAggregates) return false;
+    std::array<AggregateKind, kMaxAggregates> kinds;
+    for (size_t a = 0; a < n_aggs; ++a) {
+      uint8_t k;
+      if (!r.byte(k) || k >= kKinds) return false;
+      kinds[a] = static_cast<AggregateKind>(k);
+    }
+    const Layout l = make_layout(std::span(kinds.data(), n_aggs), /*wide=*/true);
+    adopt(s, l);
+    uint64_t nb;
+    if (!r.u64(nb) || nb == 0 || nb > r.remaining()) return false;
+    std::vector<int64_t> starts;  // for the distinct entries' bucket indices
+    starts.reserve(nb);
+    s.buckets_.reserve(nb * l.record);  // nb <= input bytes, a record <= 48 bytes per input byte
+    std::vector<unsigned char> rec(l.record);
+    for (uint64_t i = 0; i < nb; ++i) {
+      std::fill(rec.begin(), rec.end(), 0);
+      int64_t st;
+      if (i == 0) {
+        if (!r.s64(st)) return false;
+      } else {
+        uint64_t delta;
+        if (!r.u64(delta) || delta == 0) return false;
+        const i128 next = static_cast<i128>(starts.back()) + delta;
+        if (next > std::numeric_limits<int64_t>::max()) return false;
+        st = static_cast<int64_t>(next);
+      }
+      starts.push_back(st);
+      store(rec.data(), st);
+      for (size_t a = 0; a < l.n; ++a) {
+        const AggregateKind k = l.kind[a];
+        if (k == AggregateKind::distinct) continue;
+        Partial p;
+        if (!r.u64(p.n)) return false;
+        if (p.n > 0) {
+          bool ok = true;
+          switch (k) {
+            case AggregateKind::count:
+            case AggregateKind::distinct:
+              break;
+            case AggregateKind::sum:
+            case AggregateKind::mean:
+              ok = r.s128(p.sum);
+              break;
+            case AggregateKind::min:
+            case AggregateKind::max:
+              ok = r.s64(p.a);
+              break;
+            case AggregateKind::stddev:
+            case AggregateKind::cv:
+              ok = r.s128(p.sum) && r.uint(p.squares, 192);
+              break;
+            case AggregateKind::last:
+              ok = r.s64(p.a) && r.s64(p.b);
+              break;
+            case AggregateKind::share:
+              ok = r.u64(p.flagged) && p.flagged <= p.n;
+              break;
+          }
+          if (!ok) return false;
+        }
+        write_partial(rec.data() + l.offset[a], k, true, p);
+      }
+      s.buckets_.insert(s.buckets_.end(), rec.begin(), rec.end());
+    }
+    for (Distinct& d : s.distinct_) {
+      uint8_t mode;
+      uint64_t count;
+      if (!r.byte(mode) || mode > 1 || !r.u64(count) || count > r.remaining()) return false;
+      d.sketch = mode == 1;
+      if (d.sketch && count == 0) return false;
+      d.entries.reserve(count);
+      for (uint64_t j = 0; j < count; ++j) {
+        uint64_t key, index;
+        if (d.sketch) {
+          uint64_t reg;
+          uint8_t rank;
+          if (!r.u64(reg) || reg >= detail::kHllM || !r.byte(rank) || rank == 0 ||
+              rank > detail::kHllQ + 1)
+            return false;
+          key = reg << 8 | rank;
+        } else if (!r.fixed64(key)) {
+          return false;
+        }
+        if (!r.u64(index) || index >= nb) return false;
+        const int64_t bucket = starts[index];
+        if (!d.entries.empty()) {
+          const Entry& prev = d.entries.back();
+          if (prev.key >= key) return false;
+          if (d.sketch && (prev.key >> 8) == (key >> 8) && prev.bucket <= bucket) return false;
+        }
+        d.entries.push_back(Entry{key, bucket});
+      }
+    }
+    if (!r.at_end()) return false;
+    if (all_fit_narrow(s, l)) convert(s, l, layout_of_packed(l.kinds, l.n, false));
+    return true;
+  }
+};
+
+void WindowedAggregates::add(std::span<const AggregateSpec> specs, const WindowSpec& window,
+                             int64_t ts_ms, std::span<const AggregateInput> inputs) {
+  check_window(window);
+  if (inputs.size() != specs.size())
+    throw std::invalid_argument("window state: one input per aggregate");
+  Layout l = make_layout(specs, wide_);
+  Impl::check_kinds(*this, l);
+  if (std::none_of(inputs.begin(), inputs.end(), [](const auto& in) { return in.matched; })) return;
+  const int64_t b = bucket_start(ts_ms, window.bucket_ms);
+  if (!empty()) {
+    const int64_t newest = Impl::start(*this, Impl::bucket_count(*this) - 1);
+    if (static_cast<i128>(b) <= static_cast<i128>(newest) - window.length_ms) return;  // too old
+    if (b > newest) Impl::drop_through(*this, static_cast<i128>(b) - window.length_ms);
+  }
+  if (empty()) {
+    l = make_layout(specs, false);
+    Impl::adopt(*this, l);
+  }
+  const size_t idx = Impl::find_or_insert(*this, b);
+  unsigned char* rec = buckets_.data() + idx * record_size_;
+  if (!wide_ && !apply(rec, l, inputs, ts_ms, /*commit=*/false)) {
+    const Layout wide = make_layout(specs, true);
+    Impl::convert(*this, l, wide);
+    l = wide;
+    rec = buckets_.data() + idx * record_size_;
+  }
+  apply(rec, l, inputs, ts_ms, /*commit=*/true);
+  if (l.n_distinct == 0) return;
+  for (size_t i = 0; i < l.n; ++i)
+    if (l.kind[i] == AggregateKind::distinct && inputs[i].matched)
+      Impl::distinct_add(distinct_[l.distinct_index[i]], inputs[i].hash, b, specs[i].exact_bound);
+}
+
+void WindowedAggregates::results(std::span<const AggregateSpec> specs, const WindowSpec& window,
+                                 int64_t now_ms, std::span<AggregateResult> out) const {
+  check_window(window);
+  if (out.size() != specs.size())
+    throw std::invalid_argument("window state: one result per aggregate");
+  const Layout l = make_layout(specs, wide_);
+  Impl::check_kinds(*this, l);
+  if (empty()) {
+    std::fill(out.begin(), out.end(), AggregateResult{});
+    return;
+  }
+  const i128 lo = static_cast<i128>(now_ms) - window.length_ms;
+  const size_t i0 = Impl::upper(*this, lo), i1 = Impl::upper(*this, now_ms);
+  for (size_t a = 0; a < l.n; ++a) {
+    if (l.kind[a] == AggregateKind::distinct)
+      out[a] = Impl::distinct_result(distinct_[l.distinct_index[a]], lo, now_ms);
+    else
+      out[a] = wide_ ? Impl::result<true>(*this, l, a, i0, std::max(i0, i1))
+                     : Impl::result<false>(*this, l, a, i0, std::max(i0, i1));
+  }
+}
+
+bool WindowedAggregates::expire(const WindowSpec& window, int64_t watermark_ms) {
+  check_window(window);
+  Impl::drop_through(*this, static_cast<i128>(watermark_ms) - window.length_ms);
+  if (empty()) {
+    Impl::reset(*this, true);
+    return true;
+  }
+  // Give memory back after a burst: keep at most twice what is used.
+  if (buckets_.capacity() > 2 * buckets_.size()) buckets_.shrink_to_fit();
+  for (Distinct& d : distinct_)
+    if (d.entries.capacity() > 2 * d.entries.size() + 8) d.entries.shrink_to_fit();
+  return false;
+}
+
+bool WindowedAggregates::empty() const noexcept { return buckets_.empty(); }
+
+size_t WindowedAggregates::memory_bytes() const noexcept {
+  size_t bytes = buckets_.capacity() + distinct_.capacity() * sizeof(Distinct);
+  for (const Distinct& d : distinct_) bytes += d.entries.capacity() * sizeof(Entry);
+  return bytes;
+}
+
+void WindowedAggregates::serialize(std::string& out) const { Impl::write(*this, out); }
+
+bool WindowedAggregates::deserialize(std::string_view in) {
+  WindowedAggregates fresh;
+  if (!Impl::read(fresh, in)) return false;
+  *this = std::move(fresh);
+  return true;
+}
+
+uint64_t hash64(std::string_view bytes) noexcept { return XXH3_64bits(bytes.data(), bytes.size()); }
+
+}  // namespace corridor::rules::window

@@ -1,0 +1,242 @@
+#include "rules/eval/rule_engine.h"
+
+#include <gtest/gtest.h>
+
+#include "engine/event/timestamp.h"
+
+namespace corridor::rules {
+namespace {
+
+struct Captured : SignalListener {
+  std::vector<Signal> signals;
+  std::vector<Alert> alerts;
+  void on_signal(const Signal& s) override { signals.push_back(s); }
+  void on_alert(const Alert& a) override { alerts.push_back(a); }
+};
+
+// Events own their strings here; the engine sees views, as it does behind the decoder.
+struct OwnedEvent {
+  std::string id, sender, receiver, agent, sender_city, receiver_country;
+  int64_t ts = 0;
+  event::Kind kind = event::Kind::remittance;
+  int64_t units = 0;
+
+  event::Event view() const {
+    event::Event e;
+    e.id = id;
+    e.ts_ms = ts;
+    e.kind = kind;
+    e.amount.units = units;
+    e.amount_base.units = units;
+    e.currency.code = {'U', 'S', 'D'};
+    e.sender.id = sender;
+    e.receiver.id = receiver;
+    e.agent = agent;
+    e.sender.city = sender_city;
+    e.receiver.country = receiver_country;
+    return e;
+  }
+};
+
+constexpr int64_t kT0 = 1'772'323'200'000;  // 2026-03-01T00:00:00Z
+constexpr int64_t kHour = 3'600'000;
+constexpr int64_t kDay = 24 * kHour;
+
+RuleSet load(const std::string& yaml) {
+  RuleLoadResult r = parse_rule_pack("test.yaml", yaml);
+  EXPECT_TRUE(r.rules.has_value()) << config::format_all(r.errors);
+  return r.rules ? std::move(*r.rules) : RuleSet{};
+}
+
+std::vector<std::string> run(const RuleSet& set, const std::vector<OwnedEvent>& events,
+                             Captured& out, bool expire_after_each = false) {
+  RuleEngine engine(set, out);
+  for (const OwnedEvent& e : events) {
+    engine.on_event(e.view());
+    if (expire_after_each) engine.expire(e.ts - kHour);
+  }
+  std::vector<std::string> ids;
+  for (const Signal& s : out.signals) ids.push_back("S:" + s.id + ":" + s.rule->id + ":" + s.key);
+  for (const Alert& a : out.alerts) ids.push_back("A:" + a.id + ":" + a.entity);
+  return ids;
+}
+
+const char* kPack = R"(pack: t
+typologies:
+  - {id: fee, title: Fee, horizon: 30d, threshold: 100, min_primaries: 1}
+rules:
+  - id: fan_in
+    title: Fan in
+    typology: fee
+    key: receiver.id
+    window: 7d
+    aggregate: {senders: distinct(sender.id), cities: distinct(sender.city)}
+    when: senders >= 3
+    severity: medium
+    weight: 50
+    suppress: 1d
+  - id: burst
+    title: Burst at one agent
+    typology: fee
+    key: [agent, receiver.id]
+    window: 60m
+    aggregate: {senders: distinct(sender.id)}
+    when: senders >= 2
+    severity: high
+    weight: 50
+    suppress: 1d
+  - id: helper_only
+    title: Contributor
+    typology: fee
+    role: contributor
+    key: receiver.id
+    when: amount_base > 9000
+    severity: low
+    weight: 100
+)";
+
+std::vector<OwnedEvent> story() {
+  std::vector<OwnedEvent> ev;
+  auto add = [&](const char* id, int64_t ts, const char* s, const char* r, const char* agent) {
+    ev.push_back(OwnedEvent{id, s, r, agent, std::string("city-") + s, "BD", ts,
+                            event::Kind::remittance, 500'0000});
+  };
+  add("e1", kT0, "S1", "R1", "A1");
+  add("e2", kT0 + kHour, "S2", "R1", "A2");
+  add("e3", kT0 + 2 * kHour, "S3", "R1", "A3");           // fan_in fires
+  add("e4", kT0 + 2 * kHour + 60'000, "S4", "R1", "A3");  // burst fires at A3|R1 -> alert
+  add("e5", kT0 + 3 * kHour, "S5", "R1", "A3");           // both suppressed
+  add("e6", kT0 + 40 * kDay, "S6", "R1", "A9");           // far later: windows empty
+  add("e7", kT0 + 40 * kDay + 60'000, "S7", "R1", "A9");  // burst again, alone: no alert
+  return ev;
+}
+
+TEST(RuleEngineTest, SignalsAlertsSuppressionAndCompositeEntity) {
+  const RuleSet set = load(kPack);
+  Captured out;
+  run(set, story(), out);
+  ASSERT_EQ(out.signals.size(), 3u);
+  EXPECT_EQ(out.signals[0].rule->id, "fan_in");
+  EXPECT_EQ(out.signals[0].trigger_event_id, "e3");
+  EXPECT_EQ(out.signals[1].rule->id, "burst");
+  EXPECT_EQ(out.signals[1].key, "A3|R1");
+  EXPECT_EQ(out.signals[1].entity, "R1");  // a composite key scores its last component
+  EXPECT_EQ(out.signals[1].trigger_event_id, "e4");
+  EXPECT_EQ(out.signals[2].rule->id, "burst");
+  EXPECT_EQ(out.signals[2].trigger_event_id, "e7");
+  ASSERT_EQ(out.alerts.size(), 1u);
+  EXPECT_EQ(out.alerts[0].entity, "R1");
+  EXPECT_EQ(out.alerts[0].score, 100u);
+  EXPECT_EQ(out.alerts[0].severity, Severity::high);
+  EXPECT_EQ(out.alerts[0].trigger_event_id, "e4");
+  EXPECT_EQ(out.alerts[0].evidence,
+            (std::vector<std::string>{"e1", "e2", "e3", "e4"}));  // union, in order
+}
+
+TEST(RuleEngineTest, DroppingExpiredStateNeverChangesTheOutput) {
+  const RuleSet set = load(kPack);
+  Captured kept, dropped;
+  const auto a = run(set, story(), kept, false);
+  const auto b = run(set, story(), dropped, true);
+  EXPECT_EQ(a, b);
+  EXPECT_FALSE(a.empty());
+}
+
+TEST(RuleEngineTest, IdsAreDeterministicAcrossRuns) {
+  const RuleSet set = load(kPack);
+  Captured x, y;
+  EXPECT_EQ(run(set, story(), x), run(set, story(), y));
+  EXPECT_EQ(x.signals[0].id.size(), 32u);
+  EXPECT_NE(x.signals[0].id, x.signals[1].id);
+}
+
+TEST(RuleEngineTest, ContributorsAloneNeverAlert) {
+  const RuleSet set = load(kPack);
+  Captured out;
+  std::vector<OwnedEvent> ev{
+      {"big", "S1", "R7", "A1", "c", "BD", kT0, event::Kind::transfer, 9500'0000}};
+  run(set, ev, out);
+  ASSERT_EQ(out.signals.size(), 1u);  // weight 100 reaches the threshold,
+  EXPECT_TRUE(out.alerts.empty());    // but min_primaries 1 is not met
+}
+
+const char* kAccountPack = R"(pack: t
+typologies:
+  - {id: db, title: Debt bondage, horizon: 30d, threshold: 50}
+rules:
+  - id: flows
+    title: In and out
+    typology: db
+    key: account
+    window: 48h
+    aggregate:
+      inflow: sum(amount_base) where direction == "in"
+      outflow: sum(amount_base) where direction == "out"
+      out_in: ratio(outflow, inflow)
+      to_others: distinct(counterparty.id)
+    when: inflow >= 1000 and out_in >= 0.8
+    severity: high
+    weight: 50
+    suppress: 48h
+)";
+
+TEST(RuleEngineTest, AccountKeysSeeBothSidesAndSelfTransfersOnce) {
+  const RuleSet set = load(kAccountPack);
+  Captured out;
+  std::vector<OwnedEvent> ev{
+      {"in1", "EMP", "W1", "", "", "", kT0, event::Kind::salary, 1500'0000},
+      {"self", "W1", "W1", "", "", "", kT0 + kHour, event::Kind::transfer, 700'0000},
+      {"out1", "W1", "REC", "", "", "", kT0 + 2 * kHour, event::Kind::transfer, 1300'0000},
+  };
+  run(set, ev, out);
+  // W1: inflow 1500, outflow 1300 (the self-transfer counts as neither): ratio 0.8667.
+  // REC gets an inflow of 1300 with no outflow: ratio 0, no signal. EMP only pays out.
+  ASSERT_EQ(out.signals.size(), 1u);
+  const Signal& s = out.signals[0];
+  EXPECT_EQ(s.key, "W1");
+  EXPECT_EQ(s.direction, "out");
+  EXPECT_EQ(s.trigger_event_id, "out1");
+  auto value = [&](const std::string& name) {
+    for (const auto& [n, v] : s.values) {
+      if (n == name) return v;
+    }
+    return std::string("?");
+  };
+  EXPECT_EQ(value("inflow"), "1500");
+  EXPECT_EQ(value("outflow"), "1300");
+  EXPECT_EQ(value("out_in"), "0.866667");
+  EXPECT_EQ(value("to_others"), "3");  // EMP, W1 itself (self), REC
+  ASSERT_EQ(out.alerts.size(), 1u);
+}
+
+const char* kNewPairPack = R"(pack: t
+typologies:
+  - {id: x, title: X, horizon: 30d, threshold: 1}
+rules:
+  - id: new_pairs
+    title: New pairs
+    typology: x
+    key: receiver.id
+    window: 30d
+    aggregate: {fresh: count() where is_new_pair, all: count()}
+    when: all >= 3
+    severity: low
+    weight: 1
+)";
+
+TEST(RuleEngineTest, IsNewPairLooksBackTheConfiguredTime) {
+  const RuleSet set = load(kNewPairPack);
+  Captured out;
+  RuleEngine engine(set, out, EngineOptions{10 * kDay, "USD"});
+  std::vector<OwnedEvent> ev{
+      {"a", "S1", "R1", "", "", "", kT0, event::Kind::transfer, 1'0000},
+      {"b", "S1", "R1", "", "", "", kT0 + 5 * kDay, event::Kind::transfer, 1'0000},   // seen 5d ago
+      {"c", "S1", "R1", "", "", "", kT0 + 16 * kDay, event::Kind::transfer, 1'0000},  // 11d: new
+  };
+  for (const auto& e : ev) engine.on_event(e.view());
+  ASSERT_EQ(out.signals.size(), 1u);
+  EXPECT_EQ(out.signals[0].values[0], (std::pair<std::string, std::string>{"fresh", "2"}));
+}
+
+}  // namespace
+}  // namespace corridor::rules
