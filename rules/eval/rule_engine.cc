@@ -9,6 +9,7 @@
 
 #include "engine/event/money.h"
 #include "engine/event/timestamp.h"
+#include "rules/eval/sequence.h"
 #include "rules/model/rule_scope.h"
 
 namespace corridor::rules {
@@ -121,6 +122,7 @@ struct CompiledRule {
   std::vector<int> spec_of;                  // aggregate index -> spec index, -1 for ratio
   int typology = -1;                         // index into RuleSet::typologies
   absl::flat_hash_map<std::string, KeyState> state;
+  std::unique_ptr<SequenceRuleState> sequence;  // sequence rules keep their own state
 };
 
 // One view of an event for a rule: the key and, for account rules, which side.
@@ -145,6 +147,7 @@ struct RuleEngine::Impl {
   std::vector<window::AggregateInput> inputs;
   std::vector<window::AggregateResult> results;
   std::string key;
+  SequenceHit sequence_hit;
 
   Impl(const RuleSet& s, SignalListener& l, EngineOptions o)
       : set(s), listener(l), options(std::move(o)), typologies(s.typologies.size()) {
@@ -163,10 +166,14 @@ struct RuleEngine::Impl {
       for (size_t t = 0; t < set.typologies.size(); ++t) {
         if (set.typologies[t].id == r.typology) c.typology = static_cast<int>(t);
       }
+      if (r.sequence) c.sequence = std::make_unique<SequenceRuleState>(r);
       max_aggregates = std::max(max_aggregates, r.aggregates.size());
       rules.push_back(std::move(c));
     }
-    slots.resize(kFirstAggregateSlot + max_aggregates);
+    const bool any_sequence = std::any_of(set.rules.begin(), set.rules.end(),
+                                          [](const Rule& r) { return r.sequence.has_value(); });
+    slots.resize(std::max<size_t>(kFirstAggregateSlot + max_aggregates,
+                                  any_sequence ? kFirstBindingSlot + kMaxBindings : 0));
     inputs.resize(max_aggregates);
     results.resize(max_aggregates);
     key.reserve(128);
@@ -240,6 +247,15 @@ struct RuleEngine::Impl {
     }
     if (r.filter && !r.filter->test(context)) return;
     if (r.key.kind == KeySpec::Kind::fields && !build_key(r, e)) return;
+    if (c.sequence) {
+      bool suppressed = false;
+      if (c.sequence->on_event(key, e, slots, sequence_hit, suppressed)) {
+        emit_sequence_signal(c, e, p);
+      } else if (suppressed) {
+        ++stats.suppressed;
+      }
+      return;
+    }
 
     auto it = c.state.find(key);
     if (it == c.state.end()) it = c.state.emplace(key, KeyState{}).first;
@@ -329,6 +345,61 @@ struct RuleEngine::Impl {
     ++stats.signals;
     listener.on_signal(sig);
     if (c.typology >= 0) score(static_cast<size_t>(c.typology), sig);
+  }
+
+  void emit_sequence_signal(CompiledRule& c, const event::Event& e, const Perspective& p) {
+    const Rule& r = *c.rule;
+    Signal sig;
+    sig.rule = &r;
+    sig.key = key;
+    const size_t bar = key.rfind('|');
+    sig.entity = bar == std::string::npos ? key : key.substr(bar + 1);
+    sig.direction = std::string(p.direction);
+    sig.trigger_event_id = std::string(e.id);
+    sig.ts_ms = e.ts_ms;
+    sig.window_start_ms = sequence_hit.episode_start_ms;  // the completing episode
+    sig.window_end_ms = e.ts_ms;
+    sig.id = hash_id(r.id, key, e.id);
+    sig.values = sequence_hit.values;
+    sig.evidence = sequence_hit.evidence;
+    if (r.explain.empty()) {
+      sig.explanation = r.title + " (" + sig.key + ")";
+      for (size_t i = 0; i < sequence_hit.shown.size(); ++i) {
+        sig.explanation += (i == 0 ? ": " : ", ") + sequence_hit.shown[i].first + " " +
+                           sequence_hit.shown[i].second;
+      }
+    } else {
+      sig.explanation = fill_template(r.explain, [&](const std::string& name) {
+        if (name == "key") return sig.entity;
+        if (name == "window") return format_duration(r.sequence->within_ms);
+        if (name == "base") return options.base_currency;
+        for (const auto& [n, v] : sequence_hit.shown) {
+          if (n == name) return v;
+        }
+        return std::string();
+      });
+    }
+    ++stats.signals;
+    listener.on_signal(sig);
+    if (c.typology >= 0) score(static_cast<size_t>(c.typology), sig);
+  }
+
+  template <typename Lookup>
+  static std::string fill_template(const std::string& t, Lookup lookup) {
+    std::string out;
+    size_t i = 0;
+    while (i < t.size()) {
+      const size_t open = t.find('{', i);
+      if (open == std::string::npos) {
+        out.append(t, i, std::string::npos);
+        break;
+      }
+      out.append(t, i, open - i);
+      const size_t close = t.find('}', open);
+      out += lookup(t.substr(open + 1, close - open - 1));
+      i = close + 1;
+    }
+    return out;
   }
 
   std::string explain(const Rule& r, const Signal& sig) {
@@ -440,6 +511,7 @@ void RuleEngine::on_event(const event::Event& event) { impl_->on_event(event); }
 void RuleEngine::expire(int64_t watermark_ms) {
   for (CompiledRule& c : impl_->rules) {
     const Rule& r = *c.rule;
+    if (c.sequence) c.sequence->expire(watermark_ms);
     erase_where(c.state, [&](auto& entry) {
       KeyState& s = entry.second;
       const bool window_empty = r.window.length_ms == 0 || s.window.expire(r.window, watermark_ms);
@@ -463,7 +535,9 @@ void RuleEngine::expire(int64_t watermark_ms) {
 EngineStats RuleEngine::stats() const {
   EngineStats s = impl_->stats;
   s.state_keys = 0;
-  for (const CompiledRule& c : impl_->rules) s.state_keys += c.state.size();
+  for (const CompiledRule& c : impl_->rules) {
+    s.state_keys += c.state.size() + (c.sequence ? c.sequence->size() : 0);
+  }
   return s;
 }
 

@@ -48,6 +48,44 @@ struct Aggregate {
 
 enum class Role : uint8_t { primary, contributor };
 
+// An aggregate over the events of one sequence episode (the B events after one A).
+struct EpisodeAggregate {
+  enum class Kind : uint8_t { count, sum, min, max, distinct, max_by_sum, max_by_count };
+  std::string name;
+  std::string text;
+  Kind kind = Kind::count;
+  std::optional<lang::Program> argument;   // sum/min/max/distinct, and max_by's summed value
+  std::optional<lang::Program> group;      // max_by: the grouping value (a string)
+  std::optional<lang::Program> predicate;  // `where`
+  lang::Type result_type = lang::Type::integer;
+};
+
+// A field of the first step's event that later expressions read as `<as>.<field>`
+// (`pay.amount_base`): captured when the first step matches.
+struct Binding {
+  std::string name;       // "pay.amount_base"
+  lang::Program value;    // evaluated on the first step's event
+  lang::Type type = lang::Type::string;
+};
+
+// "A then B within T" on one key (DESIGN §5): A opens an episode; B events within `within`
+// after it feed the episode's aggregates; when `when` first holds the cycle completes.
+// With `repeat`, a signal needs `cycles` completed cycles (consecutive: no failed cycle
+// between them; otherwise any within `repeat_within_ms`).
+struct Sequence {
+  std::string first_as;
+  lang::Program first_match;
+  std::string second_as;
+  lang::Program second_match;
+  int64_t within_ms = 0;
+  std::vector<EpisodeAggregate> aggregates;
+  lang::Program when;
+  std::vector<Binding> bindings;
+  uint32_t cycles = 1;
+  bool consecutive = true;
+  int64_t repeat_within_ms = 0;  // non-consecutive cycles count within this
+};
+
 struct Rule {
   std::string id;
   std::string title;
@@ -61,6 +99,7 @@ struct Rule {
   window::WindowSpec window;
   std::vector<Aggregate> aggregates;
   lang::Program when;
+  std::optional<Sequence> sequence;  // a sequence rule has no window, aggregate or when
   std::string explain;  // template: "{senders} distinct senders ... {key}"
   Severity severity = Severity::medium;
   uint32_t weight = 0;

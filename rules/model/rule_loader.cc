@@ -845,8 +845,8 @@ class PackReader {
       const std::string what = "rules[" + std::to_string(i) + "]";
       if (!r_.expect_map(n, what,
                          {"id", "title", "pattern", "typology", "role", "version", "doc", "key",
-                          "filter", "window", "bucket", "aggregate", "when", "explain", "severity",
-                          "weight", "evidence", "suppress"})) {
+                          "filter", "window", "bucket", "aggregate", "when", "sequence", "repeat",
+                          "explain", "severity", "weight", "evidence", "suppress"})) {
         continue;
       }
       Rule rule;
@@ -956,7 +956,16 @@ class PackReader {
                              ".window: a window without aggregates keeps nothing; add "
                              "`aggregate` or remove `window`");
       }
-      if (const auto v = n["when"]) {
+      if (const auto v = n["sequence"]) {
+        if (n["when"]) {
+          r_.error(key_of(n, "when"), label + ".when: a sequence rule's condition is the `when` "
+                                              "of its second step");
+        }
+        if (window) r_.error(window, label + ".window: a sequence rule's window is `within`");
+        read_sequence(v, n["repeat"], label, rule);
+      } else if (const auto rep = n["repeat"]) {
+        r_.error(key_of(n, "repeat"), label + ".repeat: only a sequence rule repeats");
+      } else if (const auto v = n["when"]) {
         if (auto s = text_of(v, label + ".when")) {
           WhenAfterErrorsScope scope(account, set_.lists, rule.aggregates, failed_aggregates_);
           lang::CompileError err;
@@ -1021,7 +1030,16 @@ class PackReader {
         return;
       }
       const std::string name = t.substr(i + 1, close - i - 1);
-      const bool known = name == "key" || name == "window" || name == "base" ||
+      bool in_sequence = false;
+      if (rule.sequence) {
+        const Sequence& q = *rule.sequence;
+        in_sequence = name == "cycles" ||
+                      std::any_of(q.aggregates.begin(), q.aggregates.end(),
+                                  [&](const EpisodeAggregate& a) { return a.name == name; }) ||
+                      std::any_of(q.bindings.begin(), q.bindings.end(),
+                                  [&](const Binding& b) { return b.name == name; });
+      }
+      const bool known = name == "key" || name == "window" || name == "base" || in_sequence ||
                          failed_aggregates_.count(name) != 0 ||
                          std::any_of(rule.aggregates.begin(), rule.aggregates.end(),
                                      [&](const Aggregate& a) { return a.name == name; });
@@ -1031,6 +1049,226 @@ class PackReader {
                      "}; use an aggregate name, {key}, "
                      "{window} or {base}");
       }
+    }
+  }
+
+  // sequence: [{as, match}, {as, match, within, aggregate, when}], repeat: {cycles, ...}
+  void read_sequence(const YAML::Node& n, const YAML::Node& repeat, const std::string& label,
+                     Rule& rule) {
+    const std::string what = label + ".sequence";
+    if (!r_.expect_sequence(n, what)) return;
+    if (n.size() != 2) {
+      r_.error(n, what + ": expected two steps, the first (A) and the second (B) within a time "
+                         "after it; got " + std::to_string(n.size()));
+      return;
+    }
+    const bool account = rule.key.kind == KeySpec::Kind::account;
+    Sequence q;
+    const YAML::Node a = n[0];
+    const YAML::Node b = n[1];
+    const bool a_ok = r_.expect_map(a, what + "[0]", {"as", "match"});
+    const bool b_ok = r_.expect_map(b, what + "[1]", {"as", "match", "within", "aggregate", "when"});
+    if (!a_ok || !b_ok) return;
+    auto step_name = [&](const YAML::Node& step, const std::string& where, std::string& out) {
+      if (const auto v = step["as"]) {
+        if (auto t = text_of(v, where + ".as")) {
+          if (!bad_aggregate_name(*t, account).empty() || *t == "cycles") {
+            r_.error(v, where + ".as: '" + *t + "' cannot name a step; use a plain name such "
+                                                "as pay or sweep");
+          } else {
+            out = *t;
+          }
+        }
+      } else {
+        r_.missing(step, where, "as");
+      }
+    };
+    step_name(a, what + "[0]", q.first_as);
+    step_name(b, what + "[1]", q.second_as);
+    if (!q.first_as.empty() && q.first_as == q.second_as) {
+      r_.error(b["as"], what + "[1].as: the two steps need different names");
+    }
+    if (const auto v = a["match"]) {
+      if (auto t = text_of(v, what + "[0].match")) {
+        RuleScope scope(account, set_.lists);
+        lang::CompileError err;
+        std::optional<lang::Program> p = lang::compile(*t, scope, Type::boolean, err);
+        if (p) {
+          q.first_match = std::move(*p);
+        } else {
+          expression_error(v, err, what + "[0].match");
+        }
+      }
+    } else {
+      r_.missing(a, what + "[0]", "match");
+    }
+    if (const auto v = b["within"]) {
+      if (auto d = r_.duration_ms(v, what + "[1].within")) {
+        if (*d <= 0 || *d > max_window_ms_) {
+          r_.error(v, what + "[1].within: must be more than 0 and at most the state limit " +
+                          duration_text(max_window_ms_));
+        } else {
+          q.within_ms = *d;
+        }
+      }
+    } else {
+      r_.missing(b, what + "[1]", "within");
+    }
+    if (const auto v = b["match"]) {
+      if (auto t = text_of(v, what + "[1].match")) {
+        SequenceScope scope(account, set_.lists, q.first_as, q.bindings, nullptr);
+        lang::CompileError err;
+        std::optional<lang::Program> p = lang::compile(*t, scope, Type::boolean, err);
+        if (p) {
+          q.second_match = std::move(*p);
+        } else {
+          expression_error(v, err, what + "[1].match");
+        }
+      }
+    } else {
+      r_.missing(b, what + "[1]", "match");
+    }
+    if (const auto v = b["aggregate"]) read_episode_aggregates(v, what + "[1].aggregate", account, q);
+    if (const auto v = b["when"]) {
+      if (auto t = text_of(v, what + "[1].when")) {
+        SequenceScope scope(account, set_.lists, q.first_as, q.bindings, &q.aggregates);
+        lang::CompileError err;
+        std::optional<lang::Program> p = lang::compile(*t, scope, Type::boolean, err);
+        if (p) {
+          q.when = std::move(*p);
+        } else {
+          expression_error(v, err, what + "[1].when");
+        }
+      }
+    } else {
+      r_.missing(b, what + "[1]", "when");
+    }
+    if (repeat) {
+      const std::string rw = label + ".repeat";
+      if (r_.expect_map(repeat, rw, {"cycles", "consecutive", "within"})) {
+        if (const auto v = repeat["cycles"]) {
+          if (auto c = r_.integer(v, rw + ".cycles", 1, 1000)) q.cycles = static_cast<uint32_t>(*c);
+        } else {
+          r_.missing(repeat, rw, "cycles");
+        }
+        if (const auto v = repeat["consecutive"]) {
+          if (auto c = r_.boolean(v, rw + ".consecutive")) q.consecutive = *c;
+        }
+        if (const auto v = repeat["within"]) {
+          if (auto d = r_.duration_ms(v, rw + ".within")) {
+            if (*d <= 0 || *d > max_window_ms_) {
+              r_.error(v, rw + ".within: must be more than 0 and at most the state limit " +
+                              duration_text(max_window_ms_));
+            } else {
+              q.repeat_within_ms = *d;
+            }
+          }
+          if (q.consecutive) r_.error(v, rw + ".within: only for consecutive: false");
+        } else if (!q.consecutive) {
+          r_.missing(repeat, rw, "within");
+        }
+      }
+    }
+    rule.sequence = std::move(q);
+  }
+
+  void read_episode_aggregates(const YAML::Node& n, const std::string& what, bool account,
+                               Sequence& q) {
+    if (!r_.expect_free_map(n, what)) return;
+    using K = EpisodeAggregate::Kind;
+    for (const auto& kv : n) {
+      const std::string name = kv.first.Scalar();
+      const std::string where = what + "." + name;
+      if (std::string why = bad_aggregate_name(name, account); !why.empty() || name == "cycles") {
+        r_.error(kv.first, where + ": " + (why.empty() ? "'cycles' is an `explain` placeholder; "
+                                                         "choose another name"
+                                                       : why));
+        continue;
+      }
+      if (q.aggregates.size() >= kMaxSequenceAggregates) {
+        r_.error(kv.first, where + ": at most " + std::to_string(kMaxSequenceAggregates) +
+                               " aggregates in a sequence step");
+        continue;
+      }
+      auto text = text_of(kv.second, where);
+      if (!text) continue;
+      lang::ParseError perr;
+      std::unique_ptr<lang::Node> parsed = lang::parse_aggregate(*text, perr);
+      if (!parsed) {
+        expression_error(kv.second, lang::CompileError{perr.offset, perr.message}, where);
+        continue;
+      }
+      const lang::Node& call = *parsed->children[0];
+      SequenceScope scope(account, set_.lists, q.first_as, q.bindings, nullptr);
+      EpisodeAggregate agg;
+      agg.name = name;
+      agg.text = *text;
+      auto fail_at = [&](const lang::Node& node, const std::string& message) {
+        r_.error(locate(text_, kv.second, node.offset), where + ": " + message);
+      };
+      auto compile_arg = [&](const lang::Node& node, std::optional<lang::Program>& out) {
+        lang::CompileError err;
+        out = lang::compile(node, scope, std::nullopt, err);
+        if (!out) expression_error(kv.second, err, where);
+        return out.has_value();
+      };
+      auto exact = [](Type t) { return t == Type::integer || t == Type::decimal; };
+      bool ok = true;
+      if (call.text == "count" && call.children.empty()) {
+        agg.kind = K::count;
+        agg.result_type = Type::integer;
+      } else if ((call.text == "sum" || call.text == "min" || call.text == "max") &&
+                 call.children.size() == 1) {
+        agg.kind = call.text == "sum" ? K::sum : call.text == "min" ? K::min : K::max;
+        ok = compile_arg(*call.children[0], agg.argument);
+        if (ok && !exact(agg.argument->type())) {
+          fail_at(*call.children[0], call.text + "() needs an exact number, got " +
+                                         std::string(lang::type_name(agg.argument->type())));
+          ok = false;
+        }
+        if (ok) agg.result_type = agg.argument->type();
+      } else if (call.text == "distinct" && call.children.size() == 1) {
+        agg.kind = K::distinct;
+        agg.result_type = Type::integer;
+        ok = compile_arg(*call.children[0], agg.argument);
+        if (ok && agg.argument->type() != Type::string && !exact(agg.argument->type())) {
+          fail_at(*call.children[0], "distinct() needs a string or an exact number");
+          ok = false;
+        }
+      } else if (call.text == "max_by" && call.children.size() == 2 &&
+                 call.children[1]->kind == lang::NodeKind::call &&
+                 ((call.children[1]->text == "sum" && call.children[1]->children.size() == 1) ||
+                  (call.children[1]->text == "count" && call.children[1]->children.empty()))) {
+        // max_by(group, sum(x)) / max_by(group, count()): the largest per-group total.
+        const lang::Node& inner = *call.children[1];
+        agg.kind = inner.text == "sum" ? K::max_by_sum : K::max_by_count;
+        ok = compile_arg(*call.children[0], agg.group);
+        if (ok && agg.group->type() != Type::string) {
+          fail_at(*call.children[0], "max_by() groups by a string such as counterparty.id");
+          ok = false;
+        }
+        if (ok && agg.kind == K::max_by_sum) {
+          ok = compile_arg(*inner.children[0], agg.argument);
+          if (ok && !exact(agg.argument->type())) {
+            fail_at(*inner.children[0], "sum() needs an exact number");
+            ok = false;
+          }
+        }
+        if (ok) agg.result_type = agg.kind == K::max_by_sum ? agg.argument->type() : Type::integer;
+      } else {
+        fail_at(call, "a sequence step aggregates with count(), sum(x), min(x), max(x), "
+                      "distinct(x), max_by(group, sum(x)) or max_by(group, count())");
+        ok = false;
+      }
+      if (ok && parsed->children.size() > 1) {
+        lang::CompileError err;
+        agg.predicate = lang::compile(*parsed->children[1], scope, Type::boolean, err);
+        if (!agg.predicate) {
+          expression_error(kv.second, err, where);
+          ok = false;
+        }
+      }
+      if (ok) q.aggregates.push_back(std::move(agg));
     }
   }
 

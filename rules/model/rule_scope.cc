@@ -60,4 +60,55 @@ std::string WhenScope::known_names() const {
   return names + RuleScope::known_names();
 }
 
+std::optional<lang::Symbol> SequenceScope::resolve(std::string_view name) {
+  using S = lang::Symbol::Source;
+  if (aggregates_ != nullptr) {
+    for (size_t i = 0; i < aggregates_->size(); ++i) {
+      if ((*aggregates_)[i].name == name) {
+        return lang::Symbol{(*aggregates_)[i].result_type, S::slot,
+                            static_cast<uint16_t>(kFirstAggregateSlot + i), {}};
+      }
+    }
+  }
+  const std::string prefix = first_as_ + ".";
+  if (name.starts_with(prefix)) {
+    const std::string_view field = name.substr(prefix.size());
+    for (size_t k = 0; k < bindings_.size(); ++k) {
+      if (bindings_[k].name == name) {
+        return lang::Symbol{bindings_[k].type, S::slot, static_cast<uint16_t>(kFirstBindingSlot + k),
+                            {}};
+      }
+    }
+    // The first step's event: what a filter of this rule sees, captured at the first step.
+    static const std::map<std::string, std::vector<std::string>> kNoLists;
+    RuleScope event_scope(account_, kNoLists);
+    std::optional<lang::Symbol> inner = event_scope.resolve(field);
+    if (!inner || field == "is_new_pair") return std::nullopt;
+    if (bindings_.size() >= kMaxBindings) {
+      overflow = true;
+      return std::nullopt;
+    }
+    lang::CompileError error;
+    std::optional<lang::Program> program = lang::compile(field, event_scope, std::nullopt, error);
+    if (!program) return std::nullopt;
+    Binding b;
+    b.name = std::string(name);
+    b.type = program->type();
+    b.value = std::move(*program);
+    bindings_.push_back(std::move(b));
+    return lang::Symbol{inner->type, S::slot,
+                        static_cast<uint16_t>(kFirstBindingSlot + bindings_.size() - 1),
+                        inner->allowed};
+  }
+  return RuleScope::resolve(name);
+}
+
+std::string SequenceScope::known_names() const {
+  std::string names;
+  if (aggregates_ != nullptr) {
+    for (const EpisodeAggregate& a : *aggregates_) names += a.name + ", ";
+  }
+  return names + first_as_ + ".<field>, " + RuleScope::known_names();
+}
+
 }  // namespace corridor::rules

@@ -10,12 +10,17 @@
 namespace corridor::rules {
 
 struct Aggregate;
+struct Binding;
+struct EpisodeAggregate;
 
 // Slots the evaluator fills per event before evaluating a rule's expressions.
 inline constexpr uint16_t kSlotIsNewPair = 0;     // boolean
 inline constexpr uint16_t kSlotDirection = 1;     // string: "in", "out", "self" (account keys)
 inline constexpr uint16_t kSlotCounterparty = 2;  // the other party's 10 fields (account keys)
 inline constexpr uint16_t kFirstAggregateSlot = 12;
+inline constexpr uint16_t kMaxSequenceAggregates = 16;
+inline constexpr uint16_t kFirstBindingSlot = kFirstAggregateSlot + kMaxSequenceAggregates;
+inline constexpr uint16_t kMaxBindings = 32;
 
 // Filters, aggregate arguments and predicates: the event, enrichment flags, and for
 // account-keyed rules `direction` and `counterparty.*`.
@@ -43,6 +48,28 @@ class WhenScope : public RuleScope {
 
  private:
   const std::vector<Aggregate>& aggregates_;
+};
+
+// A sequence's second step and its `when`: everything a filter sees, `<first>.<field>`
+// (captured from the first step's event, added to `bindings` on first use), and in `when`
+// the episode's aggregates.
+class SequenceScope : public RuleScope {
+ public:
+  SequenceScope(bool account, const std::map<std::string, std::vector<std::string>>& lists,
+                std::string first_as, std::vector<Binding>& bindings,
+                const std::vector<EpisodeAggregate>* aggregates)
+      : RuleScope(account, lists), account_(account), first_as_(std::move(first_as)),
+        bindings_(bindings), aggregates_(aggregates) {}
+  std::optional<lang::Symbol> resolve(std::string_view name) override;
+  std::string known_names() const override;
+  // Set when a name could not be bound because the binding table is full.
+  bool overflow = false;
+
+ private:
+  bool account_;
+  std::string first_as_;
+  std::vector<Binding>& bindings_;
+  const std::vector<EpisodeAggregate>* aggregates_;
 };
 
 }  // namespace corridor::rules

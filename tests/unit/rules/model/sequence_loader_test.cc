@@ -1,0 +1,109 @@
+// Loading sequence rules: the steps, bindings of the first step's fields, episode
+// aggregates, repeat, and their errors with file:line:col.
+#include <gtest/gtest.h>
+
+#include "rules/model/rule.h"
+
+namespace corridor::rules {
+namespace {
+
+std::vector<std::string> errors_of(const std::string& yaml) {
+  RuleLoadResult r = parse_rule_pack("seq.yaml", yaml);
+  std::vector<std::string> out;
+  for (const auto& d : r.errors) out.push_back(d.format());
+  return out;
+}
+
+const std::string kHead = R"(pack: s
+typologies:
+  - {id: db, title: Debt bondage, horizon: 90d, threshold: 50}
+rules:
+  - id: sweep
+    title: Sweep
+    typology: db
+    key: account
+    severity: high
+    weight: 50
+)";
+
+TEST(SequenceLoaderTest, LoadsStepsBindingsAggregatesAndRepeat) {
+  RuleLoadResult r = parse_rule_pack("seq.yaml", kHead + R"(    sequence:
+      - {as: pay, match: kind == "salary" and direction == "in"}
+      - as: sweep
+        match: direction == "out" and counterparty.country == pay.receiver.country
+        within: 24h
+        aggregate:
+          to_one: max_by(counterparty.id, sum(amount_base))
+          parties: distinct(counterparty.id) where amount_base > 10
+          n: max_by(counterparty.id, count())
+        when: to_one >= 0.7 * pay.amount_base and ts - pay.ts <= 24h
+    repeat: {cycles: 2, consecutive: true}
+    explain: "{to_one} of {pay.amount_base}, {cycles} cycles"
+)");
+  ASSERT_TRUE(r.rules.has_value()) << config::format_all(r.errors);
+  const Rule& rule = r.rules->rules.at(0);
+  ASSERT_TRUE(rule.sequence.has_value());
+  const Sequence& q = *rule.sequence;
+  EXPECT_EQ(q.first_as, "pay");
+  EXPECT_EQ(q.second_as, "sweep");
+  EXPECT_EQ(q.within_ms, 86'400'000);
+  ASSERT_EQ(q.aggregates.size(), 3u);
+  EXPECT_EQ(q.aggregates[0].kind, EpisodeAggregate::Kind::max_by_sum);
+  EXPECT_EQ(q.aggregates[0].result_type, lang::Type::decimal);
+  EXPECT_EQ(q.aggregates[1].kind, EpisodeAggregate::Kind::distinct);
+  EXPECT_TRUE(q.aggregates[1].predicate.has_value());
+  EXPECT_EQ(q.aggregates[2].kind, EpisodeAggregate::Kind::max_by_count);
+  // Bindings are the first step's fields the later expressions read, once each.
+  std::vector<std::string> names;
+  for (const Binding& b : q.bindings) names.push_back(b.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"pay.receiver.country", "pay.amount_base", "pay.ts"}));
+  EXPECT_EQ(q.cycles, 2u);
+  EXPECT_TRUE(q.consecutive);
+}
+
+TEST(SequenceLoaderTest, ErrorsAreLocated) {
+  EXPECT_EQ(errors_of(kHead + R"(    sequence:
+      - {as: pay, match: kind == "salary"}
+      - as: sweep
+        match: direction == "out" and counterparty.city == pay.recever.city
+        within: 24h
+        when: true
+)"),
+            (std::vector<std::string>{
+                "seq.yaml:14:60: error: rule sweep.sequence[1].match: unknown name "
+                "'pay.recever.city'; known here: pay.<field>, id, ts, kind, amount, currency, "
+                "amount_base, channel, agent, purpose, sender.{id,account,name,country,city,phone,"
+                "device,ip,address,employer}, receiver.{same}, is_new_pair, direction, "
+                "counterparty.{id,country,city,...}"}));
+  EXPECT_EQ(errors_of(kHead + R"(    when: true
+    sequence:
+      - {as: pay, match: kind == "salary"}
+      - {as: sweep, match: direction == "out", when: true}
+)"),
+            (std::vector<std::string>{
+                "seq.yaml:11:5: error: rule sweep.when: a sequence rule's condition is the "
+                "`when` of its second step",
+                "seq.yaml:14:9: error: rule sweep.sequence[1]: missing required key 'within'"}));
+  EXPECT_EQ(errors_of(kHead + R"(    when: true
+    repeat: {cycles: 2}
+)"),
+            (std::vector<std::string>{
+                "seq.yaml:12:5: error: rule sweep.repeat: only a sequence rule repeats"}));
+  EXPECT_EQ(errors_of(kHead + R"(    sequence:
+      - {as: pay, match: kind == "salary"}
+      - as: sweep
+        match: direction == "out"
+        within: 24h
+        aggregate: {m: mean(amount_base)}
+        when: true
+    repeat: {cycles: 2, consecutive: false}
+)"),
+            (std::vector<std::string>{
+                "seq.yaml:16:24: error: rule sweep.sequence[1].aggregate.m: a sequence step "
+                "aggregates with count(), sum(x), min(x), max(x), distinct(x), max_by(group, "
+                "sum(x)) or max_by(group, count())",
+                "seq.yaml:18:13: error: rule sweep.repeat: missing required key 'within'"}));
+}
+
+}  // namespace
+}  // namespace corridor::rules
