@@ -510,7 +510,7 @@ TEST(RuleLoaderStructureTest, NotAMapping) {
   EXPECT_EQ(rule_errors("  - r1\n"),
             (Lines{"pack.yaml:5:5: error: rules[0]: expected a mapping with keys id, title, "
                    "pattern, typology, role, version, doc, key, filter, window, bucket, "
-                   "aggregate, when, explain, severity, weight, evidence, suppress, got a "
+                   "aggregate, when, sequence, repeat, explain, severity, weight, evidence, suppress, got a "
                    "scalar"}));
 }
 
@@ -540,7 +540,7 @@ rules:
                 "title, version, doc, horizon, threshold, min_primaries",
                 "pack.yaml:13:5: error: rules[0]: unknown key 'windw'; allowed: id, title, "
                 "pattern, typology, role, version, doc, key, filter, window, bucket, "
-                "aggregate, when, explain, severity, weight, evidence, suppress",
+                "aggregate, when, sequence, repeat, explain, severity, weight, evidence, suppress",
             }));
 }
 
