@@ -71,6 +71,9 @@ int run(const RunOptions& options, std::ostream& err) {
       return kConfigError;
     }
     rule_set = std::move(r.rules);
+    for (rules::Rule& rule : rule_set->rules) {
+      for (rules::Aggregate& a : rule.aggregates) a.spec.exact_bound = cfg.rules.distinct_exact_bound;
+    }
     err << "corridor: config " << cfg.file << " (hash " << cfg.hash << "), "
         << rule_set->rules.size() << " rules and " << rule_set->typologies.size()
         << " typologies (hash " << rule_set->hash << ")\n";

@@ -642,7 +642,10 @@ class EngineConfigReader {
   }
 
   void read_rules(const YAML::Node& n) {
-    if (!r_.expect_map(n, "rules", {"packs", "new_pair_lookback", "max_window"})) return;
+    if (!r_.expect_map(n, "rules",
+                       {"packs", "new_pair_lookback", "max_window", "distinct_exact_bound"})) {
+      return;
+    }
     if (const auto v = n["packs"]) {
       if (r_.expect_sequence(v, "rules.packs")) {
         for (size_t i = 0; i < v.size(); ++i) {
@@ -659,6 +662,11 @@ class EngineConfigReader {
     }
     if (const auto v = n["max_window"]) {
       if (auto d = r_.duration_ms(v, "rules.max_window")) c_.rules.max_window_ms = *d;
+    }
+    if (const auto v = n["distinct_exact_bound"]) {
+      if (auto b = r_.integer(v, "rules.distinct_exact_bound", 1, 100'000)) {
+        c_.rules.distinct_exact_bound = static_cast<uint32_t>(*b);
+      }
     }
   }
 
