@@ -9,6 +9,7 @@
 
 #include "engine/event/money.h"
 #include "engine/event/timestamp.h"
+#include "rules/eval/render.h"
 #include "rules/eval/sequence.h"
 #include "rules/model/rule_scope.h"
 
@@ -31,65 +32,6 @@ std::string hash_id(std::string_view a, std::string_view b, std::string_view c) 
   std::snprintf(out, sizeof out, "%016llx%016llx", static_cast<unsigned long long>(h.high64),
                 static_cast<unsigned long long>(h.low64));
   return std::string(out, 32);
-}
-
-std::string format_duration(int64_t ms) {
-  struct Unit {
-    int64_t ms;
-    const char* name;
-  };
-  for (Unit u : {Unit{86'400'000, "d"}, Unit{3'600'000, "h"}, Unit{60'000, "m"}, Unit{1000, "s"}}) {
-    if (ms != 0 && ms % u.ms == 0) return std::to_string(ms / u.ms) + u.name;
-  }
-  return std::to_string(ms) + "ms";
-}
-
-std::string format_number(double d, int precision) {
-  if (std::isnan(d)) return "n/a";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", precision, d);
-  std::string s(buf);
-  if (s.find('.') != std::string::npos) {
-    while (s.back() == '0') s.pop_back();
-    if (s.back() == '.') s.pop_back();
-  }
-  return s;
-}
-
-// 9400.5 -> "9,400.5": for explanations a person reads.
-std::string group_thousands(const std::string& plain) {
-  const size_t dot = plain.find('.');
-  const size_t int_end = dot == std::string::npos ? plain.size() : dot;
-  const size_t int_start = plain[0] == '-' ? 1 : 0;
-  std::string out = plain.substr(0, int_start);
-  for (size_t i = int_start; i < int_end; ++i) {
-    out += plain[i];
-    const size_t left = int_end - i - 1;
-    if (left > 0 && left % 3 == 0) out += ',';
-  }
-  return out + plain.substr(int_end);
-}
-
-std::string render(const Value& v, Type t, bool for_people) {
-  switch (t) {
-    case Type::boolean:
-      return v.i != 0 ? "true" : "false";
-    case Type::integer:
-      return for_people ? group_thousands(std::to_string(v.i)) : std::to_string(v.i);
-    case Type::decimal: {
-      const std::string plain = event::format_money(event::Money{v.i});
-      return for_people ? group_thousands(plain) : plain;
-    }
-    case Type::number:
-      return format_number(v.d, for_people ? 2 : 6);
-    case Type::string:
-      return std::string(v.s);
-    case Type::time:
-      return event::format_rfc3339(v.i);
-    case Type::duration:
-      return format_duration(v.i);
-  }
-  return "";
 }
 
 // Erases the entries of a flat_hash_map for which `pred` holds (iteration order does not
