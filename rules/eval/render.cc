@@ -51,17 +51,24 @@ std::string format_duration(int64_t ms) {
 std::string render(const lang::Value& v, lang::Type t, bool for_people) {
   using lang::Type;
   switch (t) {
-    case Type::boolean: return v.i != 0 ? "true" : "false";
+    case Type::boolean:
+      return v.i != 0 ? "true" : "false";
     case Type::integer:
       return for_people ? group_thousands(std::to_string(v.i)) : std::to_string(v.i);
     case Type::decimal: {
       const std::string plain = event::format_money(event::Money{v.i});
       return for_people ? group_thousands(plain) : plain;
     }
-    case Type::number: return format_number(v.d, for_people ? 2 : 6);
-    case Type::string: return std::string(v.s);
-    case Type::time: return event::format_rfc3339(v.i);
-    case Type::duration: return format_duration(v.i);
+    case Type::number: {
+      const std::string text = format_number(v.d, for_people ? 2 : 6);
+      return for_people && text != "n/a" ? group_thousands(text) : text;
+    }
+    case Type::string:
+      return std::string(v.s);
+    case Type::time:
+      return event::format_rfc3339(v.i);
+    case Type::duration:
+      return format_duration(v.i);
   }
   return "";
 }

@@ -90,6 +90,7 @@ struct RuleEngine::Impl {
   std::vector<window::AggregateResult> results;
   std::string key;
   SequenceHit sequence_hit;
+  std::vector<const std::pair<int64_t, std::string>*> evidence_scratch;
 
   Impl(const RuleSet& s, SignalListener& l, EngineOptions o)
       : set(s), listener(l), options(std::move(o)), typologies(s.typologies.size()) {
@@ -234,6 +235,11 @@ struct RuleEngine::Impl {
         if (a.result_type == Type::number) {
           // An undefined statistic (no matching event) is NaN: no comparison with it holds.
           v.d = res.defined ? res.number : std::nan("");
+          // Means and deviations of money come out in its 10^-4 units: report currency units.
+          // (cv and share are ratios, free of the scale.)
+          const bool scaled = a.spec.kind == window::AggregateKind::mean ||
+                              a.spec.kind == window::AggregateKind::stddev;
+          if (scaled && a.argument_type == Type::decimal) v.d /= lang::kDecimalUnit;
         } else if (a.spec.kind == window::AggregateKind::distinct && res.estimated) {
           v.i = static_cast<int64_t>(std::llround(res.number));
         } else {
@@ -249,7 +255,7 @@ struct RuleEngine::Impl {
             den == 0 ? std::nan("") : static_cast<double>(num) / static_cast<double>(den);
       }
     }
-    if (r.evidence > 0) {
+    if (r.evidence > 0 && r.window.length_ms > 0) {  // a windowless rule's evidence is its trigger
       s.evidence.emplace_back(e.ts_ms, std::string(e.id));
       if (s.evidence.size() > r.evidence) s.evidence.erase(s.evidence.begin());
     }
@@ -280,8 +286,18 @@ struct RuleEngine::Impl {
       const Aggregate& a = r.aggregates[i];
       sig.values.emplace_back(a.name, render(slots[kFirstAggregateSlot + i], a.result_type, false));
     }
-    for (const auto& [ts, id] : s.evidence) {
-      if (r.window.length_ms == 0 || ts > sig.window_start_ms) sig.evidence.push_back(id);
+    if (r.window.length_ms == 0) {
+      if (r.evidence > 0) sig.evidence.emplace_back(e.id);
+    } else {
+      // Inside the window, up to the trigger's time, oldest first (events may arrive late).
+      evidence_scratch.clear();
+      for (const auto& entry : s.evidence) {
+        if (entry.first > sig.window_start_ms && entry.first <= e.ts_ms)
+          evidence_scratch.push_back(&entry);
+      }
+      std::stable_sort(evidence_scratch.begin(), evidence_scratch.end(),
+                       [](const auto* a, const auto* b) { return a->first < b->first; });
+      for (const auto* entry : evidence_scratch) sig.evidence.push_back(entry->second);
     }
     sig.explanation = explain(r, sig);
     ++stats.signals;

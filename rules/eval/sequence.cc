@@ -29,21 +29,21 @@ struct EpisodeTotals {
   Int128 sum = 0;
   int64_t min = INT64_MAX;
   int64_t max = INT64_MIN;
-  std::vector<uint64_t> distinct;                     // sorted hashes
-  std::vector<std::pair<uint64_t, Int128>> groups;    // sorted by group hash
+  std::vector<uint64_t> distinct;                   // sorted hashes
+  std::vector<std::pair<uint64_t, Int128>> groups;  // sorted by group hash
 };
 
 struct KeyState {
-  bool open = false;            // an episode has started
-  bool completed = false;       // ... and its cycle completed
+  bool open = false;       // an episode has started
+  bool completed = false;  // ... and its cycle completed
   int64_t anchor_ts = 0;
   std::string anchor_id;
-  std::vector<Value> bound;                // binding values (strings point into bound_text)
+  std::vector<Value> bound;  // binding values (strings point into bound_text)
   std::vector<std::string> bound_text;
   std::vector<EpisodeTotals> totals;
-  std::vector<std::string> episode_ids;    // B events of the open episode
-  uint32_t streak = 0;                     // consecutive completed cycles
-  std::vector<int64_t> completions;        // completion times (non-consecutive repeat)
+  std::vector<std::string> episode_ids;  // B events of the open episode
+  uint32_t streak = 0;                   // consecutive completed cycles
+  std::vector<int64_t> completions;      // completion times (non-consecutive repeat)
   int64_t suppressed_until = INT64_MIN;
   int64_t last_ts = INT64_MIN;
 };
@@ -78,11 +78,21 @@ struct SequenceRuleState::Impl {
       Value& v = slots[kFirstAggregateSlot + i];
       v = Value{};
       switch (a.kind) {
-        case K::count: v.i = t.count; break;
-        case K::sum: v.i = saturate(t.sum); break;
-        case K::min: v.i = t.count > 0 ? t.min : 0; break;
-        case K::max: v.i = t.count > 0 ? t.max : 0; break;
-        case K::distinct: v.i = static_cast<int64_t>(t.distinct.size()); break;
+        case K::count:
+          v.i = t.count;
+          break;
+        case K::sum:
+          v.i = saturate(t.sum);
+          break;
+        case K::min:
+          v.i = t.count > 0 ? t.min : 0;
+          break;
+        case K::max:
+          v.i = t.count > 0 ? t.max : 0;
+          break;
+        case K::distinct:
+          v.i = static_cast<int64_t>(t.distinct.size());
+          break;
         case K::max_by_sum:
         case K::max_by_count: {
           Int128 best = 0;
@@ -121,10 +131,17 @@ struct SequenceRuleState::Impl {
       Value v;
       if (a.argument) v = a.argument->evaluate(context);
       switch (a.kind) {
-        case K::count: break;
-        case K::sum: t.sum += v.i; break;
-        case K::min: t.min = std::min(t.min, v.i); break;
-        case K::max: t.max = std::max(t.max, v.i); break;
+        case K::count:
+          break;
+        case K::sum:
+          t.sum += v.i;
+          break;
+        case K::min:
+          t.min = std::min(t.min, v.i);
+          break;
+        case K::max:
+          t.max = std::max(t.max, v.i);
+          break;
         case K::distinct: {
           const uint64_t h = hash_value(v, a.argument->type());
           auto it = std::lower_bound(t.distinct.begin(), t.distinct.end(), h);
@@ -165,7 +182,8 @@ struct SequenceRuleState::Impl {
     if (!q.second_match.test(context)) return false;
     s->last_ts = std::max(s->last_ts, e.ts_ms);
     add(*s, context);
-    if (rule.evidence > 0 && s->episode_ids.size() + 1 < rule.evidence) s->episode_ids.emplace_back(e.id);
+    if (rule.evidence > 0 && s->episode_ids.size() + 1 < rule.evidence)
+      s->episode_ids.emplace_back(e.id);
     set_results(*s, slots);
     if (!q.when.test(context)) return false;
     // The cycle completes.
@@ -175,8 +193,7 @@ struct SequenceRuleState::Impl {
       cycles = ++s->streak;
     } else {
       s->completions.push_back(e.ts_ms);
-      std::erase_if(s->completions,
-                    [&](int64_t t) { return t <= e.ts_ms - q.repeat_within_ms; });
+      std::erase_if(s->completions, [&](int64_t t) { return t <= e.ts_ms - q.repeat_within_ms; });
       cycles = static_cast<uint32_t>(s->completions.size());
     }
     if (cycles < q.cycles) return false;
@@ -227,9 +244,9 @@ void SequenceRuleState::expire(int64_t watermark_ms) {
   for (auto it = keys.begin(); it != keys.end();) {
     const KeyState& s = it->second;
     const bool episode_live = s.open && !s.completed && s.anchor_ts + q.within_ms > watermark_ms;
-    const bool cycles_live = q.consecutive ? s.streak > 0
-                                           : !s.completions.empty() &&
-                                                 s.completions.back() > watermark_ms - keep;
+    const bool cycles_live =
+        q.consecutive ? s.streak > 0
+                      : !s.completions.empty() && s.completions.back() > watermark_ms - keep;
     if (!episode_live && !cycles_live && s.suppressed_until <= watermark_ms) {
       keys.erase(it++);
     } else {

@@ -18,7 +18,7 @@ namespace corridor::rules {
 struct SequenceHit {
   std::vector<std::pair<std::string, std::string>> values;  // aggregates, bindings, cycles
   std::vector<std::pair<std::string, std::string>> shown;   // the same, rendered for people
-  std::vector<std::string> evidence;                         // A, then the episode's B events
+  std::vector<std::string> evidence;                        // A, then the episode's B events
   uint32_t cycles = 0;
   int64_t episode_start_ms = 0;
 };

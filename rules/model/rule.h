@@ -63,8 +63,8 @@ struct EpisodeAggregate {
 // A field of the first step's event that later expressions read as `<as>.<field>`
 // (`pay.amount_base`): captured when the first step matches.
 struct Binding {
-  std::string name;       // "pay.amount_base"
-  lang::Program value;    // evaluated on the first step's event
+  std::string name;     // "pay.amount_base"
+  lang::Program value;  // evaluated on the first step's event
   lang::Type type = lang::Type::string;
 };
 
@@ -100,7 +100,7 @@ struct Rule {
   std::vector<Aggregate> aggregates;
   lang::Program when;
   std::optional<Sequence> sequence;  // a sequence rule has no window, aggregate or when
-  std::string explain;  // template: "{senders} distinct senders ... {key}"
+  std::string explain;               // template: "{senders} distinct senders ... {key}"
   Severity severity = Severity::medium;
   uint32_t weight = 0;
   uint32_t evidence = 10;   // evidence event ids kept per signal

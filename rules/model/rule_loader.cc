@@ -814,8 +814,22 @@ class PackReader {
                      (sums.empty() ? std::string("it has no sum aggregates")
                                    : "its sum aggregates: " + sums));
       };
-      find_sum(*p.num, rule.aggregates[p.index].ratio_numerator);
-      find_sum(*p.den, rule.aggregates[p.index].ratio_denominator);
+      const size_t errors_before = r_.error_count();
+      Aggregate& ratio = rule.aggregates[p.index];
+      ratio.ratio_numerator = ratio.ratio_denominator = SIZE_MAX;
+      find_sum(*p.num, ratio.ratio_numerator);
+      find_sum(*p.den, ratio.ratio_denominator);
+      if (r_.error_count() == errors_before && ratio.ratio_numerator != SIZE_MAX &&
+          ratio.ratio_denominator != SIZE_MAX) {
+        const Type a = rule.aggregates[ratio.ratio_numerator].argument_type;
+        const Type b = rule.aggregates[ratio.ratio_denominator].argument_type;
+        if (a != b) {
+          r_.error(locate(text_, p.node, p.den->offset),
+                   where + ": ratio() divides sums of the same kind of value; '" + p.num->text +
+                       "' sums " + std::string(lang::type_name(a)) + "s, '" + p.den->text + "' " +
+                       std::string(lang::type_name(b)) + "s");
+        }
+      }
     }
   }
 
@@ -843,10 +857,10 @@ class PackReader {
     for (size_t i = 0; i < list.size(); ++i) {
       const YAML::Node n = list[i];
       const std::string what = "rules[" + std::to_string(i) + "]";
-      if (!r_.expect_map(n, what,
-                         {"id", "title", "pattern", "typology", "role", "version", "doc", "key",
-                          "filter", "window", "bucket", "aggregate", "when", "sequence", "repeat",
-                          "explain", "severity", "weight", "evidence", "suppress"})) {
+      if (!r_.expect_map(n, what, {"id",      "title",     "pattern", "typology", "role",
+                                   "version", "doc",       "key",     "filter",   "window",
+                                   "bucket",  "aggregate", "when",    "sequence", "repeat",
+                                   "explain", "severity",  "weight",  "evidence", "suppress"})) {
         continue;
       }
       Rule rule;
@@ -958,8 +972,9 @@ class PackReader {
       }
       if (const auto v = n["sequence"]) {
         if (n["when"]) {
-          r_.error(key_of(n, "when"), label + ".when: a sequence rule's condition is the `when` "
-                                              "of its second step");
+          r_.error(key_of(n, "when"), label +
+                                          ".when: a sequence rule's condition is the `when` "
+                                          "of its second step");
         }
         if (window) r_.error(window, label + ".window: a sequence rule's window is `within`");
         read_sequence(v, n["repeat"], label, rule);
@@ -1058,8 +1073,10 @@ class PackReader {
     const std::string what = label + ".sequence";
     if (!r_.expect_sequence(n, what)) return;
     if (n.size() != 2) {
-      r_.error(n, what + ": expected two steps, the first (A) and the second (B) within a time "
-                         "after it; got " + std::to_string(n.size()));
+      r_.error(n, what +
+                      ": expected two steps, the first (A) and the second (B) within a time "
+                      "after it; got " +
+                      std::to_string(n.size()));
       return;
     }
     const bool account = rule.key.kind == KeySpec::Kind::account;
@@ -1067,14 +1084,16 @@ class PackReader {
     const YAML::Node a = n[0];
     const YAML::Node b = n[1];
     const bool a_ok = r_.expect_map(a, what + "[0]", {"as", "match"});
-    const bool b_ok = r_.expect_map(b, what + "[1]", {"as", "match", "within", "aggregate", "when"});
+    const bool b_ok =
+        r_.expect_map(b, what + "[1]", {"as", "match", "within", "aggregate", "when"});
     if (!a_ok || !b_ok) return;
     auto step_name = [&](const YAML::Node& step, const std::string& where, std::string& out) {
       if (const auto v = step["as"]) {
         if (auto t = text_of(v, where + ".as")) {
           if (!bad_aggregate_name(*t, account).empty() || *t == "cycles") {
-            r_.error(v, where + ".as: '" + *t + "' cannot name a step; use a plain name such "
-                                                "as pay or sweep");
+            r_.error(v, where + ".as: '" + *t +
+                            "' cannot name a step; use a plain name such "
+                            "as pay or sweep");
           } else {
             out = *t;
           }
@@ -1128,7 +1147,8 @@ class PackReader {
     } else {
       r_.missing(b, what + "[1]", "match");
     }
-    if (const auto v = b["aggregate"]) read_episode_aggregates(v, what + "[1].aggregate", account, q);
+    if (const auto v = b["aggregate"])
+      read_episode_aggregates(v, what + "[1].aggregate", account, q);
     if (const auto v = b["when"]) {
       if (auto t = text_of(v, what + "[1].when")) {
         SequenceScope scope(account, set_.lists, q.first_as, q.bindings, &q.aggregates);
@@ -1180,9 +1200,10 @@ class PackReader {
       const std::string name = kv.first.Scalar();
       const std::string where = what + "." + name;
       if (std::string why = bad_aggregate_name(name, account); !why.empty() || name == "cycles") {
-        r_.error(kv.first, where + ": " + (why.empty() ? "'cycles' is an `explain` placeholder; "
-                                                         "choose another name"
-                                                       : why));
+        r_.error(kv.first, where + ": " +
+                               (why.empty() ? "'cycles' is an `explain` placeholder; "
+                                              "choose another name"
+                                            : why));
         continue;
       }
       if (q.aggregates.size() >= kMaxSequenceAggregates) {
@@ -1256,8 +1277,9 @@ class PackReader {
         }
         if (ok) agg.result_type = agg.kind == K::max_by_sum ? agg.argument->type() : Type::integer;
       } else {
-        fail_at(call, "a sequence step aggregates with count(), sum(x), min(x), max(x), "
-                      "distinct(x), max_by(group, sum(x)) or max_by(group, count())");
+        fail_at(call,
+                "a sequence step aggregates with count(), sum(x), min(x), max(x), "
+                "distinct(x), max_by(group, sum(x)) or max_by(group, count())");
         ok = false;
       }
       if (ok && parsed->children.size() > 1) {

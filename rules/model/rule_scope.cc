@@ -65,8 +65,10 @@ std::optional<lang::Symbol> SequenceScope::resolve(std::string_view name) {
   if (aggregates_ != nullptr) {
     for (size_t i = 0; i < aggregates_->size(); ++i) {
       if ((*aggregates_)[i].name == name) {
-        return lang::Symbol{(*aggregates_)[i].result_type, S::slot,
-                            static_cast<uint16_t>(kFirstAggregateSlot + i), {}};
+        return lang::Symbol{(*aggregates_)[i].result_type,
+                            S::slot,
+                            static_cast<uint16_t>(kFirstAggregateSlot + i),
+                            {}};
       }
     }
   }
@@ -75,8 +77,8 @@ std::optional<lang::Symbol> SequenceScope::resolve(std::string_view name) {
     const std::string_view field = name.substr(prefix.size());
     for (size_t k = 0; k < bindings_.size(); ++k) {
       if (bindings_[k].name == name) {
-        return lang::Symbol{bindings_[k].type, S::slot, static_cast<uint16_t>(kFirstBindingSlot + k),
-                            {}};
+        return lang::Symbol{
+            bindings_[k].type, S::slot, static_cast<uint16_t>(kFirstBindingSlot + k), {}};
       }
     }
     // The first step's event: what a filter of this rule sees, captured at the first step.

@@ -58,8 +58,11 @@ class SequenceScope : public RuleScope {
   SequenceScope(bool account, const std::map<std::string, std::vector<std::string>>& lists,
                 std::string first_as, std::vector<Binding>& bindings,
                 const std::vector<EpisodeAggregate>* aggregates)
-      : RuleScope(account, lists), account_(account), first_as_(std::move(first_as)),
-        bindings_(bindings), aggregates_(aggregates) {}
+      : RuleScope(account, lists),
+        account_(account),
+        first_as_(std::move(first_as)),
+        bindings_(bindings),
+        aggregates_(aggregates) {}
   std::optional<lang::Symbol> resolve(std::string_view name) override;
   std::string known_names() const override;
   // Set when a name could not be bound because the binding table is full.

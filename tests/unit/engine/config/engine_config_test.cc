@@ -1195,20 +1195,20 @@ namespace corridor::config {
 namespace {
 
 TEST(EngineConfigRules, PacksResolveAndLimitsAreRead) {
-  const LoadResult r = parse_engine_config(
-      "/etc/corridor/engine.yaml",
-      "version: 1\n"
-      "sources: [{name: in, type: stdin}]\n"
-      "sinks:\n"
-      "  dead_letter: {type: stderr}\n"
-      "  alerts: {type: file, path: alerts.ndjson}\n"
-      "  signals: {type: file, path: alerts.ndjson}\n"
-      "rules:\n"
-      "  packs: [packs/fees.yaml, /opt/p.yaml]\n"
-      "  new_pair_lookback: 30d\n"
-      "  max_window: 500d\n"
-      "  distinct_exact_bound: 0\n",
-      [](const std::string&) { return std::optional<std::string>(); });
+  const LoadResult r =
+      parse_engine_config("/etc/corridor/engine.yaml",
+                          "version: 1\n"
+                          "sources: [{name: in, type: stdin}]\n"
+                          "sinks:\n"
+                          "  dead_letter: {type: stderr}\n"
+                          "  alerts: {type: file, path: alerts.ndjson}\n"
+                          "  signals: {type: file, path: alerts.ndjson}\n"
+                          "rules:\n"
+                          "  packs: [packs/fees.yaml, /opt/p.yaml]\n"
+                          "  new_pair_lookback: 30d\n"
+                          "  max_window: 500d\n"
+                          "  distinct_exact_bound: 0\n",
+                          [](const std::string&) { return std::optional<std::string>(); });
   std::vector<std::string> got;
   for (const Diagnostic& d : r.errors) got.push_back(d.format());
   EXPECT_EQ(got, (std::vector<std::string>{
@@ -1217,14 +1217,14 @@ TEST(EngineConfigRules, PacksResolveAndLimitsAreRead) {
                      "sink its own file",
                      "/etc/corridor/engine.yaml:11:25: error: rules.distinct_exact_bound: "
                      "expected an integer from 1 to 100000, got '0'"}));
-  const LoadResult ok = parse_engine_config(
-      "/etc/corridor/engine.yaml",
-      "version: 1\n"
-      "sources: [{name: in, type: stdin}]\n"
-      "sinks: {dead_letter: {type: stderr}}\n"
-      "rules: {packs: [packs/fees.yaml, /opt/p.yaml], new_pair_lookback: 30d, "
-      "distinct_exact_bound: 128}\n",
-      [](const std::string&) { return std::optional<std::string>(); });
+  const LoadResult ok =
+      parse_engine_config("/etc/corridor/engine.yaml",
+                          "version: 1\n"
+                          "sources: [{name: in, type: stdin}]\n"
+                          "sinks: {dead_letter: {type: stderr}}\n"
+                          "rules: {packs: [packs/fees.yaml, /opt/p.yaml], new_pair_lookback: 30d, "
+                          "distinct_exact_bound: 128}\n",
+                          [](const std::string&) { return std::optional<std::string>(); });
   ASSERT_TRUE(ok.config.has_value()) << format_all(ok.errors);
   EXPECT_EQ(ok.config->rules.packs,
             (std::vector<std::string>{"/etc/corridor/packs/fees.yaml", "/opt/p.yaml"}));

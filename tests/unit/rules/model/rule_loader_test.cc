@@ -507,11 +507,13 @@ TEST(RuleLoaderStructureTest, NotAMapping) {
             Lines{"pack.yaml:2:8: error: rules: expected a sequence, got a mapping"});
   EXPECT_EQ(errors("pack: x\ntypologies: t\n"),
             Lines{"pack.yaml:2:13: error: typologies: expected a sequence, got a scalar"});
-  EXPECT_EQ(rule_errors("  - r1\n"),
-            (Lines{"pack.yaml:5:5: error: rules[0]: expected a mapping with keys id, title, "
-                   "pattern, typology, role, version, doc, key, filter, window, bucket, "
-                   "aggregate, when, sequence, repeat, explain, severity, weight, evidence, suppress, got a "
-                   "scalar"}));
+  EXPECT_EQ(
+      rule_errors("  - r1\n"),
+      (Lines{
+          "pack.yaml:5:5: error: rules[0]: expected a mapping with keys id, title, "
+          "pattern, typology, role, version, doc, key, filter, window, bucket, "
+          "aggregate, when, sequence, repeat, explain, severity, weight, evidence, suppress, got a "
+          "scalar"}));
 }
 
 TEST(RuleLoaderStructureTest, UnknownKeysAtEveryLevel) {

@@ -107,3 +107,32 @@ TEST(SequenceLoaderTest, ErrorsAreLocated) {
 
 }  // namespace
 }  // namespace corridor::rules
+
+namespace corridor::rules {
+namespace {
+
+TEST(RatioLoaderTest, RatioOfSumsOfDifferentKindsIsAnError) {
+  RuleLoadResult r = parse_rule_pack("r.yaml", R"(pack: r
+typologies: [{id: t, title: T, horizon: 30d, threshold: 1}]
+rules:
+  - id: mixed
+    title: Mixed
+    typology: t
+    key: receiver.id
+    window: 48h
+    aggregate:
+      money: sum(amount_base)
+      waits: sum(ts - ts)
+      odd: ratio(money, waits)
+    when: odd > 1
+    severity: low
+    weight: 1
+)");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].format(),
+            "r.yaml:12:25: error: rule mixed.aggregate.odd: ratio() divides sums of the same kind "
+            "of value; 'money' sums decimals, 'waits' durations");
+}
+
+}  // namespace
+}  // namespace corridor::rules
