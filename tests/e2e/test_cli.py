@@ -185,6 +185,27 @@ class RulesRun(Workdir):
                          ["example.fan_in_unrelated_senders", "example.senders_at_one_agent"])
         self.assertIn(b"5 signals, 1 alerts", r.stderr)
 
+    def test_validate_and_test_rules_exit_codes(self):
+        pack = SRC / "config/examples/rules/example.pack.yaml"
+        ok = run("validate", str(pack), str(SRC / "config/examples/rules-demo.yaml"))
+        self.assertEqual(ok.returncode, 0, ok.stderr.decode())
+        self.assertIn(b"example.pack.yaml: ok, 3 rules, 1 typologies", ok.stdout)
+        broken = self.config(pack.read_text().replace("senders >= 5", "senderz >= 5"),
+                             name="broken.yaml")
+        bad = run("validate", str(broken))
+        self.assertEqual(bad.returncode, 3)
+        self.assertRegex(bad.stderr.decode(), rf"{broken}:\d+:\d+: error: rule "
+                                              r"example.fan_in_unrelated_senders.when: unknown name 'senderz'")
+        passing = run("test-rules", str(SRC / "tests/golden/fan_in.test.yaml"))
+        self.assertEqual(passing.returncode, 0, passing.stderr.decode())
+        failing_text = (SRC / "tests/golden/fan_in.test.yaml").read_text().replace(
+            'trigger: e5', 'trigger: e4', 1)
+        self.config((SRC / "tests/golden/fan_in.pack.yaml").read_text(), name="fan_in.pack.yaml")
+        failing = self.config(failing_text, name="fan_in.test.yaml")
+        r = run("test-rules", str(failing))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"trigger is 'e5', expected 'e4'", r.stderr)
+
     def synthetic_events(self, n, seed):
         """A seeded stream with fan-in, structuring and noise; event times move forward with
         some disorder inside the allowed lateness."""
