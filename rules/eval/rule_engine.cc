@@ -268,9 +268,8 @@ struct RuleEngine::Impl {
     emit_signal(c, e, p, s);
   }
 
-  void emit_signal(CompiledRule& c, const event::Event& e, const Perspective& p,
-                   const KeyState& s) {
-    const Rule& r = *c.rule;
+  // The parts every signal has: rule, key and entity, trigger, deterministic id.
+  Signal new_signal(const Rule& r, const event::Event& e, const Perspective& p) const {
     Signal sig;
     sig.rule = &r;
     sig.key = key;
@@ -280,8 +279,15 @@ struct RuleEngine::Impl {
     sig.trigger_event_id = std::string(e.id);
     sig.ts_ms = e.ts_ms;
     sig.window_end_ms = e.ts_ms;
-    sig.window_start_ms = r.window.length_ms > 0 ? e.ts_ms - r.window.length_ms : e.ts_ms;
     sig.id = hash_id(r.id, key, e.id);
+    return sig;
+  }
+
+  void emit_signal(CompiledRule& c, const event::Event& e, const Perspective& p,
+                   const KeyState& s) {
+    const Rule& r = *c.rule;
+    Signal sig = new_signal(r, e, p);
+    sig.window_start_ms = r.window.length_ms > 0 ? e.ts_ms - r.window.length_ms : e.ts_ms;
     for (size_t i = 0; i < r.aggregates.size(); ++i) {
       const Aggregate& a = r.aggregates[i];
       sig.values.emplace_back(a.name, render(slots[kFirstAggregateSlot + i], a.result_type, false));
@@ -307,17 +313,8 @@ struct RuleEngine::Impl {
 
   void emit_sequence_signal(CompiledRule& c, const event::Event& e, const Perspective& p) {
     const Rule& r = *c.rule;
-    Signal sig;
-    sig.rule = &r;
-    sig.key = key;
-    const size_t bar = key.rfind('|');
-    sig.entity = bar == std::string::npos ? key : key.substr(bar + 1);
-    sig.direction = std::string(p.direction);
-    sig.trigger_event_id = std::string(e.id);
-    sig.ts_ms = e.ts_ms;
+    Signal sig = new_signal(r, e, p);
     sig.window_start_ms = sequence_hit.episode_start_ms;  // the completing episode
-    sig.window_end_ms = e.ts_ms;
-    sig.id = hash_id(r.id, key, e.id);
     sig.values = sequence_hit.values;
     sig.evidence = sequence_hit.evidence;
     if (r.explain.empty()) {
