@@ -308,6 +308,7 @@ struct Corridor {
   const char* from_cities[4];
   const char* to_cities[4];
 };
+// clang-format off
 const Corridor kCorridors[5] = {
     {"MY", "BD", "MYR", "0.2245", 0.35, {"Kuala Lumpur", "Johor Bahru", "Penang", "Ipoh"},
      {"Dhaka", "Chittagong", "Sylhet", "Comilla"}},
@@ -320,11 +321,12 @@ const Corridor kCorridors[5] = {
     {"SA", "PH", "SAR", "0.2666", 0.20, {"Riyadh", "Jeddah", "Dammam", "Mecca"},
      {"Manila", "Cebu", "Davao", "Iloilo"}},
 };
+// clang-format on
 
 // RULES_BENCH_SCALE=n divides these two by n (to see how the speed depends on the state size).
-uint32_t kCustomers = 300'000;  // senders (migrant workers); also salary receivers
-uint32_t kReceivers = 250'000;  // beneficiaries at home
-constexpr uint32_t kAgents = 2'000;       // 400 per corridor
+uint32_t kCustomers = 300'000;       // senders (migrant workers); also salary receivers
+uint32_t kReceivers = 250'000;       // beneficiaries at home
+constexpr uint32_t kAgents = 2'000;  // 400 per corridor
 constexpr uint32_t kEmployers = 3'000;
 constexpr uint32_t kSharedPhones = 500;
 constexpr uint32_t kKiosks = 300;  // devices several customers use (agent kiosks, brokers)
@@ -552,10 +554,10 @@ struct CountingListener final : rules::SignalListener {
     ++signals;
     if (!g_detail) return;
     ++by_rule[s.rule->id];
-    for (std::string_view f : {std::string_view(s.id), std::string_view(s.rule->id),
-                               std::string_view(s.key), std::string_view(s.entity),
-                               std::string_view(s.direction), std::string_view(s.trigger_event_id),
-                               std::string_view(s.explanation)}) {
+    for (std::string_view f :
+         {std::string_view(s.id), std::string_view(s.rule->id), std::string_view(s.key),
+          std::string_view(s.entity), std::string_view(s.direction),
+          std::string_view(s.trigger_event_id), std::string_view(s.explanation)}) {
       mix(f);
     }
     mix(s.ts_ms), mix(s.window_start_ms), mix(s.window_end_ms);
@@ -626,24 +628,27 @@ void BM_Rules(benchmark::State& state, const char* name, bool expire, bool uuid_
     }
     CORRIDOR_CALLGRIND_TOGGLE();
     end_stats = engine.stats();
-    heap_end = heap_in_use() - chunk.arena.capacity() - chunk.events.capacity() * sizeof(event::Event);
+    heap_end =
+        heap_in_use() - chunk.arena.capacity() - chunk.events.capacity() * sizeof(event::Event);
   }
   const double per_m = 1e6 / static_cast<double>(state.iterations());
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
   state.counters["signals_per_M"] =
       static_cast<double>(end_stats.signals - warm_stats.signals) * per_m;
-  state.counters["alerts_per_M"] = static_cast<double>(end_stats.alerts - warm_stats.alerts) * per_m;
+  state.counters["alerts_per_M"] =
+      static_cast<double>(end_stats.alerts - warm_stats.alerts) * per_m;
   state.counters["suppressed_per_M"] =
       static_cast<double>(end_stats.suppressed - warm_stats.suppressed) * per_m;
   state.counters["state_keys"] = static_cast<double>(end_stats.state_keys);
   state.counters["state_MB"] = static_cast<double>(heap_end - heap0) / 1e6;
   if (g_detail) {
-    std::fprintf(stderr, "%s: %llu signals, %llu alerts in all, digest %016llx\n",
-                 name, static_cast<unsigned long long>(listener.signals),
+    std::fprintf(stderr, "%s: %llu signals, %llu alerts in all, digest %016llx\n", name,
+                 static_cast<unsigned long long>(listener.signals),
                  static_cast<unsigned long long>(listener.alerts),
                  static_cast<unsigned long long>(listener.digest));
     for (const auto& [id, n] : listener.by_rule) {
-      std::fprintf(stderr, "  %-32s %8.1f per M events\n", id.c_str(), static_cast<double>(n) * per_m);
+      std::fprintf(stderr, "  %-32s %8.1f per M events\n", id.c_str(),
+                   static_cast<double>(n) * per_m);
     }
   }
 }
@@ -671,7 +676,8 @@ int main(int argc, char** argv) {
                   {"BM_Rules/expire:1", true, false},
                   {"BM_Rules/expire:0/ids:uuid", false, true}};
   for (const auto& v : variants) {
-    benchmark::RegisterBenchmark(v.name, [v](benchmark::State& s) { BM_Rules(s, v.name, v.expire, v.uuid_ids); })
+    benchmark::RegisterBenchmark(
+        v.name, [v](benchmark::State& s) { BM_Rules(s, v.name, v.expire, v.uuid_ids); })
         ->Iterations(static_cast<benchmark::IterationCount>(g_timed_events))
         ->Unit(benchmark::kNanosecond);
   }

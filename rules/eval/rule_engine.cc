@@ -47,11 +47,41 @@ void erase_where(Map& map, Pred pred) {
   }
 }
 
+// The (event time, id) of the last `capacity` events a key's rule counted, as a ring: once
+// full, the oldest slot is overwritten in place, reusing its string's buffer, so a key's
+// evidence costs no allocation per event (also for ids too long for std::string's SSO).
+class EvidenceRing {
+ public:
+  using Entry = std::pair<int64_t, std::string>;
+
+  void add(int64_t ts, std::string_view id, size_t capacity) {
+    if (entries_.size() < capacity) {
+      entries_.emplace_back(ts, std::string(id));
+      return;
+    }
+    Entry& oldest = entries_[next_];
+    oldest.first = ts;
+    oldest.second.assign(id.data(), id.size());
+    next_ = next_ + 1 == entries_.size() ? 0 : next_ + 1;
+  }
+
+  // Calls f(entry) oldest first (in the order added).
+  template <typename F>
+  void for_each(F f) const {
+    for (size_t i = next_; i < entries_.size(); ++i) f(entries_[i]);
+    for (size_t i = 0; i < next_; ++i) f(entries_[i]);
+  }
+
+ private:
+  std::vector<Entry> entries_;  // at most `capacity`
+  uint32_t next_ = 0;           // once full: the oldest entry, overwritten next
+};
+
 struct KeyState {
   window::WindowedAggregates window;
   int64_t suppressed_until = INT64_MIN;
   int64_t last_ts = INT64_MIN;
-  std::vector<std::pair<int64_t, std::string>> evidence;  // (event time, id), oldest first
+  EvidenceRing evidence;
 };
 
 struct TypologyState {
@@ -122,11 +152,10 @@ struct RuleEngine::Impl {
     key.reserve(128);
   }
 
-  bool is_new_pair(const event::Event& e) const {
-    if (e.sender.id.empty() || e.receiver.id.empty()) return false;
-    auto it = pairs.find(pair_hash(e));
-    return it == pairs.end() || it->second < e.ts_ms - options.new_pair_lookback_ms ||
-           it->second > e.ts_ms;
+  bool is_new_pair(uint64_t pair, int64_t ts_ms) const {
+    auto it = pairs.find(pair);
+    return it == pairs.end() || it->second < ts_ms - options.new_pair_lookback_ms ||
+           it->second > ts_ms;
   }
 
   static uint64_t pair_hash(const event::Event& e) {
@@ -136,7 +165,7 @@ struct RuleEngine::Impl {
 
   void set_perspective(const Perspective& p) {
     slots[kSlotDirection].s = p.direction;
-    const event::Party none{};
+    static const event::Party none{};
     const event::Party& c = p.counterparty != nullptr ? *p.counterparty : none;
     const std::string_view values[kPartyFields] = {
         c.id, c.account, c.name, c.country, c.city, c.phone, c.device, c.ip, c.address, c.employer};
@@ -158,7 +187,9 @@ struct RuleEngine::Impl {
 
   void on_event(const event::Event& e) {
     ++stats.events;
-    slots[kSlotIsNewPair].i = is_new_pair(e) ? 1 : 0;
+    const bool has_pair = !e.sender.id.empty() && !e.receiver.id.empty();
+    const uint64_t pair = has_pair ? pair_hash(e) : 0;
+    slots[kSlotIsNewPair].i = has_pair && is_new_pair(pair, e.ts_ms) ? 1 : 0;
     const lang::EvalContext context{&e, slots.data()};
     for (CompiledRule& c : rules) {
       const Rule& r = *c.rule;
@@ -175,8 +206,8 @@ struct RuleEngine::Impl {
         evaluate(c, e, context, Perspective{});
       }
     }
-    if (!e.sender.id.empty() && !e.receiver.id.empty()) {
-      int64_t& last = pairs[pair_hash(e)];
+    if (has_pair) {
+      int64_t& last = pairs[pair];
       last = std::max(last, e.ts_ms);
     }
   }
@@ -200,9 +231,7 @@ struct RuleEngine::Impl {
       return;
     }
 
-    auto it = c.state.find(key);
-    if (it == c.state.end()) it = c.state.emplace(key, KeyState{}).first;
-    KeyState& s = it->second;
+    KeyState& s = c.state.try_emplace(key).first->second;
     s.last_ts = std::max(s.last_ts, e.ts_ms);
 
     const size_t n = r.aggregates.size();
@@ -256,8 +285,7 @@ struct RuleEngine::Impl {
       }
     }
     if (r.evidence > 0 && r.window.length_ms > 0) {  // a windowless rule's evidence is its trigger
-      s.evidence.emplace_back(e.ts_ms, std::string(e.id));
-      if (s.evidence.size() > r.evidence) s.evidence.erase(s.evidence.begin());
+      s.evidence.add(e.ts_ms, e.id, r.evidence);
     }
     if (!r.when.test(context)) return;
     if (e.ts_ms < s.suppressed_until) {
@@ -297,10 +325,10 @@ struct RuleEngine::Impl {
     } else {
       // Inside the window, up to the trigger's time, oldest first (events may arrive late).
       evidence_scratch.clear();
-      for (const auto& entry : s.evidence) {
+      s.evidence.for_each([&](const EvidenceRing::Entry& entry) {
         if (entry.first > sig.window_start_ms && entry.first <= e.ts_ms)
           evidence_scratch.push_back(&entry);
-      }
+      });
       std::stable_sort(evidence_scratch.begin(), evidence_scratch.end(),
                        [](const auto* a, const auto* b) { return a->first < b->first; });
       for (const auto* entry : evidence_scratch) sig.evidence.push_back(entry->second);
