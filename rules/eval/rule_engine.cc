@@ -1,11 +1,13 @@
 #include "rules/eval/rule_engine.h"
 
 #include <absl/container/flat_hash_map.h>
+#include <absl/container/inlined_vector.h>
 #include <xxhash.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <deque>
 
 #include "engine/event/money.h"
 #include "engine/event/timestamp.h"
@@ -77,11 +79,89 @@ class EvidenceRing {
   uint32_t next_ = 0;           // once full: the oldest entry, overwritten next
 };
 
-struct KeyState {
+// One windowed rule's state for one key.
+struct RuleState {
   window::WindowedAggregates window;
   int64_t suppressed_until = INT64_MIN;
-  int64_t last_ts = INT64_MIN;
   EvidenceRing evidence;
+  uint32_t slot = 0;  // the rule's index among its key space's rules
+};
+
+// Everything the windowed rules of one key space keep for one key: a single lookup per
+// (key space, key) and event serves them all. Allocated once per key, so that pointers to it
+// stay valid while the table grows.
+struct Entity {
+  std::string key;
+  int64_t last_ts = INT64_MIN;      // newest event time any of its rules counted
+  int64_t queued_slot = INT64_MIN;  // expiry slot of its newest entry in the expiry queue
+  std::unique_ptr<Entity> next;     // another key with the same 64-bit hash (rare)
+  absl::InlinedVector<RuleState, 1> rules;  // the key space's rules that counted an event for the
+                                    // key, by slot (most keys see one or two of their rules)
+
+  RuleState& rule(uint32_t slot) {
+    auto it = rules.begin();
+    while (it != rules.end() && it->slot < slot) ++it;
+    if (it == rules.end() || it->slot != slot) {
+      it = rules.emplace(it);
+      it->slot = slot;
+    }
+    return *it;
+  }
+};
+
+// Expiry slots are this long: a key is queued at most once per slot it is active in.
+constexpr int64_t kExpirySlotMs = 3'600'000;
+
+int64_t expiry_slot(int64_t ts_ms) {
+  return ts_ms / kExpirySlotMs - (ts_ms % kExpirySlotMs < 0 ? 1 : 0);
+}
+
+// A key space: the keys of every rule keyed alike (one field, one composite, or accounts).
+// Its table is keyed by the XXH3-64 hash of the key; keys whose hashes collide are chained
+// on the entity, so a collision never mixes two keys' state.
+struct KeySpace {
+  KeySpec::Kind kind = KeySpec::Kind::fields;
+  std::vector<event::Field> fields;
+  std::vector<size_t> rules;  // indices into Impl::rules of its windowed rules, in order
+  int64_t horizon_ms = 0;     // longest window or suppression among them
+  absl::flat_hash_map<uint64_t, std::unique_ptr<Entity>> entities;
+  // (expiry slot, key hash) in the order keys were touched. A key is queued again when it is
+  // touched in a later slot; expire() pops the slots whose keys may all have gone idle and
+  // checks each key against its own newest time. The queue is near-sorted (late events push
+  // slightly older slots), which only delays, never advances, an expiry.
+  std::deque<std::pair<int64_t, uint64_t>> expiry;
+  uint64_t live_rule_states = 0;
+  // Drops the keys none of whose rules can be affected any more: the newest event any of
+  // them counted is older than the space's longest window and suppression (so every bucket
+  // is out of every window ending at or after the watermark, and no suppression is running).
+  void expire(int64_t watermark_ms) {
+    __extension__ using Int128 = __int128;
+    const Int128 idle_before = Int128{watermark_ms} - horizon_ms;  // last_ts < this: drop
+    while (!expiry.empty()) {
+      const auto [slot, hash] = expiry.front();
+      // Every time in `slot` is < (slot + 1) * kExpirySlotMs; stop at the first slot that may
+      // still hold a key touched at or after idle_before.
+      if ((Int128{slot} + 1) * kExpirySlotMs > idle_before) break;
+      expiry.pop_front();
+      auto it = entities.find(hash);
+      if (it == entities.end()) continue;
+      std::unique_ptr<Entity>* link = &it->second;
+      while (*link != nullptr) {
+        Entity& x = **link;
+        if (x.queued_slot == slot && x.last_ts < idle_before) {
+          live_rule_states -= x.rules.size();
+          *link = std::move(x.next);
+        } else {
+          link = &x.next;
+        }
+      }
+      if (it->second == nullptr) entities.erase(it);
+    }
+  }
+
+  // Per event: the entity of each perspective (0: the key or the sender's account, 1: the
+  // receiver's account), looked up once by the first rule that needs it.
+  Entity* current[2] = {nullptr, nullptr};
 };
 
 struct TypologyState {
@@ -93,7 +173,8 @@ struct CompiledRule {
   std::vector<window::AggregateSpec> specs;  // the windowed (non-ratio) aggregates
   std::vector<int> spec_of;                  // aggregate index -> spec index, -1 for ratio
   int typology = -1;                         // index into RuleSet::typologies
-  absl::flat_hash_map<std::string, KeyState> state;
+  size_t space = 0;                          // windowed rules: index into Impl::spaces
+  uint32_t slot = 0;                         // ... and its index among that space's rules
   std::unique_ptr<SequenceRuleState> sequence;  // sequence rules keep their own state
 };
 
@@ -102,6 +183,7 @@ struct Perspective {
   std::string_view direction;  // "", "in", "out", "self"
   const event::Party* counterparty = nullptr;
   std::string_view account;
+  int side = 0;  // index into KeySpace::current
 };
 
 }  // namespace
@@ -112,6 +194,7 @@ struct RuleEngine::Impl {
   EngineOptions options;
   EngineStats stats;
   std::vector<CompiledRule> rules;
+  std::deque<KeySpace> spaces;  // never relocated: a KeySpace is not cheap to move
   std::vector<absl::flat_hash_map<std::string, TypologyState>> typologies;
   absl::flat_hash_map<uint64_t, int64_t> pairs;  // sender|receiver hash -> last transfer time
   // Reused per event, so evaluation allocates nothing in steady state.
@@ -139,7 +222,15 @@ struct RuleEngine::Impl {
       for (size_t t = 0; t < set.typologies.size(); ++t) {
         if (set.typologies[t].id == r.typology) c.typology = static_cast<int>(t);
       }
-      if (r.sequence) c.sequence = std::make_unique<SequenceRuleState>(r);
+      if (r.sequence) {
+        c.sequence = std::make_unique<SequenceRuleState>(r);
+      } else {
+        c.space = space_of(r.key);
+        KeySpace& k = spaces[c.space];
+        c.slot = static_cast<uint32_t>(k.rules.size());
+        k.rules.push_back(rules.size());
+        k.horizon_ms = std::max({k.horizon_ms, r.window.length_ms, r.suppress_ms});
+      }
       max_aggregates = std::max(max_aggregates, r.aggregates.size());
       rules.push_back(std::move(c));
     }
@@ -150,6 +241,46 @@ struct RuleEngine::Impl {
     inputs.resize(max_aggregates);
     results.resize(max_aggregates);
     key.reserve(128);
+  }
+
+  // The key space of rules keyed like `spec` (created on first use).
+  size_t space_of(const KeySpec& spec) {
+    for (size_t i = 0; i < spaces.size(); ++i) {
+      if (spaces[i].kind == spec.kind && spaces[i].fields == spec.fields) return i;
+    }
+    spaces.emplace_back();
+    spaces.back().kind = spec.kind;
+    spaces.back().fields = spec.fields;
+    return spaces.size() - 1;
+  }
+
+  // The entity of `key` in space `k`, created when absent.
+  Entity& find_or_add(KeySpace& k, std::string_view key_text, int64_t ts_ms) {
+    const uint64_t h = XXH3_64bits(key_text.data(), key_text.size());
+    std::unique_ptr<Entity>& head = k.entities[h];
+    Entity* found = nullptr;
+    for (Entity* x = head.get(); x != nullptr; x = x->next.get()) {
+      if (x->key == key_text) {
+        found = x;
+        break;
+      }
+    }
+    if (found == nullptr) {
+      auto fresh = std::make_unique<Entity>();
+      fresh->key.assign(key_text);
+      fresh->next = std::move(head);
+      head = std::move(fresh);
+      found = head.get();
+    }
+    if (ts_ms > found->last_ts) {
+      found->last_ts = ts_ms;
+      const int64_t slot = expiry_slot(ts_ms);
+      if (slot > found->queued_slot) {
+        found->queued_slot = slot;
+        k.expiry.emplace_back(slot, h);
+      }
+    }
+    return *found;
   }
 
   bool is_new_pair(uint64_t pair, int64_t ts_ms) const {
@@ -191,17 +322,18 @@ struct RuleEngine::Impl {
     const uint64_t pair = has_pair ? pair_hash(e) : 0;
     slots[kSlotIsNewPair].i = has_pair && is_new_pair(pair, e.ts_ms) ? 1 : 0;
     const lang::EvalContext context{&e, slots.data()};
+    for (KeySpace& k : spaces) k.current[0] = k.current[1] = nullptr;
     for (CompiledRule& c : rules) {
       const Rule& r = *c.rule;
       if (r.key.kind == KeySpec::Kind::account) {
         const bool has_sender = !e.sender.id.empty();
         const bool has_receiver = !e.receiver.id.empty();
         if (has_sender && has_receiver && e.sender.id == e.receiver.id) {
-          evaluate(c, e, context, Perspective{"self", &e.receiver, e.sender.id});
+          evaluate(c, e, context, Perspective{"self", &e.receiver, e.sender.id, 0});
           continue;
         }
-        if (has_sender) evaluate(c, e, context, Perspective{"out", &e.receiver, e.sender.id});
-        if (has_receiver) evaluate(c, e, context, Perspective{"in", &e.sender, e.receiver.id});
+        if (has_sender) evaluate(c, e, context, Perspective{"out", &e.receiver, e.sender.id, 0});
+        if (has_receiver) evaluate(c, e, context, Perspective{"in", &e.sender, e.receiver.id, 1});
       } else {
         evaluate(c, e, context, Perspective{});
       }
@@ -231,8 +363,12 @@ struct RuleEngine::Impl {
       return;
     }
 
-    KeyState& s = c.state.try_emplace(key).first->second;
-    s.last_ts = std::max(s.last_ts, e.ts_ms);
+    KeySpace& space = spaces[c.space];
+    Entity*& entity = space.current[p.side];
+    if (entity == nullptr) entity = &find_or_add(space, key, e.ts_ms);
+    const size_t had = entity->rules.size();
+    RuleState& s = entity->rule(c.slot);
+    space.live_rule_states += entity->rules.size() - had;
 
     const size_t n = r.aggregates.size();
     if (!c.specs.empty()) {
@@ -312,7 +448,7 @@ struct RuleEngine::Impl {
   }
 
   void emit_signal(CompiledRule& c, const event::Event& e, const Perspective& p,
-                   const KeyState& s) {
+                   const RuleState& s) {
     const Rule& r = *c.rule;
     Signal sig = new_signal(r, e, p);
     sig.window_start_ms = r.window.length_ms > 0 ? e.ts_ms - r.window.length_ms : e.ts_ms;
@@ -493,15 +629,9 @@ void RuleEngine::on_event(const event::Event& event) { impl_->on_event(event); }
 
 void RuleEngine::expire(int64_t watermark_ms) {
   for (CompiledRule& c : impl_->rules) {
-    const Rule& r = *c.rule;
     if (c.sequence) c.sequence->expire(watermark_ms);
-    erase_where(c.state, [&](auto& entry) {
-      KeyState& s = entry.second;
-      const bool window_empty = r.window.length_ms == 0 || s.window.expire(r.window, watermark_ms);
-      return window_empty && s.suppressed_until <= watermark_ms &&
-             s.last_ts < watermark_ms - std::max(r.window.length_ms, r.suppress_ms);
-    });
   }
+  for (KeySpace& k : impl_->spaces) k.expire(watermark_ms);
   for (size_t t = 0; t < impl_->typologies.size(); ++t) {
     const int64_t horizon = impl_->set.typologies[t].horizon_ms;
     erase_where(impl_->typologies[t], [&](auto& entry) {
@@ -519,8 +649,9 @@ EngineStats RuleEngine::stats() const {
   EngineStats s = impl_->stats;
   s.state_keys = 0;
   for (const CompiledRule& c : impl_->rules) {
-    s.state_keys += c.state.size() + (c.sequence ? c.sequence->size() : 0);
+    if (c.sequence) s.state_keys += c.sequence->size();
   }
+  for (const KeySpace& k : impl_->spaces) s.state_keys += k.live_rule_states;
   return s;
 }
 
