@@ -11,6 +11,8 @@
 
 #include "engine/event/money.h"
 #include "engine/event/timestamp.h"
+#include "engine/state/encoding.h"
+#include "engine/state/state_store.h"
 #include "rules/eval/render.h"
 #include "rules/eval/sequence.h"
 #include "rules/model/rule_scope.h"
@@ -95,6 +97,7 @@ struct Entity {
   int64_t last_ts = INT64_MIN;      // newest event time any of its rules counted
   int64_t queued_slot = INT64_MIN;  // expiry slot of its newest entry in the expiry queue
   std::unique_ptr<Entity> next;     // another key with the same 64-bit hash (rare)
+  bool dirty = false;               // changed since the last checkpoint
   absl::InlinedVector<RuleState, 1> rules;  // the key space's rules that counted an event for the
                                     // key, by slot (most keys see one or two of their rules)
 
@@ -131,6 +134,19 @@ struct KeySpace {
   // slightly older slots), which only delays, never advances, an expiry.
   std::deque<std::pair<int64_t, uint64_t>> expiry;
   uint64_t live_rule_states = 0;
+  std::string name;  // in the store's keys: "receiver.id", "agent,receiver.id", "account"
+  // With change tracking (EngineOptions::track_changes): the hashes of keys changed since
+  // the last checkpoint, and the store keys of the keys dropped since.
+  bool track = false;
+  std::vector<uint64_t> dirty;
+  std::vector<std::string> dropped;
+
+  std::string store_key(std::string_view key) const {
+    std::string k = "rules/k/";
+    k.append(name).push_back('\0');
+    k.append(key);
+    return k;
+  }
   // Drops the keys none of whose rules can be affected any more: the newest event any of
   // them counted is older than the space's longest window and suppression (so every bucket
   // is out of every window ending at or after the watermark, and no suppression is running).
@@ -150,6 +166,7 @@ struct KeySpace {
         Entity& x = **link;
         if (x.queued_slot == slot && x.last_ts < idle_before) {
           live_rule_states -= x.rules.size();
+          if (track) dropped.push_back(store_key(x.key));
           *link = std::move(x.next);
         } else {
           link = &x.next;
@@ -175,6 +192,8 @@ struct CompiledRule {
   int typology = -1;                         // index into RuleSet::typologies
   size_t space = 0;                          // windowed rules: index into Impl::spaces
   uint32_t slot = 0;                         // ... and its index among that space's rules
+  uint64_t shape = 0;  // what its saved state depends on (window, aggregates): state saved
+                       // under another shape is not restored
   std::unique_ptr<SequenceRuleState> sequence;  // sequence rules keep their own state
 };
 
@@ -197,6 +216,16 @@ struct RuleEngine::Impl {
   std::deque<KeySpace> spaces;  // never relocated: a KeySpace is not cheap to move
   std::vector<absl::flat_hash_map<std::string, TypologyState>> typologies;
   absl::flat_hash_map<uint64_t, int64_t> pairs;  // sender|receiver hash -> last transfer time
+  // With change tracking: typology entities and pairs changed or dropped since the last
+  // checkpoint (duplicates allowed; what the tables hold at the checkpoint is written).
+  std::vector<std::pair<size_t, std::string>> dirty_typologies;
+  std::vector<uint64_t> dirty_pairs;
+  std::vector<std::string> stale_keys;  // restored keys of gone rules, erased at the checkpoint
+  bool format_written = false;          // the store holds rules/format
+  std::string scratch;
+
+  void encode_entity(const KeySpace& k, const Entity& x, std::string& out);
+  void save_changed_entities(KeySpace& k, state::WriteBatch& batch);
   // Reused per event, so evaluation allocates nothing in steady state.
   std::vector<Value> slots;
   std::vector<window::AggregateInput> inputs;
@@ -223,11 +252,12 @@ struct RuleEngine::Impl {
         if (set.typologies[t].id == r.typology) c.typology = static_cast<int>(t);
       }
       if (r.sequence) {
-        c.sequence = std::make_unique<SequenceRuleState>(r);
+        c.sequence = std::make_unique<SequenceRuleState>(r, options.track_changes);
       } else {
         c.space = space_of(r.key);
         KeySpace& k = spaces[c.space];
         c.slot = static_cast<uint32_t>(k.rules.size());
+        c.shape = shape_of(r);
         k.rules.push_back(rules.size());
         k.horizon_ms = std::max({k.horizon_ms, r.window.length_ms, r.suppress_ms});
       }
@@ -243,6 +273,20 @@ struct RuleEngine::Impl {
     key.reserve(128);
   }
 
+  // A fingerprint of what a windowed rule's saved state means: its window and its
+  // aggregates as written (in order). A changed threshold, filter or severity keeps it.
+  static uint64_t shape_of(const Rule& r) {
+    std::string text = std::to_string(r.window.length_ms) + "/" + std::to_string(r.window.bucket_ms);
+    for (const Aggregate& a : r.aggregates) {
+      if (a.is_ratio) continue;
+      text += '\x1f';
+      text += a.text;
+      text += '/' + std::to_string(static_cast<int>(a.spec.kind)) + '/' +
+              std::to_string(a.spec.exact_bound);
+    }
+    return XXH3_64bits(text.data(), text.size());
+  }
+
   // The key space of rules keyed like `spec` (created on first use).
   size_t space_of(const KeySpec& spec) {
     for (size_t i = 0; i < spaces.size(); ++i) {
@@ -251,6 +295,12 @@ struct RuleEngine::Impl {
     spaces.emplace_back();
     spaces.back().kind = spec.kind;
     spaces.back().fields = spec.fields;
+    spaces.back().track = options.track_changes;
+    for (const event::Field f : spec.fields) {
+      if (!spaces.back().name.empty()) spaces.back().name += ',';
+      spaces.back().name += event::field_name(f);
+    }
+    if (spec.kind == KeySpec::Kind::account) spaces.back().name = "account";
     return spaces.size() - 1;
   }
 
@@ -271,6 +321,10 @@ struct RuleEngine::Impl {
       fresh->next = std::move(head);
       head = std::move(fresh);
       found = head.get();
+    }
+    if (k.track && !found->dirty) {
+      found->dirty = true;
+      k.dirty.push_back(h);
     }
     if (ts_ms > found->last_ts) {
       found->last_ts = ts_ms;
@@ -340,6 +394,7 @@ struct RuleEngine::Impl {
     }
     if (has_pair) {
       int64_t& last = pairs[pair];
+      if (e.ts_ms > last && options.track_changes) dirty_pairs.push_back(pair);
       last = std::max(last, e.ts_ms);
     }
   }
@@ -577,6 +632,7 @@ struct RuleEngine::Impl {
   void score(size_t t, const Signal& sig) {
     const Typology& typ = set.typologies[t];
     TypologyState& st = typologies[t][sig.entity];
+    if (options.track_changes) dirty_typologies.emplace_back(t, sig.entity);
     const int64_t horizon_start = sig.ts_ms - typ.horizon_ms;
     std::erase_if(st.hits, [&](const Contribution& h) { return h.ts_ms <= horizon_start; });
     uint32_t total = 0;
@@ -635,14 +691,354 @@ void RuleEngine::expire(int64_t watermark_ms) {
   for (size_t t = 0; t < impl_->typologies.size(); ++t) {
     const int64_t horizon = impl_->set.typologies[t].horizon_ms;
     erase_where(impl_->typologies[t], [&](auto& entry) {
-      std::erase_if(entry.second.hits,
-                    [&](const Contribution& h) { return h.ts_ms <= watermark_ms - horizon; });
+      const size_t erased = std::erase_if(
+          entry.second.hits, [&](const Contribution& h) { return h.ts_ms <= watermark_ms - horizon; });
+      if (erased > 0 && impl_->options.track_changes) {
+        impl_->dirty_typologies.emplace_back(t, entry.first);
+      }
       return entry.second.hits.empty();
     });
   }
   erase_where(impl_->pairs, [&](const auto& entry) {
-    return entry.second < watermark_ms - impl_->options.new_pair_lookback_ms;
+    const bool old = entry.second < watermark_ms - impl_->options.new_pair_lookback_ms;
+    if (old && impl_->options.track_changes) impl_->dirty_pairs.push_back(entry.first);
+    return old;
   });
+}
+
+// ---- State in a StateStore -------------------------------------------------------------
+//
+// Keys (all under "rules/"):
+//   rules/format                       u32 format of everything below (1)
+//   rules/k/<key space>\0<key>         a key's windowed-rule states (encode_entity)
+//   rules/s/<rule id>\0<key>           a sequence rule's state for one key (sequence.cc)
+//   rules/t/<typology id>\0<entity>    an entity's typology hits within the horizon
+//   rules/p/<8 bytes, big-endian>      the sender|receiver hash of a pair -> last transfer
+
+namespace {
+
+constexpr uint32_t kStateFormat = 1;
+constexpr std::string_view kFormatKey = "rules/format";
+constexpr std::string_view kEntityPrefix = "rules/k/";
+constexpr std::string_view kSequencePrefix = "rules/s/";
+constexpr std::string_view kTypologyPrefix = "rules/t/";
+constexpr std::string_view kPairPrefix = "rules/p/";
+
+std::string prefixed(std::string_view prefix, std::string_view name, std::string_view key) {
+  std::string k(prefix);
+  k.append(name).push_back('\0');
+  k.append(key);
+  return k;
+}
+
+std::string pair_key(uint64_t hash) {
+  std::string k(kPairPrefix);
+  for (int i = 7; i >= 0; --i) k.push_back(static_cast<char>((hash >> (8 * i)) & 0xff));
+  return k;
+}
+
+[[noreturn]] void corrupt(std::string_view what) {
+  // The key is not named: it may hold an entity identifier.
+  throw state::StateStoreError("state store: a saved " + std::string(what) +
+                               " does not decode (corrupt store, or written by an "
+                               "incompatible corridor)");
+}
+
+void encode_hits(const TypologyState& st, std::string& out) {
+  out.clear();
+  state::ValueWriter w(out);
+  w.u32(static_cast<uint32_t>(st.hits.size()));
+  for (const Contribution& h : st.hits) {
+    w.bytes(h.signal_id);
+    w.bytes(h.rule_id);
+    w.bytes(h.pattern);
+    w.u8(static_cast<uint8_t>(h.role));
+    w.u32(h.weight);
+    w.i64(h.ts_ms);
+    w.u32(static_cast<uint32_t>(h.evidence.size()));
+    for (const std::string& id : h.evidence) w.bytes(id);
+  }
+}
+
+bool decode_hits(std::string_view in, TypologyState& st) {
+  state::ValueReader r(in);
+  const uint32_t n = r.u32();
+  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+    Contribution h;
+    h.signal_id = r.bytes();
+    h.rule_id = r.bytes();
+    h.pattern = r.bytes();
+    const uint8_t role = r.u8();
+    if (role > static_cast<uint8_t>(Role::contributor)) return false;
+    h.role = static_cast<Role>(role);
+    h.weight = r.u32();
+    h.ts_ms = r.i64();
+    const uint32_t m = r.u32();
+    for (uint32_t j = 0; j < m && r.ok(); ++j) h.evidence.emplace_back(r.bytes());
+    st.hits.push_back(std::move(h));
+  }
+  return r.done();
+}
+
+}  // namespace
+
+void RuleEngine::Impl::encode_entity(const KeySpace& k, const Entity& x, std::string& out) {
+  out.clear();
+  state::ValueWriter w(out);
+  w.i64(x.last_ts);
+  w.u32(static_cast<uint32_t>(x.rules.size()));
+  for (const RuleState& rs : x.rules) {
+    const CompiledRule& c = rules[k.rules[rs.slot]];
+    w.bytes(c.rule->id);
+    w.u64(c.shape);
+    w.i64(rs.suppressed_until);
+    uint32_t n = 0;
+    rs.evidence.for_each([&](const EvidenceRing::Entry&) { ++n; });
+    w.u32(n);
+    rs.evidence.for_each([&](const EvidenceRing::Entry& e) {
+      w.i64(e.first);
+      w.bytes(e.second);
+    });
+    rs.window.serialize(scratch);
+    w.bytes(scratch);
+  }
+}
+
+// Erases of the keys dropped since the last checkpoint first, then puts of the changed ones
+// (a key dropped and then seen again is put: the last operation wins).
+void RuleEngine::Impl::save_changed_entities(KeySpace& k, state::WriteBatch& batch) {
+  for (const std::string& gone : k.dropped) batch.erase(gone);
+  k.dropped.clear();
+  std::string value;
+  for (const uint64_t h : k.dirty) {
+    auto it = k.entities.find(h);
+    if (it == k.entities.end()) continue;
+    for (Entity* x = it->second.get(); x != nullptr; x = x->next.get()) {
+      if (!x->dirty) continue;
+      encode_entity(k, *x, value);
+      batch.put(k.store_key(x->key), value);
+      x->dirty = false;
+    }
+  }
+  k.dirty.clear();
+}
+
+void RuleEngine::checkpoint(state::WriteBatch& batch) {
+  Impl& m = *impl_;
+  if (!m.options.track_changes) {
+    throw std::logic_error("RuleEngine::checkpoint needs EngineOptions::track_changes");
+  }
+  if (!m.format_written) {
+    std::string v;
+    state::ValueWriter(v).u32(kStateFormat);
+    batch.put(kFormatKey, v);
+    m.format_written = true;
+  }
+  for (const std::string& key : m.stale_keys) batch.erase(key);
+  m.stale_keys.clear();
+  for (KeySpace& k : m.spaces) m.save_changed_entities(k, batch);
+  for (CompiledRule& c : m.rules) {
+    if (c.sequence) c.sequence->checkpoint(prefixed(kSequencePrefix, c.rule->id, ""), batch);
+  }
+  std::sort(m.dirty_typologies.begin(), m.dirty_typologies.end());
+  m.dirty_typologies.erase(std::unique(m.dirty_typologies.begin(), m.dirty_typologies.end()),
+                           m.dirty_typologies.end());
+  std::string value;
+  for (const auto& [t, entity] : m.dirty_typologies) {
+    const std::string key = prefixed(kTypologyPrefix, m.set.typologies[t].id, entity);
+    auto it = m.typologies[t].find(entity);
+    if (it == m.typologies[t].end()) {
+      batch.erase(key);
+    } else {
+      encode_hits(it->second, value);
+      batch.put(key, value);
+    }
+  }
+  m.dirty_typologies.clear();
+  std::sort(m.dirty_pairs.begin(), m.dirty_pairs.end());
+  m.dirty_pairs.erase(std::unique(m.dirty_pairs.begin(), m.dirty_pairs.end()), m.dirty_pairs.end());
+  for (const uint64_t h : m.dirty_pairs) {
+    auto it = m.pairs.find(h);
+    if (it == m.pairs.end()) {
+      batch.erase(pair_key(h));
+    } else {
+      value.clear();
+      state::ValueWriter(value).i64(it->second);
+      batch.put(pair_key(h), value);
+    }
+  }
+  m.dirty_pairs.clear();
+}
+
+void RuleEngine::snapshot(state::WriteBatch& batch) const {
+  Impl& m = *impl_;
+  std::string value;
+  state::ValueWriter(value).u32(kStateFormat);
+  batch.put(kFormatKey, value);
+  std::string entity_value;
+  for (const KeySpace& k : m.spaces) {
+    for (const auto& [hash, head] : k.entities) {
+      for (const Entity* x = head.get(); x != nullptr; x = x->next.get()) {
+        m.encode_entity(k, *x, entity_value);
+        batch.put(k.store_key(x->key), entity_value);
+      }
+    }
+  }
+  for (const CompiledRule& c : m.rules) {
+    if (c.sequence) c.sequence->snapshot(prefixed(kSequencePrefix, c.rule->id, ""), batch);
+  }
+  for (size_t t = 0; t < m.typologies.size(); ++t) {
+    for (const auto& [entity, st] : m.typologies[t]) {
+      encode_hits(st, value);
+      batch.put(prefixed(kTypologyPrefix, m.set.typologies[t].id, entity), value);
+    }
+  }
+  for (const auto& [h, ts] : m.pairs) {
+    value.clear();
+    state::ValueWriter(value).i64(ts);
+    batch.put(pair_key(h), value);
+  }
+}
+
+RestoreStats RuleEngine::restore(const state::StateStore& store) {
+  Impl& m = *impl_;
+  if (m.stats.events > 0) throw std::logic_error("RuleEngine::restore after events");
+  RestoreStats out;
+  if (const auto format = store.get(kFormatKey)) {
+    state::ValueReader r(*format);
+    const uint32_t f = r.u32();
+    if (!r.done()) corrupt("format marker");
+    if (f != kStateFormat) {
+      throw state::StateStoreError("state store: rule state format " + std::to_string(f) +
+                                   " is not one this corridor reads (" +
+                                   std::to_string(kStateFormat) + ")");
+    }
+    m.format_written = true;
+  }
+
+  store.scan(kEntityPrefix, [&](std::string_view key, std::string_view value) {
+    const std::string_view rest = key.substr(kEntityPrefix.size());
+    const size_t nul = rest.find('\0');
+    if (nul == std::string_view::npos) corrupt("key of a rule state");
+    const std::string_view space_name = rest.substr(0, nul);
+    const std::string_view entity_key = rest.substr(nul + 1);
+    KeySpace* k = nullptr;
+    for (KeySpace& s : m.spaces) {
+      if (s.name == space_name) k = &s;
+    }
+    state::ValueReader r(value);
+    const int64_t last_ts = r.i64();
+    const uint32_t n = r.u32();
+    if (!r.ok()) corrupt("rule state");
+    auto x = std::make_unique<Entity>();
+    x->key.assign(entity_key);
+    x->last_ts = last_ts;
+    bool dropped_any = false;
+    for (uint32_t i = 0; i < n; ++i) {
+      const std::string_view rule_id = r.bytes();
+      const uint64_t shape = r.u64();
+      const int64_t suppressed_until = r.i64();
+      const uint32_t evidence = r.u32();
+      if (!r.ok()) corrupt("rule state");
+      const CompiledRule* c = nullptr;
+      if (k != nullptr) {
+        for (const size_t ri : k->rules) {
+          if (m.rules[ri].rule->id == rule_id && m.rules[ri].shape == shape) c = &m.rules[ri];
+        }
+      }
+      RuleState* rs = c != nullptr ? &x->rule(c->slot) : nullptr;
+      for (uint32_t j = 0; j < evidence; ++j) {
+        const int64_t ts = r.i64();
+        const std::string_view id = r.bytes();
+        if (!r.ok()) corrupt("rule state");
+        if (rs != nullptr && c->rule->evidence > 0) rs->evidence.add(ts, id, c->rule->evidence);
+      }
+      const std::string_view window = r.bytes();
+      if (!r.ok()) corrupt("rule state");
+      if (rs == nullptr) {
+        ++out.dropped_states;
+        dropped_any = true;
+        continue;
+      }
+      rs->suppressed_until = suppressed_until;
+      if (!window.empty() && !rs->window.deserialize(window)) corrupt("window");
+      ++out.rule_states;
+    }
+    if (!r.done()) corrupt("rule state");
+    if (x->rules.empty()) {
+      if (m.options.track_changes) m.stale_keys.emplace_back(key);
+      return;
+    }
+    const uint64_t h = XXH3_64bits(entity_key.data(), entity_key.size());
+    std::unique_ptr<Entity>& head = k->entities[h];
+    for (Entity* y = head.get(); y != nullptr; y = y->next.get()) {
+      if (y->key == entity_key) corrupt("rule state (key saved twice)");
+    }
+    k->live_rule_states += x->rules.size();
+    x->queued_slot = expiry_slot(last_ts);
+    k->expiry.emplace_back(x->queued_slot, h);
+    if (dropped_any && k->track) {
+      x->dirty = true;
+      k->dirty.push_back(h);
+    }
+    x->next = std::move(head);
+    head = std::move(x);
+    ++out.keys;
+  });
+
+  store.scan(kSequencePrefix, [&](std::string_view key, std::string_view value) {
+    const std::string_view rest = key.substr(kSequencePrefix.size());
+    const size_t nul = rest.find('\0');
+    if (nul == std::string_view::npos) corrupt("key of a sequence state");
+    const std::string_view rule_id = rest.substr(0, nul);
+    for (CompiledRule& c : m.rules) {
+      if (c.sequence && c.rule->id == rule_id) {
+        switch (c.sequence->restore(rest.substr(nul + 1), value)) {
+          case SequenceRuleState::Restored::yes:
+            ++out.sequence_keys;
+            return;
+          case SequenceRuleState::Restored::changed_rule:
+            ++out.dropped_states;
+            if (m.options.track_changes) m.stale_keys.emplace_back(key);
+            return;
+          case SequenceRuleState::Restored::corrupt:
+            corrupt("sequence state");
+        }
+      }
+    }
+    ++out.dropped_states;  // the rule is gone
+    if (m.options.track_changes) m.stale_keys.emplace_back(key);
+  });
+
+  store.scan(kTypologyPrefix, [&](std::string_view key, std::string_view value) {
+    const std::string_view rest = key.substr(kTypologyPrefix.size());
+    const size_t nul = rest.find('\0');
+    if (nul == std::string_view::npos) corrupt("key of a typology state");
+    const std::string_view id = rest.substr(0, nul);
+    for (size_t t = 0; t < m.set.typologies.size(); ++t) {
+      if (m.set.typologies[t].id != id) continue;
+      TypologyState st;
+      if (!decode_hits(value, st)) corrupt("typology state");
+      m.typologies[t][std::string(rest.substr(nul + 1))] = std::move(st);
+      ++out.typology_entities;
+      return;
+    }
+    if (m.options.track_changes) m.stale_keys.emplace_back(key);  // the typology is gone
+  });
+
+  store.scan(kPairPrefix, [&](std::string_view key, std::string_view value) {
+    if (key.size() != kPairPrefix.size() + 8) corrupt("pair key");
+    uint64_t h = 0;
+    for (size_t i = kPairPrefix.size(); i < key.size(); ++i) {
+      h = h << 8 | static_cast<unsigned char>(key[i]);
+    }
+    state::ValueReader r(value);
+    const int64_t ts = r.i64();
+    if (!r.done()) corrupt("pair");
+    m.pairs[h] = ts;
+    ++out.pairs;
+  });
+  return out;
 }
 
 EngineStats RuleEngine::stats() const {

@@ -10,12 +10,31 @@
 #include "rules/eval/signal.h"
 #include "rules/model/rule.h"
 
+namespace corridor::state {
+class StateStore;
+class WriteBatch;
+}  // namespace corridor::state
+
 namespace corridor::rules {
 
 struct EngineOptions {
   // is_new_pair: no transfer from this sender to this receiver within the lookback.
   int64_t new_pair_lookback_ms = 90LL * 86'400'000;
   std::string base_currency = "USD";  // for explanations
+  // Remember what changed since the last checkpoint(): needed by checkpoint(), off when no
+  // state store is used (the record would only grow).
+  bool track_changes = false;
+};
+
+// What restore() read.
+struct RestoreStats {
+  uint64_t keys = 0;             // keys of windowed rules' key spaces
+  uint64_t rule_states = 0;      // (rule, key) states restored
+  uint64_t dropped_states = 0;   // ... not restored: the rule is gone, or its window or
+                                 // aggregates changed (its state would mean something else)
+  uint64_t sequence_keys = 0;    // (sequence rule, key) states restored
+  uint64_t typology_entities = 0;
+  uint64_t pairs = 0;            // is_new_pair history
 };
 
 struct EngineStats {
@@ -42,6 +61,21 @@ class RuleEngine {
   void expire(int64_t watermark_ms);
 
   EngineStats stats() const;
+
+  // The engine's state in a StateStore, under keys starting with "rules/" (DESIGN §7).
+  //
+  // checkpoint() adds to `batch` what changed since the previous checkpoint (or restore):
+  // puts of changed state, erases of state expired since. Requires track_changes. Applied in
+  // order after the previous checkpoints' batches, the store then holds exactly what
+  // snapshot() would write now.
+  void checkpoint(state::WriteBatch& batch);
+  // The whole state, as puts.
+  void snapshot(state::WriteBatch& batch) const;
+  // Loads the state a previous engine saved, into an engine that has seen no event yet. The
+  // engine then behaves exactly as the one that saved it would have. State of a rule that no
+  // longer exists, or whose window or aggregates changed, is dropped and counted. Throws
+  // state::StateStoreError on a value that does not decode (a corrupt store).
+  RestoreStats restore(const state::StateStore& store);
 
  private:
   struct Impl;

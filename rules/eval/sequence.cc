@@ -4,9 +4,12 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "engine/event/money.h"
 #include "engine/event/timestamp.h"
+#include "engine/state/encoding.h"
+#include "engine/state/state_store.h"
 #include "rules/eval/render.h"
 #include "rules/model/rule_scope.h"
 
@@ -16,6 +19,7 @@ namespace {
 using lang::Type;
 using lang::Value;
 __extension__ using Int128 = __int128;
+__extension__ using UInt128 = unsigned __int128;
 
 int64_t saturate(Int128 v) {
   if (v > INT64_MAX) return INT64_MAX;
@@ -46,6 +50,7 @@ struct KeyState {
   std::vector<int64_t> completions;      // completion times (non-consecutive repeat)
   int64_t suppressed_until = INT64_MIN;
   int64_t last_ts = INT64_MIN;
+  bool dirty = false;  // changed since the last checkpoint
 };
 
 uint64_t hash_value(const Value& v, Type t) {
@@ -59,8 +64,129 @@ struct SequenceRuleState::Impl {
   const Rule& rule;
   const Sequence& q;
   absl::flat_hash_map<std::string, KeyState> keys;
+  bool track = false;
+  std::vector<std::string> changed;  // keys changed or dropped since the last checkpoint
+  uint64_t shape = 0;                // what a saved state means (see shape_of)
 
-  explicit Impl(const Rule& r) : rule(r), q(*r.sequence) {}
+  Impl(const Rule& r, bool track_changes) : rule(r), q(*r.sequence), track(track_changes) {
+    shape = shape_of(q);
+  }
+
+  // The steps, window, repetition, bindings and episode aggregates, as written: a state
+  // saved under other ones would mean something else. `when` may change.
+  static uint64_t shape_of(const Sequence& q) {
+    std::string t = q.first_as + '\x1f' + q.second_as + '\x1f' + std::to_string(q.within_ms) +
+                    '/' + std::to_string(q.consecutive) + '/' + std::to_string(q.repeat_within_ms);
+    for (const Binding& b : q.bindings) {
+      t += '\x1f' + b.name + '/' + std::to_string(static_cast<int>(b.type));
+    }
+    for (const EpisodeAggregate& a : q.aggregates) {
+      t += '\x1f' + a.text + '/' + std::to_string(static_cast<int>(a.kind));
+    }
+    return XXH3_64bits(t.data(), t.size());
+  }
+
+  void touch(std::string_view key, KeyState& s) {
+    if (!track || s.dirty) return;
+    s.dirty = true;
+    changed.emplace_back(key);
+  }
+
+  void encode(const KeyState& s, std::string& out) const {
+    out.clear();
+    state::ValueWriter w(out);
+    w.u64(shape);
+    w.u8(static_cast<uint8_t>((s.open ? 1 : 0) | (s.completed ? 2 : 0)));
+    w.i64(s.anchor_ts);
+    w.bytes(s.anchor_id);
+    w.u32(static_cast<uint32_t>(s.bound.size()));
+    for (size_t k = 0; k < s.bound.size(); ++k) {
+      w.i64(s.bound[k].i);
+      uint64_t bits = 0;
+      std::memcpy(&bits, &s.bound[k].d, sizeof bits);
+      w.u64(bits);
+      w.bytes(s.bound_text[k]);
+    }
+    w.u32(static_cast<uint32_t>(s.totals.size()));
+    for (const EpisodeTotals& t : s.totals) {
+      w.i64(t.count);
+      w.u64(static_cast<uint64_t>(static_cast<UInt128>(t.sum)));
+      w.u64(static_cast<uint64_t>(static_cast<UInt128>(t.sum) >> 64));
+      w.i64(t.min);
+      w.i64(t.max);
+      w.u32(static_cast<uint32_t>(t.distinct.size()));
+      for (const uint64_t h : t.distinct) w.u64(h);
+      w.u32(static_cast<uint32_t>(t.groups.size()));
+      for (const auto& [h, v] : t.groups) {
+        w.u64(h);
+        w.u64(static_cast<uint64_t>(static_cast<UInt128>(v)));
+        w.u64(static_cast<uint64_t>(static_cast<UInt128>(v) >> 64));
+      }
+    }
+    w.u32(static_cast<uint32_t>(s.episode_ids.size()));
+    for (const std::string& id : s.episode_ids) w.bytes(id);
+    w.u32(s.streak);
+    w.u32(static_cast<uint32_t>(s.completions.size()));
+    for (const int64_t t : s.completions) w.i64(t);
+    w.i64(s.suppressed_until);
+    w.i64(s.last_ts);
+  }
+
+  Restored decode(std::string_view in, KeyState& s) const {
+    state::ValueReader r(in);
+    const uint64_t saved_shape = r.u64();
+    if (!r.ok()) return Restored::corrupt;
+    if (saved_shape != shape) return Restored::changed_rule;
+    const uint8_t flags = r.u8();
+    if (flags > 3) return Restored::corrupt;
+    s.open = (flags & 1) != 0;
+    s.completed = (flags & 2) != 0;
+    s.anchor_ts = r.i64();
+    s.anchor_id = r.bytes();
+    const uint32_t nb = r.u32();
+    if (!r.ok() || nb != q.bindings.size()) return Restored::corrupt;
+    s.bound.resize(nb);
+    s.bound_text.resize(nb);
+    for (uint32_t k = 0; k < nb; ++k) {
+      s.bound[k].i = r.i64();
+      const uint64_t bits = r.u64();
+      std::memcpy(&s.bound[k].d, &bits, sizeof bits);
+      s.bound_text[k] = r.bytes();
+    }
+    const uint32_t nt = r.u32();
+    if (!r.ok() || nt > q.aggregates.size()) return Restored::corrupt;
+    s.totals.resize(nt);
+    const auto i128 = [&r] {
+      const uint64_t lo = r.u64();
+      const uint64_t hi = r.u64();
+      return static_cast<Int128>(static_cast<UInt128>(hi) << 64 | lo);
+    };
+    for (EpisodeTotals& t : s.totals) {
+      t.count = r.i64();
+      t.sum = i128();
+      t.min = r.i64();
+      t.max = r.i64();
+      const uint32_t nd = r.u32();
+      for (uint32_t i = 0; i < nd && r.ok(); ++i) t.distinct.push_back(r.u64());
+      const uint32_t ng = r.u32();
+      for (uint32_t i = 0; i < ng && r.ok(); ++i) {
+        const uint64_t h = r.u64();
+        t.groups.emplace_back(h, i128());
+      }
+      if (!std::is_sorted(t.distinct.begin(), t.distinct.end()) ||
+          !std::is_sorted(t.groups.begin(), t.groups.end())) {
+        return Restored::corrupt;
+      }
+    }
+    const uint32_t ne = r.u32();
+    for (uint32_t i = 0; i < ne && r.ok(); ++i) s.episode_ids.emplace_back(r.bytes());
+    s.streak = r.u32();
+    const uint32_t nc = r.u32();
+    for (uint32_t i = 0; i < nc && r.ok(); ++i) s.completions.push_back(r.i64());
+    s.suppressed_until = r.i64();
+    s.last_ts = r.i64();
+    return r.done() ? Restored::yes : Restored::corrupt;
+  }
 
   void set_bindings(KeyState& s, std::vector<Value>& slots) const {
     for (size_t k = 0; k < q.bindings.size(); ++k) {
@@ -171,6 +297,7 @@ struct SequenceRuleState::Impl {
     const lang::EvalContext context{&e, slots.data()};
     if (q.first_match.test(context)) {
       if (s == nullptr) s = &keys.emplace(std::string(key), KeyState{}).first->second;
+      touch(key, *s);
       s->last_ts = std::max(s->last_ts, e.ts_ms);
       start_episode(*s, e, slots);
       return false;
@@ -180,6 +307,7 @@ struct SequenceRuleState::Impl {
       return false;
     }
     if (!q.second_match.test(context)) return false;
+    touch(key, *s);
     s->last_ts = std::max(s->last_ts, e.ts_ms);
     add(*s, context);
     if (rule.evidence > 0 && s->episode_ids.size() + 1 < rule.evidence)
@@ -225,7 +353,8 @@ struct SequenceRuleState::Impl {
   }
 };
 
-SequenceRuleState::SequenceRuleState(const Rule& rule) : impl_(std::make_unique<Impl>(rule)) {}
+SequenceRuleState::SequenceRuleState(const Rule& rule, bool track_changes)
+    : impl_(std::make_unique<Impl>(rule, track_changes)) {}
 SequenceRuleState::~SequenceRuleState() = default;
 SequenceRuleState::SequenceRuleState(SequenceRuleState&&) noexcept = default;
 SequenceRuleState& SequenceRuleState::operator=(SequenceRuleState&&) noexcept = default;
@@ -248,6 +377,7 @@ void SequenceRuleState::expire(int64_t watermark_ms) {
         q.consecutive ? s.streak > 0
                       : !s.completions.empty() && s.completions.back() > watermark_ms - keep;
     if (!episode_live && !cycles_live && s.suppressed_until <= watermark_ms) {
+      if (impl_->track) impl_->changed.push_back(it->first);
       keys.erase(it++);
     } else {
       ++it;
@@ -256,5 +386,40 @@ void SequenceRuleState::expire(int64_t watermark_ms) {
 }
 
 size_t SequenceRuleState::size() const noexcept { return impl_->keys.size(); }
+
+void SequenceRuleState::checkpoint(const std::string& prefix, state::WriteBatch& batch) {
+  Impl& m = *impl_;
+  std::sort(m.changed.begin(), m.changed.end());
+  m.changed.erase(std::unique(m.changed.begin(), m.changed.end()), m.changed.end());
+  std::string value;
+  for (const std::string& key : m.changed) {
+    auto it = m.keys.find(key);
+    if (it == m.keys.end()) {
+      batch.erase(prefix + key);
+    } else {
+      m.encode(it->second, value);
+      batch.put(prefix + key, value);
+      it->second.dirty = false;
+    }
+  }
+  m.changed.clear();
+}
+
+void SequenceRuleState::snapshot(const std::string& prefix, state::WriteBatch& batch) const {
+  std::string value;
+  for (const auto& [key, s] : impl_->keys) {
+    impl_->encode(s, value);
+    batch.put(prefix + key, value);
+  }
+}
+
+SequenceRuleState::Restored SequenceRuleState::restore(std::string_view key,
+                                                       std::string_view value) {
+  KeyState s;
+  const Restored r = impl_->decode(value, s);
+  if (r != Restored::yes) return r;
+  auto [it, inserted] = impl_->keys.try_emplace(std::string(key), std::move(s));
+  return inserted ? Restored::yes : Restored::corrupt;
+}
 
 }  // namespace corridor::rules

@@ -12,6 +12,10 @@
 #include "rules/lang/value.h"
 #include "rules/model/rule.h"
 
+namespace corridor::state {
+class WriteBatch;
+}  // namespace corridor::state
+
 namespace corridor::rules {
 
 // What a completed run of cycles reports in its signal.
@@ -25,7 +29,8 @@ struct SequenceHit {
 
 class SequenceRuleState {
  public:
-  explicit SequenceRuleState(const Rule& rule);
+  // track_changes: remember the keys changed since the last checkpoint().
+  explicit SequenceRuleState(const Rule& rule, bool track_changes = false);
   ~SequenceRuleState();
   SequenceRuleState(SequenceRuleState&&) noexcept;
   SequenceRuleState& operator=(SequenceRuleState&&) noexcept;
@@ -40,6 +45,16 @@ class SequenceRuleState {
   // Drops keys whose episodes, cycles and suppression can no longer matter.
   void expire(int64_t watermark_ms);
   size_t size() const noexcept;
+
+  // State in a StateStore, one value per key under `prefix` + key (the engine's
+  // "rules/s/<rule id>\0"). checkpoint(): the keys changed or dropped since the last one
+  // (needs track_changes); snapshot(): every key.
+  void checkpoint(const std::string& prefix, state::WriteBatch& batch);
+  void snapshot(const std::string& prefix, state::WriteBatch& batch) const;
+  enum class Restored { yes, changed_rule, corrupt };
+  // One saved key. changed_rule: saved by a rule whose steps, bindings or aggregates differ
+  // from this one's (not restored).
+  Restored restore(std::string_view key, std::string_view value);
 
  private:
   struct Impl;
