@@ -230,7 +230,8 @@ struct RuleEngine::Impl {
   std::vector<Value> slots;
   std::vector<window::AggregateInput> inputs;
   std::vector<window::AggregateResult> results;
-  std::string key;
+  std::string key;               // a fields key being built
+  std::string_view current_key;  // the key of the rule being evaluated (valid during it)
   SequenceHit sequence_hit;
   std::vector<const std::pair<int64_t, std::string>*> evidence_scratch;
 
@@ -402,15 +403,23 @@ struct RuleEngine::Impl {
   void evaluate(CompiledRule& c, const event::Event& e, const lang::EvalContext& context,
                 const Perspective& p) {
     const Rule& r = *c.rule;
-    if (r.key.kind == KeySpec::Kind::account) {
-      set_perspective(p);
-      key.assign(p.account);
-    }
+    const bool by_account = r.key.kind == KeySpec::Kind::account;
+    if (by_account) set_perspective(p);
     if (r.filter && !r.filter->test(context)) return;
-    if (r.key.kind == KeySpec::Kind::fields && !build_key(r, e)) return;
+    // The key: the account, or the fields' values (built once per event and key space: a
+    // later rule of the space finds the entity the first one looked up).
+    Entity* const known = c.sequence ? nullptr : spaces[c.space].current[p.side];
+    if (by_account) {
+      current_key = p.account;
+    } else if (known != nullptr) {
+      current_key = known->key;
+    } else {
+      if (!build_key(r, e)) return;
+      current_key = key;
+    }
     if (c.sequence) {
       bool suppressed = false;
-      if (c.sequence->on_event(key, e, slots, sequence_hit, suppressed)) {
+      if (c.sequence->on_event(current_key, e, slots, sequence_hit, suppressed)) {
         emit_sequence_signal(c, e, p);
       } else if (suppressed) {
         ++stats.suppressed;
@@ -420,7 +429,7 @@ struct RuleEngine::Impl {
 
     KeySpace& space = spaces[c.space];
     Entity*& entity = space.current[p.side];
-    if (entity == nullptr) entity = &find_or_add(space, key, e.ts_ms);
+    if (entity == nullptr) entity = &find_or_add(space, current_key, e.ts_ms);
     const size_t had = entity->rules.size();
     RuleState& s = entity->rule(c.slot);
     space.live_rule_states += entity->rules.size() - had;
@@ -491,14 +500,14 @@ struct RuleEngine::Impl {
   Signal new_signal(const Rule& r, const event::Event& e, const Perspective& p) const {
     Signal sig;
     sig.rule = &r;
-    sig.key = key;
-    const size_t bar = key.rfind('|');
-    sig.entity = bar == std::string::npos ? key : key.substr(bar + 1);
+    sig.key = current_key;
+    const size_t bar = sig.key.rfind('|');
+    sig.entity = bar == std::string::npos ? sig.key : sig.key.substr(bar + 1);
     sig.direction = std::string(p.direction);
     sig.trigger_event_id = std::string(e.id);
     sig.ts_ms = e.ts_ms;
     sig.window_end_ms = e.ts_ms;
-    sig.id = hash_id(r.id, key, e.id);
+    sig.id = hash_id(r.id, current_key, e.id);
     return sig;
   }
 

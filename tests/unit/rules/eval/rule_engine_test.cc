@@ -209,6 +209,49 @@ TEST(RuleEngineTest, AccountKeysSeeBothSidesAndSelfTransfersOnce) {
   ASSERT_EQ(out.alerts.size(), 1u);
 }
 
+const char* kSharedKeysPack = R"(pack: t
+typologies:
+  - {id: x, title: X, horizon: 30d, threshold: 5}
+rules:
+  - {id: a_receiver, title: A, typology: x, key: receiver.id, when: amount_base > 0, severity: low, weight: 1}
+  - {id: b_composite, title: B, typology: x, key: [agent, sender.id], when: amount_base > 0, severity: low, weight: 1}
+  - id: c_receiver
+    title: C
+    typology: x
+    key: receiver.id
+    window: 1d
+    aggregate: {n: count()}
+    when: n >= 1
+    severity: low
+    weight: 1
+  - {id: d_account, title: D, typology: x, key: account, when: amount_base > 0, severity: low, weight: 1}
+  - {id: e_composite, title: E, typology: x, key: [agent, sender.id], window: 1d, aggregate: {n: count()}, when: n >= 1, severity: low, weight: 1}
+)";
+
+// Rules sharing a key space look the key up once per event; each signal still carries its
+// own rule's key and entity, whatever the rules evaluated before it in the same event.
+TEST(RuleEngineTest, RulesSharingAKeySpaceEachReportTheirOwnKey) {
+  const RuleSet set = load(kSharedKeysPack);
+  Captured out;
+  std::vector<OwnedEvent> ev{
+      {"t1", "S1", "R1", "AG", "", "", kT0, event::Kind::transfer, 10'0000},
+      {"t2", "S2", "R1", "AG", "", "", kT0 + kHour, event::Kind::transfer, 10'0000},
+  };
+  run(set, ev, out);
+  std::vector<std::string> got;
+  for (const Signal& sig : out.signals) {
+    got.push_back(sig.trigger_event_id + " " + sig.rule->id + " " + sig.key + " " + sig.entity +
+                  " " + sig.direction);
+  }
+  const std::vector<std::string> want{
+      "t1 a_receiver R1 R1 ",    "t1 b_composite AG|S1 S1 ", "t1 c_receiver R1 R1 ",
+      "t1 d_account S1 S1 out",  "t1 d_account R1 R1 in",    "t1 e_composite AG|S1 S1 ",
+      "t2 a_receiver R1 R1 ",    "t2 b_composite AG|S2 S2 ", "t2 c_receiver R1 R1 ",
+      "t2 d_account S2 S2 out",  "t2 d_account R1 R1 in",    "t2 e_composite AG|S2 S2 ",
+  };
+  EXPECT_EQ(got, want);
+}
+
 const char* kNewPairPack = R"(pack: t
 typologies:
   - {id: x, title: X, horizon: 30d, threshold: 1}
