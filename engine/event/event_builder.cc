@@ -1,5 +1,8 @@
 #include "engine/event/event_builder.h"
 
+#include <memory>
+
+#include "engine/event/money.h"
 #include "engine/event/timestamp.h"
 
 namespace corridor::event {
@@ -81,16 +84,94 @@ EventBuilder::EventBuilder(const Schema& schema, const CurrencyTable& currencies
         f == Field::receiver_country || !rule.value_map.empty()) {
       checked_fields_ |= bit(f);
     }
+    if (rule.value_map.empty()) {
+      switch (f) {
+        case Field::id:
+          check_[i] = Check::id;
+          break;
+        case Field::kind:
+          check_[i] = Check::kind;
+          break;
+        case Field::currency:
+          check_[i] = Check::currency;
+          break;
+        case Field::sender_country:
+        case Field::receiver_country:
+          check_[i] = Check::country;
+          break;
+        case Field::ts:
+          check_[i] = Check::ts;
+          break;
+        case Field::amount:
+          check_[i] = Check::amount;
+          break;
+        default:
+          check_[i] = Check::general;
+          break;
+      }
+    }
   }
 }
 
 void EventBuilder::begin(Event& event, uint64_t line) noexcept {
-  event = Event{};
+  // Constructed in place: assigning Event{} would zero a temporary and then copy it.
+  std::destroy_at(&event);
+  std::construct_at(&event);
   event_ = &event;
   line_ = line;
 }
 
 bool EventBuilder::assign_checked(Field field, ValueType type, std::string_view value,
+                                  DecodeError& error) {
+  Event& e = *event_;
+  const uint32_t b = bit(field);
+  if (type != ValueType::string || (e.present & b) != 0) {
+    return assign_general(field, type, value, error);
+  }
+  // Each case accepts exactly what assign_general accepts for a first unmapped string, with
+  // the same result, or leaves the value to it; no error is produced here.
+  switch (check_[static_cast<size_t>(field)]) {
+    case Check::id:
+      if (value.empty() || value.size() > limits_.max_string_bytes) break;
+      e.id = value;
+      e.present |= b;
+      return true;
+    case Check::kind:
+      if (value.size() > limits_.max_string_bytes || !parse_kind(value, e.kind)) break;
+      e.present |= b;
+      return true;
+    case Check::currency:
+      if (value.size() > limits_.max_string_bytes || !is_upper_alpha(value, 3)) break;
+      e.currency.code = {value[0], value[1], value[2]};
+      e.present |= b;
+      return true;
+    case Check::country:
+      if (value.size() > limits_.max_string_bytes || !is_upper_alpha(value, 2)) break;
+      *reinterpret_cast<std::string_view*>(reinterpret_cast<char*>(&e) +
+                                           slot_offset_[static_cast<size_t>(field)]) = value;
+      e.present |= b;
+      return true;
+    case Check::ts: {
+      int64_t ms = 0;
+      if (!parse_rfc3339(value, ms) || ms < limits_.min_ts_ms || ms >= limits_.max_ts_ms) break;
+      e.ts_ms = ms;
+      e.present |= b;
+      return true;
+    }
+    case Check::amount: {
+      Money amount;
+      if (parse_money(value, amount) != DecimalError::ok || amount.units <= 0) break;
+      e.amount = amount;
+      e.present |= b;
+      return true;
+    }
+    case Check::general:
+      break;
+  }
+  return assign_general(field, type, value, error);
+}
+
+bool EventBuilder::assign_general(Field field, ValueType type, std::string_view value,
                                   DecodeError& error) {
   Event& e = *event_;
   const std::string_view name = field_name(field);
