@@ -7,6 +7,7 @@
 #include <emmintrin.h>
 #endif
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -25,6 +26,16 @@ namespace {
 
 namespace od = simdjson::ondemand;
 
+// A child's token as raw key bytes: its first 16 bytes as two masked 64-bit words. Reading 16
+// bytes at a key is safe: a key is followed by at least `":0}` and the record by
+// kRecordPadding bytes.
+struct RawKey {
+  uint64_t word0 = 0, word1 = 0, mask0 = 0, mask1 = 0;
+  uint32_t size = 0;   // the token's length; past 16 the rest is compared byte by byte
+  uint32_t child = 0;  // the node it leads to
+  uint32_t next = 0;   // the position of the next raw key of the same node, wrapping around
+};
+
 // The schema's JSON Pointers as a tree: one walk over the document visits each mapped
 // location once, in document order (On-Demand reads forward only).
 struct PointerNode {
@@ -34,35 +45,34 @@ struct PointerNode {
   int64_t index = -1;            // the token read as an array index, when it is one
   bool has_index_child = false;  // some child token is an array index ("0")
   bool plain = true;  // the token holds no quote or backslash: comparable to raw key bytes
-  // Tokens of up to 16 bytes compare as two masked 64-bit words. Reading 16 bytes at a key
-  // is safe: a key is followed by at least `":0}` and the record by kRecordPadding bytes.
-  std::array<uint64_t, 2> word{}, mask{};
-
-  void prepare() {
-    plain = !token.empty() && token.find_first_of("\"\\") == std::string::npos;
-    if (!plain || token.size() > 16) return;
-    std::array<unsigned char, 16> bytes{}, ones{};
-    std::memcpy(bytes.data(), token.data(), token.size());
-    std::memset(ones.data(), 0xFF, token.size());
-    std::memcpy(word.data(), bytes.data(), 16);
-    std::memcpy(mask.data(), ones.data(), 16);
-  }
-
-  bool matches(const char* raw) const noexcept {
-    if (token.size() > 16) {
-      // Byte by byte: the token holds no quote, so the loop stops at the key's closing
-      // quote at the latest and never reads past the key.
-      for (size_t i = 0; i < token.size(); ++i) {
-        if (raw[i] != token[i]) return false;
-      }
-      return raw[token.size()] == '"';
-    }
-    uint64_t a = 0, b = 0;
-    std::memcpy(&a, raw, 8);
-    std::memcpy(&b, raw + 8, 8);
-    return (a & mask[0]) == word[0] && (b & mask[1]) == word[1] && raw[token.size()] == '"';
-  }
   std::vector<uint32_t> children;
+  // The plain children's tokens, contiguous, in the order of `children`.
+  std::vector<RawKey> raw_keys;
+
+  RawKey raw_key(uint32_t self) const {
+    RawKey k;
+    std::array<unsigned char, 16> bytes{}, ones{};
+    const size_t n = std::min<size_t>(token.size(), 16);
+    std::memcpy(bytes.data(), token.data(), n);
+    std::memset(ones.data(), 0xFF, n);
+    std::memcpy(&k.word0, bytes.data(), 8);
+    std::memcpy(&k.word1, bytes.data() + 8, 8);
+    std::memcpy(&k.mask0, ones.data(), 8);
+    std::memcpy(&k.mask1, ones.data() + 8, 8);
+    k.size = static_cast<uint32_t>(token.size());
+    k.child = self;
+    return k;
+  }
+
+  // Bytes 16 on of a token longer than 16, then the key's closing quote. The token holds no
+  // quote, so the loop stops at the key's closing quote at the latest and never reads past
+  // the key.
+  bool matches_tail(const char* raw) const noexcept {
+    for (size_t i = 16; i < token.size(); ++i) {
+      if (raw[i] != token[i]) return false;
+    }
+    return raw[token.size()] == '"';
+  }
 };
 
 std::string_view type_name(od::json_type t) {
@@ -162,7 +172,7 @@ class JsonDecoder final : public Decoder {
           next = static_cast<uint32_t>(nodes_.size());
           PointerNode child;
           child.token = token;
-          child.prepare();
+          child.plain = !token.empty() && token.find_first_of("\"\\") == std::string::npos;
           if (!token.empty() && token.size() < 10 &&
               token.find_first_not_of("0123456789") == std::string::npos &&
               (token == "0" || token[0] != '0')) {
@@ -176,6 +186,14 @@ class JsonDecoder final : public Decoder {
         node = next;
       }
       nodes_[node].field = static_cast<int>(i);
+    }
+    for (PointerNode& node : nodes_) {
+      for (const uint32_t c : node.children) {
+        if (nodes_[c].plain) node.raw_keys.push_back(nodes_[c].raw_key(c));
+      }
+      for (size_t k = 0; k < node.raw_keys.size(); ++k) {
+        node.raw_keys[k].next = k + 1 == node.raw_keys.size() ? 0 : static_cast<uint32_t>(k + 1);
+      }
     }
   }
 
@@ -235,18 +253,26 @@ class JsonDecoder final : public Decoder {
   // Compares the key's bytes in the input with each child's token, without unescaping.
   // Feeds usually keep one field order, so the search starts after the previous match
   // (`hint`) and the usual cost is one comparison per key.
-  uint32_t find_raw_child(uint32_t node, od::raw_json_string key, size_t& hint) const {
-    const std::vector<uint32_t>& children = nodes_[node].children;
-    const size_t n = children.size();
+  uint32_t find_raw_child(uint32_t node, od::raw_json_string key, uint32_t& hint) const {
+    const std::vector<RawKey>& keys = nodes_[node].raw_keys;
     const char* raw = key.raw();
-    size_t i = hint;
+    uint64_t a = 0, b = 0;
+    std::memcpy(&a, raw, 8);
+    std::memcpy(&b, raw + 8, 8);
+    const auto matches = [&](const RawKey& c) {
+      return ((a & c.mask0) == c.word0) & ((b & c.mask1) == c.word1) &&
+             (c.size <= 16 ? raw[c.size] == '"' : nodes_[c.child].matches_tail(raw));
+    };
+    const size_t n = keys.size();
+    if (n == 0) return kNone;
+    uint32_t i = hint;
     for (size_t k = 0; k < n; ++k) {
-      const PointerNode& child = nodes_[children[i]];
-      if (child.plain && child.matches(raw)) {
-        hint = i + 1 == n ? 0 : i + 1;
-        return children[i];
+      const RawKey& c = keys[i];
+      if (matches(c)) {
+        hint = c.next;
+        return c.child;
       }
-      if (++i == n) i = 0;
+      i = c.next;
     }
     return kNone;
   }
@@ -387,7 +413,7 @@ class JsonDecoder final : public Decoder {
   // memory). Pointers are at most kMaxPointerDepth tokens long (checked when loading).
   template <int Depth>
   bool walk_object(od::object& object, uint32_t node, DecodeError& error) {
-    size_t hint = 0;
+    uint32_t hint = 0;
     for (auto result : object) {
       if (auto ec = result.error()) return malformed(error, ec);
       od::field& field = result.value_unsafe();  // no copy of the field on the hot path
