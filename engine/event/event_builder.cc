@@ -1,7 +1,5 @@
 #include "engine/event/event_builder.h"
 
-#include <memory>
-
 #include "engine/event/money.h"
 #include "engine/event/timestamp.h"
 
@@ -114,9 +112,7 @@ EventBuilder::EventBuilder(const Schema& schema, const CurrencyTable& currencies
 }
 
 void EventBuilder::begin(Event& event, uint64_t line) noexcept {
-  // Constructed in place: assigning Event{} would zero a temporary and then copy it.
-  std::destroy_at(&event);
-  std::construct_at(&event);
+  event = Event{};
   event_ = &event;
   line_ = line;
 }
@@ -137,9 +133,7 @@ bool EventBuilder::assign_checked(Field field, ValueType type, std::string_view 
       e.present |= b;
       return true;
     case Check::kind:
-      if (value.size() > limits_.max_string_bytes || !parse_kind(value, e.kind)) break;
-      e.present |= b;
-      return true;
+      return assign_kind_string(value, error);
     case Check::currency:
       if (value.size() > limits_.max_string_bytes || !is_upper_alpha(value, 3)) break;
       e.currency.code = {value[0], value[1], value[2]};
@@ -151,24 +145,44 @@ bool EventBuilder::assign_checked(Field field, ValueType type, std::string_view 
                                            slot_offset_[static_cast<size_t>(field)]) = value;
       e.present |= b;
       return true;
-    case Check::ts: {
-      int64_t ms = 0;
-      if (!parse_rfc3339(value, ms) || ms < limits_.min_ts_ms || ms >= limits_.max_ts_ms) break;
-      e.ts_ms = ms;
-      e.present |= b;
-      return true;
-    }
-    case Check::amount: {
-      Money amount;
-      if (parse_money(value, amount) != DecimalError::ok || amount.units <= 0) break;
-      e.amount = amount;
-      e.present |= b;
-      return true;
-    }
+    case Check::ts:
+      return assign_ts_string(value, error);
+    case Check::amount:
+      return assign_amount_string(value, error);
     case Check::general:
       break;
   }
   return assign_general(field, type, value, error);
+}
+
+// The parsing cases of assign_checked, called last so that assign_checked itself calls
+// nothing and needs no registers saved.
+bool EventBuilder::assign_kind_string(std::string_view value, DecodeError& error) {
+  if (value.size() <= limits_.max_string_bytes && parse_kind(value, event_->kind)) {
+    event_->present |= bit(Field::kind);
+    return true;
+  }
+  return assign_general(Field::kind, ValueType::string, value, error);
+}
+
+bool EventBuilder::assign_ts_string(std::string_view value, DecodeError& error) {
+  int64_t ms = 0;
+  if (parse_rfc3339(value, ms) && ms >= limits_.min_ts_ms && ms < limits_.max_ts_ms) {
+    event_->ts_ms = ms;
+    event_->present |= bit(Field::ts);
+    return true;
+  }
+  return assign_general(Field::ts, ValueType::string, value, error);
+}
+
+bool EventBuilder::assign_amount_string(std::string_view value, DecodeError& error) {
+  Money amount;
+  if (parse_money(value, amount) == DecimalError::ok && amount.units > 0) {
+    event_->amount = amount;
+    event_->present |= bit(Field::amount);
+    return true;
+  }
+  return assign_general(Field::amount, ValueType::string, value, error);
 }
 
 bool EventBuilder::assign_general(Field field, ValueType type, std::string_view value,

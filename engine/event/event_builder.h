@@ -53,6 +53,9 @@ class EventBuilder {
   // The checked fields' common case: a first, unmapped string value that passes its field's
   // checks. Anything it is not sure of goes to assign_general, which decides and explains.
   bool assign_checked(Field field, ValueType type, std::string_view value, DecodeError& error);
+  [[gnu::noinline]] bool assign_kind_string(std::string_view value, DecodeError& error);
+  [[gnu::noinline]] bool assign_ts_string(std::string_view value, DecodeError& error);
+  [[gnu::noinline]] bool assign_amount_string(std::string_view value, DecodeError& error);
   // Out of line, so that assign_checked stays a short function with a short prologue.
   [[gnu::noinline]] bool assign_general(Field field, ValueType type, std::string_view value,
                                         DecodeError& error);

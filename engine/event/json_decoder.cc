@@ -33,7 +33,11 @@ struct RawKey {
   uint64_t word0 = 0, word1 = 0, mask0 = 0, mask1 = 0;
   uint32_t size = 0;   // the token's length; past 16 the rest is compared byte by byte
   uint32_t child = 0;  // the node it leads to
+  int field = -1;      // that node's field, when it is a leaf
   uint32_t next = 0;   // the position of the next raw key of the same node, wrapping around
+  // The position of the key that came after this one in the last record: feeds keep one
+  // order, so the search for the next key starts there.
+  uint32_t follower = 0;
 };
 
 // The schema's JSON Pointers as a tree: one walk over the document visits each mapped
@@ -48,6 +52,8 @@ struct PointerNode {
   std::vector<uint32_t> children;
   // The plain children's tokens, contiguous, in the order of `children`.
   std::vector<RawKey> raw_keys;
+  uint32_t raw_key_count = 0;
+  uint32_t first_key = 0;  // the position of the raw key that came first in the last record
 
   RawKey raw_key(uint32_t self) const {
     RawKey k;
@@ -192,8 +198,12 @@ class JsonDecoder final : public Decoder {
         if (nodes_[c].plain) node.raw_keys.push_back(nodes_[c].raw_key(c));
       }
       for (size_t k = 0; k < node.raw_keys.size(); ++k) {
-        node.raw_keys[k].next = k + 1 == node.raw_keys.size() ? 0 : static_cast<uint32_t>(k + 1);
+        RawKey& key = node.raw_keys[k];
+        key.field = nodes_[key.child].field;
+        key.next = k + 1 == node.raw_keys.size() ? 0 : static_cast<uint32_t>(k + 1);
+        key.follower = key.next;
       }
+      node.raw_key_count = static_cast<uint32_t>(node.raw_keys.size());
     }
   }
 
@@ -251,30 +261,32 @@ class JsonDecoder final : public Decoder {
   }
 
   // Compares the key's bytes in the input with each child's token, without unescaping.
-  // Feeds usually keep one field order, so the search starts after the previous match
-  // (`hint`) and the usual cost is one comparison per key.
-  uint32_t find_raw_child(uint32_t node, od::raw_json_string key, uint32_t& hint) const {
-    const std::vector<RawKey>& keys = nodes_[node].raw_keys;
+  // The search starts where the key after `previous` (the position of the object's previous
+  // key, kNone for its first) was found in the last record, so a feed that keeps one order
+  // costs one comparison per key. Tokens are unique among siblings: the order of the search
+  // never changes its result. Updates `previous` on a match.
+  const RawKey* find_raw_child(uint32_t node, od::raw_json_string key, uint32_t& previous) {
+    PointerNode& parent = nodes_[node];
+    RawKey* const keys = parent.raw_keys.data();
+    const uint32_t n = parent.raw_key_count;
+    if (n == 0) return nullptr;
     const char* raw = key.raw();
     uint64_t a = 0, b = 0;
     std::memcpy(&a, raw, 8);
     std::memcpy(&b, raw + 8, 8);
-    const auto matches = [&](const RawKey& c) {
-      return ((a & c.mask0) == c.word0) & ((b & c.mask1) == c.word1) &&
-             (c.size <= 16 ? raw[c.size] == '"' : nodes_[c.child].matches_tail(raw));
-    };
-    const size_t n = keys.size();
-    if (n == 0) return kNone;
-    uint32_t i = hint;
-    for (size_t k = 0; k < n; ++k) {
+    uint32_t& start = previous == kNone ? parent.first_key : keys[previous].follower;
+    uint32_t i = start;
+    for (uint32_t k = 0; k < n; ++k) {
       const RawKey& c = keys[i];
-      if (matches(c)) {
-        hint = c.next;
-        return c.child;
+      if (((a & c.mask0) == c.word0) & ((b & c.mask1) == c.word1) &&
+          (c.size <= 16 ? raw[c.size] == '"' : nodes_[c.child].matches_tail(raw))) {
+        start = i;
+        previous = i;
+        return &c;
       }
       i = c.next;
     }
-    return kNone;
+    return nullptr;
   }
 
   static bool has_escape(od::raw_json_string key) {
@@ -413,29 +425,33 @@ class JsonDecoder final : public Decoder {
   // memory). Pointers are at most kMaxPointerDepth tokens long (checked when loading).
   template <int Depth>
   bool walk_object(od::object& object, uint32_t node, DecodeError& error) {
-    uint32_t hint = 0;
+    uint32_t previous = kNone;
     for (auto result : object) {
       if (auto ec = result.error()) return malformed(error, ec);
       od::field& field = result.value_unsafe();  // no copy of the field on the hot path
-      uint32_t child = find_raw_child(node, field.key(), hint);
-      if (child == kNone && has_escape(field.key())) {
+      uint32_t child = kNone;
+      int leaf_field = -1;
+      if (const RawKey* raw_key = find_raw_child(node, field.key(), previous)) {
+        child = raw_key->child;
+        leaf_field = raw_key->field;
+      } else if (has_escape(field.key())) {
         // Rare: a key written with escapes ("\u0069d") still names its field.
         std::string_view key;
         if (auto ec = field.unescaped_key().get(key)) return malformed(error, ec);
         child = find_child(node, key);
+        if (child != kNone) leaf_field = nodes_[child].field;
       }
       if (child == kNone) {
         // Not mapped: read anyway, so the record is valid JSON where the schema does not look.
         if (!validate(field.value(), Depth + 2, error)) return false;
         continue;
       }
-      if (nodes_[child].field >= 0) {
+      if (leaf_field >= 0) {
         // The common case inline: a string leaf, without a call into visit per field.
         std::string_view text;
         const simdjson::error_code ec = read_string(field.value(), text);
         if (!ec) {
-          if (!builder_.assign(static_cast<Field>(nodes_[child].field), ValueType::string, text,
-                               error)) {
+          if (!builder_.assign(static_cast<Field>(leaf_field), ValueType::string, text, error)) {
             return false;
           }
           continue;
