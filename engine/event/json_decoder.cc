@@ -26,11 +26,11 @@ namespace {
 
 namespace od = simdjson::ondemand;
 
-// A child's token as raw key bytes: its first 16 bytes as two masked 64-bit words. Reading 16
-// bytes at a key is safe: a key is followed by at least `":0}` and the record by
-// kRecordPadding bytes.
+// A child's token as raw key bytes: its first 16 bytes, and a mask of those that count.
+// Reading 16 bytes at a key is safe: a key is followed by at least `":0}` and the record by
+// kRecordPadding bytes. 64 bytes, so that positions index without a multiplication.
 struct RawKey {
-  uint64_t word0 = 0, word1 = 0, mask0 = 0, mask1 = 0;
+  std::array<unsigned char, 16> word{}, mask{};
   uint32_t size = 0;   // the token's length; past 16 the rest is compared byte by byte
   uint32_t child = 0;  // the node it leads to
   int field = -1;      // that node's field, when it is a leaf
@@ -38,7 +38,30 @@ struct RawKey {
   // The position of the key that came after this one in the last record: feeds keep one
   // order, so the search for the next key starts there.
   uint32_t follower = 0;
+  std::array<uint32_t, 3> unused{};
+
+  // Whether the first min(size, 16) bytes at `raw` are the token's.
+  bool head_matches(const char* raw) const noexcept {
+#if defined(__SSE2__)
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(raw));
+    const __m128i masked =
+        _mm_and_si128(bytes, _mm_loadu_si128(reinterpret_cast<const __m128i*>(mask.data())));
+    const __m128i same =
+        _mm_cmpeq_epi8(masked, _mm_loadu_si128(reinterpret_cast<const __m128i*>(word.data())));
+    return _mm_movemask_epi8(same) == 0xFFFF;
+#else
+    uint64_t a = 0, b = 0, wa = 0, wb = 0, ma = 0, mb = 0;
+    std::memcpy(&a, raw, 8);
+    std::memcpy(&b, raw + 8, 8);
+    std::memcpy(&wa, word.data(), 8);
+    std::memcpy(&wb, word.data() + 8, 8);
+    std::memcpy(&ma, mask.data(), 8);
+    std::memcpy(&mb, mask.data() + 8, 8);
+    return ((a & ma) == wa) & ((b & mb) == wb);
+#endif
+  }
 };
+static_assert(sizeof(RawKey) == 64);
 
 // The schema's JSON Pointers as a tree: one walk over the document visits each mapped
 // location once, in document order (On-Demand reads forward only).
@@ -57,14 +80,9 @@ struct PointerNode {
 
   RawKey raw_key(uint32_t self) const {
     RawKey k;
-    std::array<unsigned char, 16> bytes{}, ones{};
     const size_t n = std::min<size_t>(token.size(), 16);
-    std::memcpy(bytes.data(), token.data(), n);
-    std::memset(ones.data(), 0xFF, n);
-    std::memcpy(&k.word0, bytes.data(), 8);
-    std::memcpy(&k.word1, bytes.data() + 8, 8);
-    std::memcpy(&k.mask0, ones.data(), 8);
-    std::memcpy(&k.mask1, ones.data() + 8, 8);
+    std::memcpy(k.word.data(), token.data(), n);
+    std::memset(k.mask.data(), 0xFF, n);
     k.size = static_cast<uint32_t>(token.size());
     k.child = self;
     return k;
@@ -261,27 +279,24 @@ class JsonDecoder final : public Decoder {
   }
 
   // Compares the key's bytes in the input with each child's token, without unescaping.
-  // The search starts where the key after `previous` (the position of the object's previous
-  // key, kNone for its first) was found in the last record, so a feed that keeps one order
+  // The search starts where the key after `previous` (the object's previous key, nullptr for
+  // its first) was found in the last record, so a feed that keeps one order
   // costs one comparison per key. Tokens are unique among siblings: the order of the search
   // never changes its result. Updates `previous` on a match.
-  const RawKey* find_raw_child(uint32_t node, od::raw_json_string key, uint32_t& previous) {
+  const RawKey* find_raw_child(uint32_t node, od::raw_json_string key, RawKey*& previous) {
     PointerNode& parent = nodes_[node];
     RawKey* const keys = parent.raw_keys.data();
     const uint32_t n = parent.raw_key_count;
     if (n == 0) return nullptr;
     const char* raw = key.raw();
-    uint64_t a = 0, b = 0;
-    std::memcpy(&a, raw, 8);
-    std::memcpy(&b, raw + 8, 8);
-    uint32_t& start = previous == kNone ? parent.first_key : keys[previous].follower;
+    uint32_t& start = previous == nullptr ? parent.first_key : previous->follower;
     uint32_t i = start;
     for (uint32_t k = 0; k < n; ++k) {
-      const RawKey& c = keys[i];
-      if (((a & c.mask0) == c.word0) & ((b & c.mask1) == c.word1) &&
+      RawKey& c = keys[i];
+      if (c.head_matches(raw) &&
           (c.size <= 16 ? raw[c.size] == '"' : nodes_[c.child].matches_tail(raw))) {
         start = i;
-        previous = i;
+        previous = &c;
         return &c;
       }
       i = c.next;
@@ -425,7 +440,7 @@ class JsonDecoder final : public Decoder {
   // memory). Pointers are at most kMaxPointerDepth tokens long (checked when loading).
   template <int Depth>
   bool walk_object(od::object& object, uint32_t node, DecodeError& error) {
-    uint32_t previous = kNone;
+    RawKey* previous = nullptr;
     for (auto result : object) {
       if (auto ec = result.error()) return malformed(error, ec);
       od::field& field = result.value_unsafe();  // no copy of the field on the hot path
