@@ -1,5 +1,11 @@
 #include "engine/event/event_builder.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include <type_traits>
+
 #include "engine/event/money.h"
 #include "engine/event/timestamp.h"
 
@@ -112,7 +118,18 @@ EventBuilder::EventBuilder(const Schema& schema, const CurrencyTable& currencies
 }
 
 void EventBuilder::begin(Event& event, uint64_t line) noexcept {
+#if defined(__SSE2__)
+  // Event{} is all zero bytes (its members are views, integers and enums whose zero value is
+  // their default; a test compares every member). For `event = Event{}` gcc emits rep stos,
+  // whose start-up costs more than 28 vector stores of zero.
+  static_assert(std::is_trivially_copyable_v<Event> && sizeof(Event) % 16 == 0);
+  auto* chunks = reinterpret_cast<__m128i*>(&event);
+  const __m128i zero = _mm_setzero_si128();
+#pragma GCC unroll 32
+  for (size_t i = 0; i < sizeof(Event) / 16; ++i) _mm_storeu_si128(chunks + i, zero);
+#else
   event = Event{};
+#endif
   event_ = &event;
   line_ = line;
 }

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 
 #include "engine/event/timestamp.h"
@@ -116,6 +117,31 @@ TEST_F(EventBuilderTest, BeginClearsThePreviousEvent) {
   EXPECT_TRUE(event_.id.empty());
   EXPECT_TRUE(event_.channel.empty());
   EXPECT_EQ(event_.amount, Money{0});
+}
+
+// begin() clears by storing zeros: every member must then equal a default Event's.
+TEST_F(EventBuilderTest, BeginLeavesEveryMemberAsADefaultEvent) {
+  Event e;
+  std::memset(static_cast<void*>(&e), 0xAB, sizeof e);
+  builder().begin(e, 1);
+  const Event d{};
+  EXPECT_EQ(e.ts_ms, d.ts_ms);
+  EXPECT_EQ(e.kind, d.kind);
+  EXPECT_EQ(e.amount, d.amount);
+  EXPECT_EQ(e.currency, d.currency);
+  EXPECT_EQ(e.amount_base, d.amount_base);
+  EXPECT_EQ(e.labels.data(), d.labels.data());
+  EXPECT_EQ(e.present, d.present);
+  for (size_t i = 0; i < kFieldCount; ++i) {
+    const auto f = static_cast<Field>(i);
+    if (const std::string_view* slot = string_slot(e, f)) {
+      EXPECT_EQ(slot->data(), string_slot(d, f)->data()) << field_name(f);
+      EXPECT_EQ(slot->size(), 0U) << field_name(f);
+    }
+  }
+  EXPECT_EQ(e.id.data(), d.id.data());
+  EXPECT_EQ(e.id.size(), 0U);
+  EXPECT_EQ(e.labels.size(), 0U);
 }
 
 // --- missing_field --------------------------------------------------------------------
