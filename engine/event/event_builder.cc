@@ -22,12 +22,17 @@ bool fail(DecodeError& error, Reason reason, std::string detail) {
   return false;
 }
 
-bool is_upper_alpha(std::string_view s, size_t n) noexcept {
-  if (s.size() != n) return false;
-  for (char c : s) {
-    if (c < 'A' || c > 'Z') return false;
+bool is_upper(char c) noexcept { return static_cast<unsigned char>(c) - unsigned{'A'} < 26U; }
+
+template <size_t N>
+bool is_upper_alpha(std::string_view s) noexcept {
+  static_assert(N == 2 || N == 3);
+  if (s.size() != N) return false;
+  if constexpr (N == 2) {
+    return is_upper(s[0]) & is_upper(s[1]);
+  } else {
+    return is_upper(s[0]) & is_upper(s[1]) & is_upper(s[2]);
   }
-  return true;
 }
 
 bool is_country_field(Field f) noexcept {
@@ -152,12 +157,12 @@ bool EventBuilder::assign_checked(Field field, ValueType type, std::string_view 
     case Check::kind:
       return assign_kind_string(value, error);
     case Check::currency:
-      if (value.size() > limits_.max_string_bytes || !is_upper_alpha(value, 3)) break;
+      if (value.size() > limits_.max_string_bytes || !is_upper_alpha<3>(value)) break;
       e.currency.code = {value[0], value[1], value[2]};
       e.present |= b;
       return true;
     case Check::country:
-      if (value.size() > limits_.max_string_bytes || !is_upper_alpha(value, 2)) break;
+      if (value.size() > limits_.max_string_bytes || !is_upper_alpha<2>(value)) break;
       *reinterpret_cast<std::string_view*>(reinterpret_cast<char*>(&e) +
                                            slot_offset_[static_cast<size_t>(field)]) = value;
       e.present |= b;
@@ -254,14 +259,14 @@ bool EventBuilder::assign_general(Field field, ValueType type, std::string_view 
       }
       break;
     case Field::currency:
-      if (!is_upper_alpha(value, 3)) {
+      if (!is_upper_alpha<3>(value)) {
         return fail(error, Reason::bad_value,
                     "currency: " + quoted(value) + " is not an ISO 4217 code (three capitals)");
       }
       e.currency.code = {value[0], value[1], value[2]};
       break;
     default: {
-      if (is_country_field(field) && !is_upper_alpha(value, 2)) {
+      if (is_country_field(field) && !is_upper_alpha<2>(value)) {
         return fail(error, Reason::bad_value,
                     std::string(name) + ": " + quoted(value) +
                         " is not an ISO 3166 alpha-2 code (two capitals)");

@@ -42,6 +42,29 @@ class EventBuilder {
     return assign_checked(field, type, value, error);
   }
 
+  // Whether `field` has no checks beyond the string limit and no value map, so that its
+  // strings may go through assign_plain_string. Fixed when the builder is constructed.
+  bool is_plain(Field field) const noexcept {
+    return (checked_fields_ & (1U << static_cast<unsigned>(field))) == 0;
+  }
+
+  // assign(field, ValueType::string, value, error) for a field where is_plain() holds.
+  bool assign_plain_string(Field field, std::string_view value, DecodeError& error) {
+    const uint32_t b = 1U << static_cast<unsigned>(field);
+    if ((event_->present & b) == 0 && value.size() <= limits_.max_string_bytes) {
+      *reinterpret_cast<std::string_view*>(reinterpret_cast<char*>(event_) +
+                                           slot_offset_[static_cast<size_t>(field)]) = value;
+      event_->present |= b;
+      return true;
+    }
+    return assign_checked(field, ValueType::string, value, error);
+  }
+
+  // assign(field, ValueType::string, value, error) for a field where is_plain() does not hold.
+  bool assign_checked_string(Field field, std::string_view value, DecodeError& error) {
+    return assign_checked(field, ValueType::string, value, error);
+  }
+
   // Applies defaults, checks required fields, range-checks time and converts the amount
   // into the base currency. Returns false with `error` filled when the event is invalid.
   bool finish(DecodeError& error);

@@ -38,7 +38,8 @@ struct RawKey {
   // The position of the key that came after this one in the last record: feeds keep one
   // order, so the search for the next key starts there.
   uint32_t follower = 0;
-  std::array<uint32_t, 3> unused{};
+  bool plain_field = false;  // the field's strings may take EventBuilder::assign_plain_string
+  std::array<uint32_t, 2> unused{};
 
   // Whether the first min(size, 16) bytes at `raw` are the token's.
   bool head_matches(const char* raw) const noexcept {
@@ -218,6 +219,7 @@ class JsonDecoder final : public Decoder {
       for (size_t k = 0; k < node.raw_keys.size(); ++k) {
         RawKey& key = node.raw_keys[k];
         key.field = nodes_[key.child].field;
+        key.plain_field = key.field >= 0 && builder_.is_plain(static_cast<Field>(key.field));
         key.next = k + 1 == node.raw_keys.size() ? 0 : static_cast<uint32_t>(k + 1);
         key.follower = key.next;
       }
@@ -446,9 +448,11 @@ class JsonDecoder final : public Decoder {
       od::field& field = result.value_unsafe();  // no copy of the field on the hot path
       uint32_t child = kNone;
       int leaf_field = -1;
+      bool plain_field = false;
       if (const RawKey* raw_key = find_raw_child(node, field.key(), previous)) {
         child = raw_key->child;
         leaf_field = raw_key->field;
+        plain_field = raw_key->plain_field;
       } else if (has_escape(field.key())) {
         // Rare: a key written with escapes ("\u0069d") still names its field.
         std::string_view key;
@@ -466,7 +470,9 @@ class JsonDecoder final : public Decoder {
         std::string_view text;
         const simdjson::error_code ec = read_string(field.value(), text);
         if (!ec) {
-          if (!builder_.assign(static_cast<Field>(leaf_field), ValueType::string, text, error)) {
+          const auto f = static_cast<Field>(leaf_field);
+          if (!(plain_field ? builder_.assign_plain_string(f, text, error)
+                            : builder_.assign_checked_string(f, text, error))) {
             return false;
           }
           continue;
