@@ -34,12 +34,11 @@ struct RawKey {
   uint32_t size = 0;   // the token's length; past 16 the rest is compared byte by byte
   uint32_t child = 0;  // the node it leads to
   int field = -1;      // that node's field, when it is a leaf
-  uint32_t next = 0;   // the position of the next raw key of the same node, wrapping around
-  // The position of the key that came after this one in the last record: feeds keep one
-  // order, so the search for the next key starts there.
-  uint32_t follower = 0;
   bool plain_field = false;  // the field's strings may take EventBuilder::assign_plain_string
-  std::array<uint32_t, 2> unused{};
+  RawKey* next = nullptr;    // the next raw key of the same node, wrapping around
+  // The key that came after this one in the last record: feeds keep one order, so the search
+  // for the next key starts there.
+  RawKey* follower = nullptr;
 
   // Whether the first min(size, 16) bytes at `raw` are the token's.
   bool head_matches(const char* raw) const noexcept {
@@ -76,8 +75,7 @@ struct PointerNode {
   std::vector<uint32_t> children;
   // The plain children's tokens, contiguous, in the order of `children`.
   std::vector<RawKey> raw_keys;
-  uint32_t raw_key_count = 0;
-  uint32_t first_key = 0;  // the position of the raw key that came first in the last record
+  RawKey first;  // only first.follower: the raw key that came first in the last record
 
   RawKey raw_key(uint32_t self) const {
     RawKey k;
@@ -216,16 +214,22 @@ class JsonDecoder final : public Decoder {
       for (const uint32_t c : node.children) {
         if (nodes_[c].plain) node.raw_keys.push_back(nodes_[c].raw_key(c));
       }
-      for (size_t k = 0; k < node.raw_keys.size(); ++k) {
+      // Pointers into raw_keys: neither it nor nodes_ changes after this.
+      const size_t n = node.raw_keys.size();
+      for (size_t k = 0; k < n; ++k) {
         RawKey& key = node.raw_keys[k];
         key.field = nodes_[key.child].field;
         key.plain_field = key.field >= 0 && builder_.is_plain(static_cast<Field>(key.field));
-        key.next = k + 1 == node.raw_keys.size() ? 0 : static_cast<uint32_t>(k + 1);
+        key.next = &node.raw_keys[k + 1 == n ? 0 : k + 1];
         key.follower = key.next;
       }
-      node.raw_key_count = static_cast<uint32_t>(node.raw_keys.size());
+      node.first.follower = n == 0 ? nullptr : node.raw_keys.data();
     }
   }
+
+  // The raw keys point into nodes_.
+  JsonDecoder(const JsonDecoder&) = delete;
+  JsonDecoder& operator=(const JsonDecoder&) = delete;
 
   bool decode(const pipeline::Record& record, Event& event, DecodeError& error) override {
     builder_.begin(event, record.line);
@@ -281,28 +285,24 @@ class JsonDecoder final : public Decoder {
   }
 
   // Compares the key's bytes in the input with each child's token, without unescaping.
-  // The search starts where the key after `previous` (the object's previous key, nullptr for
-  // its first) was found in the last record, so a feed that keeps one order
-  // costs one comparison per key. Tokens are unique among siblings: the order of the search
-  // never changes its result. Updates `previous` on a match.
-  const RawKey* find_raw_child(uint32_t node, od::raw_json_string key, RawKey*& previous) {
-    PointerNode& parent = nodes_[node];
-    RawKey* const keys = parent.raw_keys.data();
-    const uint32_t n = parent.raw_key_count;
-    if (n == 0) return nullptr;
+  // The search starts where the key after `previous` (the object's previous key, or the
+  // node's `first` for its first key) was found in the last record, so a feed that keeps one
+  // order costs one comparison per key. Tokens are unique among siblings: the order of the
+  // search never changes its result. Updates `previous` on a match.
+  const RawKey* find_raw_child(od::raw_json_string key, RawKey*& previous) {
+    RawKey* const start = previous->follower;
+    if (start == nullptr) return nullptr;  // no plain tokens among the children
     const char* raw = key.raw();
-    uint32_t& start = previous == nullptr ? parent.first_key : previous->follower;
-    uint32_t i = start;
-    for (uint32_t k = 0; k < n; ++k) {
-      RawKey& c = keys[i];
-      if (c.head_matches(raw) &&
-          (c.size <= 16 ? raw[c.size] == '"' : nodes_[c.child].matches_tail(raw))) {
-        start = i;
-        previous = &c;
-        return &c;
+    RawKey* c = start;
+    do {
+      if (c->head_matches(raw) &&
+          (c->size <= 16 ? raw[c->size] == '"' : nodes_[c->child].matches_tail(raw))) {
+        previous->follower = c;
+        previous = c;
+        return c;
       }
-      i = c.next;
-    }
+      c = c->next;
+    } while (c != start);
     return nullptr;
   }
 
@@ -442,14 +442,14 @@ class JsonDecoder final : public Decoder {
   // memory). Pointers are at most kMaxPointerDepth tokens long (checked when loading).
   template <int Depth>
   bool walk_object(od::object& object, uint32_t node, DecodeError& error) {
-    RawKey* previous = nullptr;
+    RawKey* previous = &nodes_[node].first;
     for (auto result : object) {
       if (auto ec = result.error()) return malformed(error, ec);
       od::field& field = result.value_unsafe();  // no copy of the field on the hot path
       uint32_t child = kNone;
       int leaf_field = -1;
       bool plain_field = false;
-      if (const RawKey* raw_key = find_raw_child(node, field.key(), previous)) {
+      if (const RawKey* raw_key = find_raw_child(field.key(), previous)) {
         child = raw_key->child;
         leaf_field = raw_key->field;
         plain_field = raw_key->plain_field;
