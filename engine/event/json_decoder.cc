@@ -31,9 +31,9 @@ namespace od = simdjson::ondemand;
 // kRecordPadding bytes. 64 bytes, so that positions index without a multiplication.
 struct RawKey {
   std::array<unsigned char, 16> word{}, mask{};
-  uint32_t size = 0;   // the token's length; past 16 the rest is compared byte by byte
-  uint32_t child = 0;  // the node it leads to
-  int field = -1;      // that node's field, when it is a leaf
+  uint32_t size = 0;         // the token's length; past 16 the rest is compared byte by byte
+  uint32_t child = 0;        // the node it leads to
+  int field = -1;            // that node's field, when it is a leaf
   bool plain_field = false;  // the field's strings may take EventBuilder::assign_plain_string
   RawKey* next = nullptr;    // the next raw key of the same node, wrapping around
   // The key that came after this one in the last record: feeds keep one order, so the search

@@ -303,8 +303,9 @@ TEST_F(EventBuilderTest, EveryKindNameIsAccepted) {
     EXPECT_EQ(event_.kind, kind);
   }
   // Near misses of every length a kind has.
-  for (const char* near : {"fe", "fees", "Fee", "car", "cards", "salarY", "cash_i", "cash_inn",
-                           "transfe", "cash_ou", "transferr", "remittanc", "remittances", "cash-in"}) {
+  for (const char* near :
+       {"fe", "fees", "Fee", "car", "cards", "salarY", "cash_i", "cash_inn", "transfe", "cash_ou",
+        "transferr", "remittanc", "remittances", "cash-in"}) {
     builder().begin(event_, 1);
     expect_assign_fails(Field::kind, ValueType::string, near, Reason::bad_value,
                         "kind: \"" + std::string(near) +
@@ -321,7 +322,8 @@ TEST_F(EventBuilderTest, StringLimitAppliesToCheckedFields) {
                       "currency: 3 bytes, limit 2");
   expect_assign_fails(Field::kind, ValueType::string, "fee", Reason::too_large,
                       "kind: 3 bytes, limit 2");
-  expect_assign_fails(Field::id, ValueType::string, "e-1", Reason::too_large, "id: 3 bytes, limit 2");
+  expect_assign_fails(Field::id, ValueType::string, "e-1", Reason::too_large,
+                      "id: 3 bytes, limit 2");
   ASSERT_TRUE(builder().assign(Field::sender_country, ValueType::string, "MX", error_));
   limits_.max_string_bytes = 1;
   expect_assign_fails(Field::receiver_country, ValueType::string, "US", Reason::too_large,
@@ -335,8 +337,8 @@ TEST_F(EventBuilderTest, StringLimitAppliesToCheckedFields) {
 TEST(CurrencyTable, FindsRatesInSmallAndLargeTables) {
   // AAA, ZAB, AAC, ZAD, ...: codes sorted before and after USD.
   const auto code = [](int i) {
-    return Currency{{i % 2 == 0 ? 'A' : 'Z', static_cast<char>('A' + i / 26),
-                     static_cast<char>('A' + i % 26)}};
+    return Currency{
+        {i % 2 == 0 ? 'A' : 'Z', static_cast<char>('A' + i / 26), static_cast<char>('A' + i % 26)}};
   };
   for (const int extra : {0, 3, 15, 16, 40}) {
     SCOPED_TRACE(extra);

@@ -194,8 +194,9 @@ TEST_F(JsonDecoderTest, LongKeysSharingTheirFirstSixteenBytes) {
     EXPECT_EQ(event_.sender.id, "s");
     EXPECT_EQ(event_.receiver.id, "r");
     EXPECT_EQ(event_.sender.city, "c");
-    expect_ok(head + R"("counterparty_sender":"c2","counterparty_sender_identifier":"s2",)" +
-              R"("counterparty_sender_identifier_2":"r2","counterparty_sender_identifier_3":"no"})");
+    expect_ok(
+        head + R"("counterparty_sender":"c2","counterparty_sender_identifier":"s2",)" +
+        R"("counterparty_sender_identifier_2":"r2","counterparty_sender_identifier_3":"no"})");
     EXPECT_EQ(event_.sender.id, "s2");
     EXPECT_EQ(event_.receiver.id, "r2");
     EXPECT_EQ(event_.sender.city, "c2");
