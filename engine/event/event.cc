@@ -50,13 +50,29 @@ std::string_view* party_slot(Party& p, size_t index) noexcept {
 std::string_view kind_name(Kind k) noexcept { return kKindNames[static_cast<size_t>(k)]; }
 
 bool parse_kind(std::string_view s, Kind& out) noexcept {
-  for (size_t i = 0; i < kKindNames.size(); ++i) {
-    if (kKindNames[i] == s) {
-      out = static_cast<Kind>(i);
-      return true;
-    }
+  // Once per event: names of the input's length only, each a fixed-size comparison.
+  const auto is = [&](Kind k) {
+    const std::string_view name = kKindNames[static_cast<size_t>(k)];
+    if (s != name) return false;
+    out = k;
+    return true;
+  };
+  switch (s.size()) {
+    case 3:
+      return is(Kind::fee);
+    case 4:
+      return is(Kind::card);
+    case 6:
+      return is(Kind::salary);
+    case 7:
+      return is(Kind::cash_in);
+    case 8:
+      return is(Kind::transfer) || is(Kind::cash_out);
+    case 10:
+      return is(Kind::remittance);
+    default:
+      return false;
   }
-  return false;
 }
 
 std::string_view field_name(Field f) noexcept { return kFieldNames[static_cast<size_t>(f)]; }

@@ -7,6 +7,7 @@
 #include <emmintrin.h>
 #endif
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -25,6 +26,43 @@ namespace {
 
 namespace od = simdjson::ondemand;
 
+// A child's token as raw key bytes: its first 16 bytes, and a mask of those that count.
+// Reading 16 bytes at a key is safe: a key is followed by at least `":0}` and the record by
+// kRecordPadding bytes. 64 bytes, so that positions index without a multiplication.
+struct RawKey {
+  std::array<unsigned char, 16> word{}, mask{};
+  uint32_t size = 0;         // the token's length; past 16 the rest is compared byte by byte
+  uint32_t child = 0;        // the node it leads to
+  int field = -1;            // that node's field, when it is a leaf
+  bool plain_field = false;  // the field's strings may take EventBuilder::assign_plain_string
+  RawKey* next = nullptr;    // the next raw key of the same node, wrapping around
+  // The key that came after this one in the last record: feeds keep one order, so the search
+  // for the next key starts there.
+  RawKey* follower = nullptr;
+
+  // Whether the first min(size, 16) bytes at `raw` are the token's.
+  bool head_matches(const char* raw) const noexcept {
+#if defined(__SSE2__)
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(raw));
+    const __m128i masked =
+        _mm_and_si128(bytes, _mm_loadu_si128(reinterpret_cast<const __m128i*>(mask.data())));
+    const __m128i same =
+        _mm_cmpeq_epi8(masked, _mm_loadu_si128(reinterpret_cast<const __m128i*>(word.data())));
+    return _mm_movemask_epi8(same) == 0xFFFF;
+#else
+    uint64_t a = 0, b = 0, wa = 0, wb = 0, ma = 0, mb = 0;
+    std::memcpy(&a, raw, 8);
+    std::memcpy(&b, raw + 8, 8);
+    std::memcpy(&wa, word.data(), 8);
+    std::memcpy(&wb, word.data() + 8, 8);
+    std::memcpy(&ma, mask.data(), 8);
+    std::memcpy(&mb, mask.data() + 8, 8);
+    return ((a & ma) == wa) & ((b & mb) == wb);
+#endif
+  }
+};
+static_assert(sizeof(RawKey) == 64);
+
 // The schema's JSON Pointers as a tree: one walk over the document visits each mapped
 // location once, in document order (On-Demand reads forward only).
 struct PointerNode {
@@ -34,35 +72,30 @@ struct PointerNode {
   int64_t index = -1;            // the token read as an array index, when it is one
   bool has_index_child = false;  // some child token is an array index ("0")
   bool plain = true;  // the token holds no quote or backslash: comparable to raw key bytes
-  // Tokens of up to 16 bytes compare as two masked 64-bit words. Reading 16 bytes at a key
-  // is safe: a key is followed by at least `":0}` and the record by kRecordPadding bytes.
-  std::array<uint64_t, 2> word{}, mask{};
-
-  void prepare() {
-    plain = !token.empty() && token.find_first_of("\"\\") == std::string::npos;
-    if (!plain || token.size() > 16) return;
-    std::array<unsigned char, 16> bytes{}, ones{};
-    std::memcpy(bytes.data(), token.data(), token.size());
-    std::memset(ones.data(), 0xFF, token.size());
-    std::memcpy(word.data(), bytes.data(), 16);
-    std::memcpy(mask.data(), ones.data(), 16);
-  }
-
-  bool matches(const char* raw) const noexcept {
-    if (token.size() > 16) {
-      // Byte by byte: the token holds no quote, so the loop stops at the key's closing
-      // quote at the latest and never reads past the key.
-      for (size_t i = 0; i < token.size(); ++i) {
-        if (raw[i] != token[i]) return false;
-      }
-      return raw[token.size()] == '"';
-    }
-    uint64_t a = 0, b = 0;
-    std::memcpy(&a, raw, 8);
-    std::memcpy(&b, raw + 8, 8);
-    return (a & mask[0]) == word[0] && (b & mask[1]) == word[1] && raw[token.size()] == '"';
-  }
   std::vector<uint32_t> children;
+  // The plain children's tokens, contiguous, in the order of `children`.
+  std::vector<RawKey> raw_keys;
+  RawKey first;  // only first.follower: the raw key that came first in the last record
+
+  RawKey raw_key(uint32_t self) const {
+    RawKey k;
+    const size_t n = std::min<size_t>(token.size(), 16);
+    std::memcpy(k.word.data(), token.data(), n);
+    std::memset(k.mask.data(), 0xFF, n);
+    k.size = static_cast<uint32_t>(token.size());
+    k.child = self;
+    return k;
+  }
+
+  // Bytes 16 on of a token longer than 16, then the key's closing quote. The token holds no
+  // quote, so the loop stops at the key's closing quote at the latest and never reads past
+  // the key.
+  bool matches_tail(const char* raw) const noexcept {
+    for (size_t i = 16; i < token.size(); ++i) {
+      if (raw[i] != token[i]) return false;
+    }
+    return raw[token.size()] == '"';
+  }
 };
 
 std::string_view type_name(od::json_type t) {
@@ -162,7 +195,7 @@ class JsonDecoder final : public Decoder {
           next = static_cast<uint32_t>(nodes_.size());
           PointerNode child;
           child.token = token;
-          child.prepare();
+          child.plain = !token.empty() && token.find_first_of("\"\\") == std::string::npos;
           if (!token.empty() && token.size() < 10 &&
               token.find_first_not_of("0123456789") == std::string::npos &&
               (token == "0" || token[0] != '0')) {
@@ -177,7 +210,26 @@ class JsonDecoder final : public Decoder {
       }
       nodes_[node].field = static_cast<int>(i);
     }
+    for (PointerNode& node : nodes_) {
+      for (const uint32_t c : node.children) {
+        if (nodes_[c].plain) node.raw_keys.push_back(nodes_[c].raw_key(c));
+      }
+      // Pointers into raw_keys: neither it nor nodes_ changes after this.
+      const size_t n = node.raw_keys.size();
+      for (size_t k = 0; k < n; ++k) {
+        RawKey& key = node.raw_keys[k];
+        key.field = nodes_[key.child].field;
+        key.plain_field = key.field >= 0 && builder_.is_plain(static_cast<Field>(key.field));
+        key.next = &node.raw_keys[k + 1 == n ? 0 : k + 1];
+        key.follower = key.next;
+      }
+      node.first.follower = n == 0 ? nullptr : node.raw_keys.data();
+    }
   }
+
+  // The raw keys point into nodes_.
+  JsonDecoder(const JsonDecoder&) = delete;
+  JsonDecoder& operator=(const JsonDecoder&) = delete;
 
   bool decode(const pipeline::Record& record, Event& event, DecodeError& error) override {
     builder_.begin(event, record.line);
@@ -233,22 +285,25 @@ class JsonDecoder final : public Decoder {
   }
 
   // Compares the key's bytes in the input with each child's token, without unescaping.
-  // Feeds usually keep one field order, so the search starts after the previous match
-  // (`hint`) and the usual cost is one comparison per key.
-  uint32_t find_raw_child(uint32_t node, od::raw_json_string key, size_t& hint) const {
-    const std::vector<uint32_t>& children = nodes_[node].children;
-    const size_t n = children.size();
+  // The search starts where the key after `previous` (the object's previous key, or the
+  // node's `first` for its first key) was found in the last record, so a feed that keeps one
+  // order costs one comparison per key. Tokens are unique among siblings: the order of the
+  // search never changes its result. Updates `previous` on a match.
+  const RawKey* find_raw_child(od::raw_json_string key, RawKey*& previous) {
+    RawKey* const start = previous->follower;
+    if (start == nullptr) return nullptr;  // no plain tokens among the children
     const char* raw = key.raw();
-    size_t i = hint;
-    for (size_t k = 0; k < n; ++k) {
-      const PointerNode& child = nodes_[children[i]];
-      if (child.plain && child.matches(raw)) {
-        hint = i + 1 == n ? 0 : i + 1;
-        return children[i];
+    RawKey* c = start;
+    do {
+      if (c->head_matches(raw) &&
+          (c->size <= 16 ? raw[c->size] == '"' : nodes_[c->child].matches_tail(raw))) {
+        previous->follower = c;
+        previous = c;
+        return c;
       }
-      if (++i == n) i = 0;
-    }
-    return kNone;
+      c = c->next;
+    } while (c != start);
+    return nullptr;
   }
 
   static bool has_escape(od::raw_json_string key) {
@@ -387,29 +442,37 @@ class JsonDecoder final : public Decoder {
   // memory). Pointers are at most kMaxPointerDepth tokens long (checked when loading).
   template <int Depth>
   bool walk_object(od::object& object, uint32_t node, DecodeError& error) {
-    size_t hint = 0;
+    RawKey* previous = &nodes_[node].first;
     for (auto result : object) {
       if (auto ec = result.error()) return malformed(error, ec);
       od::field& field = result.value_unsafe();  // no copy of the field on the hot path
-      uint32_t child = find_raw_child(node, field.key(), hint);
-      if (child == kNone && has_escape(field.key())) {
+      uint32_t child = kNone;
+      int leaf_field = -1;
+      bool plain_field = false;
+      if (const RawKey* raw_key = find_raw_child(field.key(), previous)) {
+        child = raw_key->child;
+        leaf_field = raw_key->field;
+        plain_field = raw_key->plain_field;
+      } else if (has_escape(field.key())) {
         // Rare: a key written with escapes ("\u0069d") still names its field.
         std::string_view key;
         if (auto ec = field.unescaped_key().get(key)) return malformed(error, ec);
         child = find_child(node, key);
+        if (child != kNone) leaf_field = nodes_[child].field;
       }
       if (child == kNone) {
         // Not mapped: read anyway, so the record is valid JSON where the schema does not look.
         if (!validate(field.value(), Depth + 2, error)) return false;
         continue;
       }
-      if (nodes_[child].field >= 0) {
+      if (leaf_field >= 0) {
         // The common case inline: a string leaf, without a call into visit per field.
         std::string_view text;
         const simdjson::error_code ec = read_string(field.value(), text);
         if (!ec) {
-          if (!builder_.assign(static_cast<Field>(nodes_[child].field), ValueType::string, text,
-                               error)) {
+          const auto f = static_cast<Field>(leaf_field);
+          if (!(plain_field ? builder_.assign_plain_string(f, text, error)
+                            : builder_.assign_checked_string(f, text, error))) {
             return false;
           }
           continue;

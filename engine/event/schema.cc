@@ -82,6 +82,15 @@ void CurrencyTable::set_rate(Currency c, Rate r) {
 
 const Rate* CurrencyTable::find(Currency c) const noexcept {
   const uint32_t key = pack(c);
+  // Once per event. Tables hold a handful of currencies: a scan of the sorted keys is
+  // cheaper than a binary search until they grow.
+  constexpr size_t kScanned = 16;
+  if (rates_.size() <= kScanned) {
+    for (const auto& [k, rate] : rates_) {
+      if (k >= key) return k == key ? &rate : nullptr;
+    }
+    return nullptr;
+  }
   auto it = std::lower_bound(rates_.begin(), rates_.end(), key,
                              [](const auto& p, uint32_t k) { return p.first < k; });
   return it != rates_.end() && it->first == key ? &it->second : nullptr;

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdio>
+#include <cstring>
 
 namespace corridor::event {
 namespace {
@@ -26,9 +27,10 @@ inline int two_digits(const char* p) noexcept {
 
 bool is_leap(int64_t y) noexcept { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
+constexpr std::array<int, 12> kDaysInMonth{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
 unsigned days_in_month(int64_t y, unsigned m) noexcept {
-  static constexpr std::array<unsigned, 12> kDays{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && is_leap(y) ? 29 : kDays[m - 1];
+  return m == 2 && is_leap(y) ? 29 : static_cast<unsigned>(kDaysInMonth[m - 1]);
 }
 
 // Inverse of days_from_civil (Howard Hinnant's algorithm).
@@ -45,6 +47,91 @@ void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) noexcept {
   if (m <= 2) ++y;
 }
 
+// The fixed-width shapes feeds write, "2024-05-01T12:00:00.250Z" and "2024-05-01T12:00:00Z",
+// checked eight bytes at a time. In a pattern 'd' stands for an ASCII digit; any other byte
+// must appear as is. Anything else (offsets, 't', 'z', a space, other fraction widths) is
+// left to the general parser, which gives the same result for these shapes.
+struct Shape {
+  uint64_t expected = 0;  // '0' where a digit goes, else the literal byte
+  uint64_t limit = 0;     // added to (text ^ expected): 0x80 - 10 at digits, 0x80 - 1 elsewhere
+};
+
+constexpr Shape shape_of(std::string_view pattern, size_t at) noexcept {
+  Shape s;
+  for (size_t i = 0; i < 8; ++i) {
+    const char c = pattern[at + i];
+    const uint64_t expected = c == 'd' ? '0' : static_cast<unsigned char>(c);
+    s.expected |= expected << (8 * i);
+    s.limit |= uint64_t{c == 'd' ? 0x76U : 0x7FU} << (8 * i);
+  }
+  return s;
+}
+
+inline uint64_t load8(const char* p) noexcept {
+  uint64_t v = 0;
+  std::memcpy(&v, p, 8);
+  return v;  // little-endian: byte i of the text is bits 8i..8i+7
+}
+
+// The eight bytes at v XOR the shape's bytes: a digit's value where a digit goes and 0 where
+// a literal matches. fits() accepts them when every byte stays below 0x80 with and without
+// `limit` added: below 10 at digits, 0 elsewhere. A byte that carries into the next one has
+// its own high bit set, so a carry never turns a bad word into a good one.
+inline uint64_t difference(uint64_t v, const Shape& s) noexcept { return v ^ s.expected; }
+inline bool fits(uint64_t x, const Shape& s) noexcept {
+  return ((x | (x + s.limit)) & 0x8080808080808080) == 0;
+}
+
+// Byte i of the result is 10 * digit i + digit i+1, given digits (0-9) and zeros: a two-digit
+// number starting at byte i. Bytes are at most 99, so nothing carries between them.
+inline uint64_t pairs(uint64_t d) noexcept { return d * 10 + (d >> 8); }
+
+inline int byte_at(uint64_t v, int i) noexcept { return static_cast<int>((v >> (8 * i)) & 0xFF); }
+
+constexpr std::string_view kMillisShape = "dddd-dd-ddTdd:dd:dd.dddZ";
+constexpr std::string_view kSecondsShape = "dddd-dd-ddTdd:dd:ddZ";
+constexpr Shape kDate = shape_of(kMillisShape, 0);           // "dddd-dd-"
+constexpr Shape kDayHour = shape_of(kMillisShape, 8);        // "ddTdd:dd"
+constexpr Shape kMillisTail = shape_of(kMillisShape, 16);    // ":dd.dddZ"
+constexpr Shape kSecondsTail = shape_of(kSecondsShape, 12);  // "d:dd:ddZ"
+
+// Days before the first of each month in a common year.
+constexpr std::array<int, 12> kDaysBefore{0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+
+// One fixed-width shape, or false to leave the text to the general parser. Years outside
+// 1901-2099 go there too: inside, every fourth year is a leap year.
+template <bool Millis>
+bool parse_fixed_utc(const char* p, int64_t& epoch_ms) noexcept {
+  constexpr const Shape& kTail = Millis ? kMillisTail : kSecondsTail;
+  const uint64_t x0 = difference(load8(p), kDate);
+  const uint64_t x1 = difference(load8(p + 8), kDayHour);
+  const uint64_t x2 = difference(load8(p + (Millis ? 16 : 12)), kTail);
+  if (!(fits(x0, kDate) & fits(x1, kDayHour) & fits(x2, kTail))) return false;
+  const uint64_t p0 = pairs(x0), p1 = pairs(x1), p2 = pairs(x2);
+  const int year = byte_at(p0, 0) * 100 + byte_at(p0, 2);
+  const int month = byte_at(p0, 5);
+  const int day = byte_at(p1, 0), hour = byte_at(p1, 3), minute = byte_at(p1, 6);
+  // Seconds are bytes 17-18 of the text: the last word starts at byte 16 or 12.
+  const int second = byte_at(p2, Millis ? 1 : 5);
+  const int millis = Millis ? byte_at(p2, 4) * 10 + byte_at(x2, 6) : 0;
+  if (year < 1901 || year > 2099 || month < 1 || month > 12 || day < 1 || hour > 23 ||
+      minute > 59 || second > 59) {
+    return false;
+  }
+  const bool leap = year % 4 == 0;
+  if (day > kDaysInMonth[month - 1] + (leap && month == 2 ? 1 : 0)) return false;
+  // Leap days since 1970 before this year: 1972, 1976, ... (negative before 1970).
+  const int y = year - 1970;
+  const int leap_days_before = (y + 1 + 4 * 32) / 4 - 32;  // floor((y + 1) / 4) for y >= -69
+  const int64_t days = int64_t{365} * y + leap_days_before + kDaysBefore[month - 1] +
+                       (leap && month > 2 ? 1 : 0) + day - 1;
+  epoch_ms = (days * 86400 + hour * 3600 + minute * 60 + second) * 1000 + millis;
+  return true;
+}
+
+// Out of line: the fixed-width path in parse_rfc3339 then needs no registers saved.
+[[gnu::noinline]] bool parse_rfc3339_general(std::string_view s, int64_t& epoch_ms) noexcept;
+
 }  // namespace
 
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d) noexcept {
@@ -57,6 +144,16 @@ int64_t days_from_civil(int64_t y, unsigned m, unsigned d) noexcept {
 }
 
 bool parse_rfc3339(std::string_view s, int64_t& epoch_ms) noexcept {
+  // The shapes feeds write, checked eight bytes at a time; the general parser takes the
+  // rest, and the fixed-width calendar checks that fail here fail there too.
+  if (s.size() == 24 && parse_fixed_utc<true>(s.data(), epoch_ms)) return true;
+  if (s.size() == 20 && parse_fixed_utc<false>(s.data(), epoch_ms)) return true;
+  return parse_rfc3339_general(s, epoch_ms);
+}
+
+namespace {
+
+bool parse_rfc3339_general(std::string_view s, int64_t& epoch_ms) noexcept {
   if (s.size() < 20) return false;
   const char* p = s.data();
   const int century = two_digits(p), year_in_century = two_digits(p + 2);
@@ -108,6 +205,8 @@ bool parse_rfc3339(std::string_view s, int64_t& epoch_ms) noexcept {
   epoch_ms = seconds * 1000 + millis;
   return true;
 }
+
+}  // namespace
 
 void append_rfc3339(std::string& out, int64_t epoch_ms) {
   int64_t secs = epoch_ms / 1000;

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 
 #include "engine/event/timestamp.h"
@@ -116,6 +117,31 @@ TEST_F(EventBuilderTest, BeginClearsThePreviousEvent) {
   EXPECT_TRUE(event_.id.empty());
   EXPECT_TRUE(event_.channel.empty());
   EXPECT_EQ(event_.amount, Money{0});
+}
+
+// begin() clears by storing zeros: every member must then equal a default Event's.
+TEST_F(EventBuilderTest, BeginLeavesEveryMemberAsADefaultEvent) {
+  Event e;
+  std::memset(static_cast<void*>(&e), 0xAB, sizeof e);
+  builder().begin(e, 1);
+  const Event d{};
+  EXPECT_EQ(e.ts_ms, d.ts_ms);
+  EXPECT_EQ(e.kind, d.kind);
+  EXPECT_EQ(e.amount, d.amount);
+  EXPECT_EQ(e.currency, d.currency);
+  EXPECT_EQ(e.amount_base, d.amount_base);
+  EXPECT_EQ(e.labels.data(), d.labels.data());
+  EXPECT_EQ(e.present, d.present);
+  for (size_t i = 0; i < kFieldCount; ++i) {
+    const auto f = static_cast<Field>(i);
+    if (const std::string_view* slot = string_slot(e, f)) {
+      EXPECT_EQ(slot->data(), string_slot(d, f)->data()) << field_name(f);
+      EXPECT_EQ(slot->size(), 0U) << field_name(f);
+    }
+  }
+  EXPECT_EQ(e.id.data(), d.id.data());
+  EXPECT_EQ(e.id.size(), 0U);
+  EXPECT_EQ(e.labels.size(), 0U);
 }
 
 // --- missing_field --------------------------------------------------------------------
@@ -266,6 +292,71 @@ TEST_F(EventBuilderTest, BadValueDetails) {
                       "amount: \"1.00001\" has more than 4 decimal places");
   expect_assign_fails(Field::amount, ValueType::number, "1e14", Reason::bad_value,
                       "amount: \"1e14\" is out of range (limit 10^14)");
+}
+
+TEST_F(EventBuilderTest, EveryKindNameIsAccepted) {
+  for (size_t k = 0; k < kKindCount; ++k) {
+    const auto kind = static_cast<Kind>(k);
+    builder().begin(event_, 1);
+    ASSERT_TRUE(builder().assign(Field::kind, ValueType::string, kind_name(kind), error_))
+        << kind_name(kind);
+    EXPECT_EQ(event_.kind, kind);
+  }
+  // Near misses of every length a kind has.
+  for (const char* near :
+       {"fe", "fees", "Fee", "car", "cards", "salarY", "cash_i", "cash_inn", "transfe", "cash_ou",
+        "transferr", "remittanc", "remittances", "cash-in"}) {
+    builder().begin(event_, 1);
+    expect_assign_fails(Field::kind, ValueType::string, near, Reason::bad_value,
+                        "kind: \"" + std::string(near) +
+                            "\" is not one of transfer, remittance, cash_in, cash_out, salary, "
+                            "fee, card");
+  }
+}
+
+// The common string values take a short path; a string limit below their size still rules.
+TEST_F(EventBuilderTest, StringLimitAppliesToCheckedFields) {
+  limits_.max_string_bytes = 2;
+  builder().begin(event_, 1);
+  expect_assign_fails(Field::currency, ValueType::string, "USD", Reason::too_large,
+                      "currency: 3 bytes, limit 2");
+  expect_assign_fails(Field::kind, ValueType::string, "fee", Reason::too_large,
+                      "kind: 3 bytes, limit 2");
+  expect_assign_fails(Field::id, ValueType::string, "e-1", Reason::too_large,
+                      "id: 3 bytes, limit 2");
+  ASSERT_TRUE(builder().assign(Field::sender_country, ValueType::string, "MX", error_));
+  limits_.max_string_bytes = 1;
+  expect_assign_fails(Field::receiver_country, ValueType::string, "US", Reason::too_large,
+                      "receiver.country: 2 bytes, limit 1");
+  // ts and amount have their own syntax and no string limit.
+  ASSERT_TRUE(builder().assign(Field::ts, ValueType::string, "2024-05-01T12:00:00Z", error_));
+  ASSERT_TRUE(builder().assign(Field::amount, ValueType::string, "100.50", error_));
+}
+
+// Small tables are scanned, large ones searched: both find every rate and nothing else.
+TEST(CurrencyTable, FindsRatesInSmallAndLargeTables) {
+  // AAA, ZAB, AAC, ZAD, ...: codes sorted before and after USD.
+  const auto code = [](int i) {
+    return Currency{
+        {i % 2 == 0 ? 'A' : 'Z', static_cast<char>('A' + i / 26), static_cast<char>('A' + i % 26)}};
+  };
+  for (const int extra : {0, 3, 15, 16, 40}) {
+    SCOPED_TRACE(extra);
+    CurrencyTable table(kUsd);
+    for (int i = 0; i < extra; ++i) table.set_rate(code(i), Rate{i + 1});
+    const Rate* usd = table.find(kUsd);
+    ASSERT_NE(usd, nullptr);
+    EXPECT_EQ(usd->scaled, Rate::kUnit);
+    for (int i = 0; i < extra; ++i) {
+      const Rate* r = table.find(code(i));
+      ASSERT_NE(r, nullptr) << code(i).view();
+      EXPECT_EQ(r->scaled, i + 1);
+    }
+    for (const Currency absent : {Currency{{'A', 'A', '@'}}, Currency{{'U', 'S', 'C'}},
+                                  Currency{{'U', 'S', 'E'}}, Currency{{'Z', 'Z', 'Z'}}}) {
+      EXPECT_EQ(table.find(absent), nullptr) << absent.view();
+    }
+  }
 }
 
 TEST_F(EventBuilderTest, LongValuesAreShortenedInDetails) {

@@ -136,6 +136,73 @@ TEST_F(JsonDecoderTest, FieldOrderInTheDocumentDoesNotMatter) {
   EXPECT_EQ(event_.labels, "{}");
 }
 
+// The decoder starts each key's search where the key after the previous one was found in
+// the last record. Orders that change from record to record, keys that come and go, unknown
+// and escaped keys, and repeated keys must decode exactly as a fresh decoder would.
+TEST_F(JsonDecoderTest, OrderLearnedFromEarlierRecordsNeverChangesTheResult) {
+  const std::vector<std::string> records = {
+      R"({"id":"a","ts":"2024-05-01T12:00:00Z","kind":"fee","amount":"1","currency":"USD",)"
+      R"("sender":{"id":"s1","country":"MX","city":"c1"},"receiver":{"id":"r1"}})",
+      R"({"receiver":{"city":"c2","id":"r2"},"sender":{"city":"c2s","id":"s2"},"x":1,)"
+      R"("currency":"EUR","amount":"2","kind":"transfer","ts":"2024-05-02T12:00:00Z","id":"b"})",
+      R"({"id":"c","purpose":"p","ts":"2024-05-03T12:00:00Z","kind":"fee","amount":"3",)"
+      R"("currency":"USD","sender":{"id":"s3"},"receiver":{"id":"r3","country":"US"}})",
+      R"({"id":"d","ts":"2024-05-04T12:00:00Z","kind":"fee","amount":"4","currency":"USD",)"
+      R"("sender":{"id":"s4"},"receiver":{"id":"r4"},"purpose":"q","zzz":{"id":"no"}})",
+      R"({"\u0069d":"e","ts":"2024-05-05T12:00:00Z","kind":"fee","amount":"5","currency":"USD",)"
+      R"("sender":{"id":"s5"},"receiver":{"id":"r5"}})",
+      R"({"id":"f","ts":"2024-05-06T12:00:00Z","id":"g","kind":"fee","amount":"6",)"
+      R"("currency":"USD","sender":{"id":"s6"},"receiver":{"id":"r6"}})",
+  };
+  const auto summary = [this](bool ok) {
+    if (!ok) return std::string(reason_name(error_.reason)) + ": " + error_.detail;
+    return std::string(event_.id) + "|" + std::to_string(event_.ts_ms) + "|" +
+           std::string(kind_name(event_.kind)) + "|" + std::to_string(event_.amount.units) + "|" +
+           std::string(event_.currency.view()) + "|" + std::string(event_.purpose) + "|" +
+           std::string(event_.sender.id) + "|" + std::string(event_.sender.country) + "|" +
+           std::string(event_.sender.city) + "|" + std::string(event_.receiver.id) + "|" +
+           std::string(event_.receiver.country) + "|" + std::string(event_.receiver.city) + "|" +
+           std::to_string(event_.present);
+  };
+  std::vector<std::string> fresh;
+  for (const std::string& r : records) {
+    decoder_.reset();  // a new decoder has learned nothing
+    fresh.push_back(summary(decode(r)));
+  }
+  EXPECT_EQ(fresh[5], "bad_value: id: appears more than once");
+  decoder_.reset();
+  for (int round = 0; round < 3; ++round) {
+    for (size_t i = 0; i < records.size(); ++i) {
+      // Forward, then backward, then every other record.
+      const size_t k = round == 1 ? records.size() - 1 - i : round == 2 ? (i * 2) % 7 % 6 : i;
+      EXPECT_EQ(summary(decode(records[k])), fresh[k]) << "round " << round << ", record " << k;
+    }
+  }
+}
+
+// Keys longer than 16 bytes compare their first 16 bytes as words and the rest byte by byte;
+// siblings may share those first 16 bytes.
+TEST_F(JsonDecoderTest, LongKeysSharingTheirFirstSixteenBytes) {
+  rule(Field::sender_id).pointer = {"counterparty_sender_identifier"};
+  rule(Field::receiver_id).pointer = {"counterparty_sender_identifier_2"};
+  rule(Field::sender_city).pointer = {"counterparty_sender"};
+  const std::string head =
+      R"({"id":"e","ts":"2024-05-01T12:00:00Z","kind":"transfer","amount":"1","currency":"USD",)";
+  for (int i = 0; i < 2; ++i) {
+    expect_ok(head + R"("counterparty_sender_identifier_2":"r","counterparty_sender":"c",)" +
+              R"("counterparty_sender_identifier":"s","counterparty_sender_identifie":"no"})");
+    EXPECT_EQ(event_.sender.id, "s");
+    EXPECT_EQ(event_.receiver.id, "r");
+    EXPECT_EQ(event_.sender.city, "c");
+    expect_ok(
+        head + R"("counterparty_sender":"c2","counterparty_sender_identifier":"s2",)" +
+        R"("counterparty_sender_identifier_2":"r2","counterparty_sender_identifier_3":"no"})");
+    EXPECT_EQ(event_.sender.id, "s2");
+    EXPECT_EQ(event_.receiver.id, "r2");
+    EXPECT_EQ(event_.sender.city, "c2");
+  }
+}
+
 TEST_F(JsonDecoderTest, StringEscapesAreUnescaped) {
   expect_ok(R"({"id":"q\"b\\s\/","ts":"2024-05-01T12:00:00Z","kind":"transfer","amount":"1",)"
             R"("currency":"USD","sender":{"id":"s","name":"Jos\u00e9 \"Pepe\" Ram\u00EDrez",)"

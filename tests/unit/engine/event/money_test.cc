@@ -116,6 +116,30 @@ TEST(ParseMoney, OutOfRangeAtTenToTheFourteen) {
   EXPECT_EQ(units("9.9999999999999e13"), 999'999'999'999'990'000);
 }
 
+// Plain "digits[.digits]" with up to 14 integer digits and 4 decimals takes a fast path;
+// the rest the general parser. Around that border both must give the general answer.
+TEST(ParseMoney, ManyDigitsAroundTheFastPathBorder) {
+  EXPECT_EQ(units("12345678901234"), 123'456'789'012'340'000);
+  EXPECT_EQ(units("12345678901234.5678"), 123'456'789'012'345'678);
+  EXPECT_EQ(units("99999999999999.9999"), 999'999'999'999'999'999);
+  EXPECT_EQ(units("012345678901234"), 123'456'789'012'340'000);  // 15 digits, a leading zero
+  EXPECT_EQ(units("00000000000000000001.5"), 15'000);
+  EXPECT_EQ(units("0.00010"), 1);
+  EXPECT_EQ(units("1.50000000000000000000"), 15'000);
+  EXPECT_EQ(money_error("123456789012345"), DecimalError::out_of_range);
+  EXPECT_EQ(money_error("99999999999999999999"), DecimalError::out_of_range);  // wraps 2^64
+  EXPECT_EQ(money_error("184467440737095516160000"), DecimalError::out_of_range);
+  EXPECT_EQ(money_error("1.00001"), DecimalError::too_precise);
+  EXPECT_EQ(money_error("12345678901234.56789"), DecimalError::too_precise);
+  EXPECT_EQ(money_error("1.2345x"), DecimalError::syntax);
+  EXPECT_EQ(money_error("1234x"), DecimalError::syntax);
+  EXPECT_EQ(money_error("1.x"), DecimalError::syntax);
+  EXPECT_EQ(money_error(std::string_view("12\0", 3)), DecimalError::syntax);
+  EXPECT_EQ(money_error("1\xB0"), DecimalError::syntax);
+  EXPECT_EQ(money_error("/"), DecimalError::syntax);
+  EXPECT_EQ(money_error(":"), DecimalError::syntax);
+}
+
 TEST(ParseMoney, ZeroWithAnyExponentIsZero) {
   EXPECT_EQ(units("0e999"), 0);
   EXPECT_EQ(units("0.0000000e-50"), 0);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
 
 namespace corridor::event {
@@ -142,6 +143,72 @@ TEST(ParseRfc3339, FailureLeavesOutputUntouched) {
   int64_t ms = 77;
   EXPECT_FALSE(parse_rfc3339("2024-02-30T00:00:00Z", ms));
   EXPECT_EQ(ms, 77);
+}
+
+// "2024-05-01T12:00:00.250Z" and "...:00Z" take a fixed-width path (years 1901-2099); the
+// same instant written with "+00:00" takes the general one. Both must agree on every day.
+TEST(ParseRfc3339, FixedWidthAndGeneralPathsAgree) {
+  const char* kTimes[] = {"00:00:00", "23:59:59", "12:34:56", "09:05:07"};
+  size_t checked = 0;
+  for (int year = 1899; year <= 2101; ++year) {
+    for (unsigned month = 1; month <= 12; ++month) {
+      for (unsigned day = 1; day <= 31; ++day) {
+        const std::string date = [&] {
+          char buf[16];
+          std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", year, month, day);
+          return std::string(buf);
+        }();
+        const char* time = kTimes[(day + month) % 4];
+        for (const char* fraction : {"", ".000", ".999", ".250"}) {
+          const std::string utc = date + "T" + time + fraction + "Z";
+          const std::string offset = date + "T" + time + fraction + "+00:00";
+          int64_t fast = -1, general = -2;
+          const bool fast_ok = parse_rfc3339(utc, fast);
+          const bool general_ok = parse_rfc3339(offset, general);
+          ASSERT_EQ(fast_ok, general_ok) << utc;
+          if (!fast_ok) continue;
+          ASSERT_EQ(fast, general) << utc;
+          ++checked;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(checked, 203U * 4U * 365U + 49U * 4U);  // 1899-2101: 49 leap years (not 1900, 2100)
+}
+
+TEST(ParseRfc3339, FixedWidthBoundaries) {
+  EXPECT_EQ(parsed("1901-01-01T00:00:00Z"), days_from_civil(1901, 1, 1) * kDay);
+  EXPECT_EQ(parsed("1900-12-31T23:59:59.999Z"), days_from_civil(1901, 1, 1) * kDay - 1);
+  EXPECT_EQ(parsed("1969-12-31T23:59:59.999Z"), -1);
+  EXPECT_EQ(parsed("1970-01-01T00:00:00.001Z"), 1);
+  EXPECT_EQ(parsed("1904-02-29T00:00:00Z"), days_from_civil(1904, 2, 29) * kDay);
+  EXPECT_EQ(parsed("2099-12-31T23:59:59.999Z"), days_from_civil(2100, 1, 1) * kDay - 1);
+  EXPECT_EQ(parsed("2100-01-01T00:00:00.000Z"), days_from_civil(2100, 1, 1) * kDay);
+  EXPECT_EQ(parsed("0000-01-01T00:00:00Z"), days_from_civil(0, 1, 1) * kDay);
+  EXPECT_EQ(parsed("9999-12-31T23:59:59.999Z"), days_from_civil(10000, 1, 1) * kDay - 1);
+  EXPECT_TRUE(rejects("2100-02-29T00:00:00Z"));
+  EXPECT_TRUE(rejects("1900-02-29T00:00:00.000Z"));
+  EXPECT_TRUE(rejects("2099-02-29T00:00:00.000Z"));
+}
+
+// Every byte position of both fixed-width shapes, given a byte it does not allow: the
+// neighbours of the digit range, bytes that carry when 6 is added, a space and a NUL.
+TEST(ParseRfc3339, FixedWidthRejectsEveryWrongByte) {
+  const std::string kNotDigits("/:\xFA\xFF\xB0 \0", 7);
+  const std::string kNotSeparators("09/:\xFF", 5);
+  for (const std::string good : {"2024-05-01T12:00:00.250Z", "2024-05-01T12:00:00Z"}) {
+    int64_t ms = 0;
+    ASSERT_TRUE(parse_rfc3339(good, ms));
+    for (size_t i = 0; i < good.size(); ++i) {
+      const bool digit = good[i] >= '0' && good[i] <= '9';
+      for (const char c : digit ? kNotDigits : kNotSeparators) {
+        if (c == good[i]) continue;
+        std::string bad = good;
+        bad[i] = c;
+        EXPECT_TRUE(rejects(bad)) << good << ": byte " << i << " = " << static_cast<int>(c);
+      }
+    }
+  }
 }
 
 TEST(AppendRfc3339, FormatsUtcWithMilliseconds) {
