@@ -11,6 +11,7 @@ enum class OpCode : uint8_t {
   load_id,
   load_ts,
   load_kind,
+  in_kind_set,  // a: bit k set when event::Kind k is in the set; b: 1 negates. Pushes a boolean
   load_amount,
   load_amount_base,
   load_currency,
