@@ -382,7 +382,7 @@ class Compiler {
     if (is_numeric(lt) && is_numeric(rt)) {
       const Type common = widen(lt, rt);
       unify(left_end, lt, rt, common);
-      op(common == Type::number ? OpCode::cmp_number : OpCode::cmp_int, 0, cmp_code(n.op));
+      emit_compare(r, common == Type::number ? OpCode::cmp_number : OpCode::cmp_int, n.op);
       return Type::boolean;
     }
     if (lt != rt) {
@@ -394,14 +394,37 @@ class Compiler {
         return fail(n, "strings compare only with == and !=");
       }
       if (fuse_kind_comparison(l, r, left_end, n.op == Op::ne)) return Type::boolean;
-      op(OpCode::cmp_string, 0, cmp_code(n.op));
+      emit_compare(r, OpCode::cmp_string, n.op);
       return Type::boolean;
     }
     if (lt == Type::boolean && n.op != Op::eq && n.op != Op::ne) {
       return fail(n, "booleans compare only with == and !=");
     }
-    op(OpCode::cmp_int, 0, cmp_code(n.op));
+    emit_compare(r, OpCode::cmp_int, n.op);
     return Type::boolean;
+  }
+
+  static bool is_literal(const Node& n) {
+    return n.kind == NodeKind::integer_literal || n.kind == NodeKind::decimal_literal ||
+           n.kind == NodeKind::duration_literal || n.kind == NodeKind::bool_literal ||
+           n.kind == NodeKind::string_literal;
+  }
+
+  // Emits a comparison of the two values on the stack. When the right operand is a literal
+  // whose code is its push_const alone (no conversion followed it), compares against the
+  // constant directly: one instruction instead of two. Stack accounting stays as emitted.
+  void emit_compare(const Node& right, OpCode code, Op o) {
+    const size_t size = p_.code_.size();
+    if (is_literal(right) && size >= 2 && p_.code_.back().op == OpCode::push_const) {
+      const uint16_t constant = p_.code_.back().a;
+      p_.code_.pop_back();
+      const OpCode fused = code == OpCode::cmp_int      ? OpCode::cmp_int_const
+                           : code == OpCode::cmp_number ? OpCode::cmp_number_const
+                                                        : OpCode::cmp_string_const;
+      op(fused, constant, cmp_code(o));
+      return;
+    }
+    op(code, 0, cmp_code(o));
   }
 
   // The bit of a kind literal in an in_kind_set mask; 0 when the text names no kind.

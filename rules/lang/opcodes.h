@@ -37,6 +37,11 @@ enum class OpCode : uint8_t {
   cmp_int,  // b: Op (eq..ge)
   cmp_number,
   cmp_string,  // b: Op::eq or Op::ne
+  // The same against a constant (a: constant index) instead of a second stack value: the
+  // common `x >= 5`, `direction == "in"` in one instruction.
+  cmp_int_const,
+  cmp_number_const,
+  cmp_string_const,
   logical_not,
   jump_if_false_keep,  // a: forward distance; pops unless jumping
   jump_if_true_keep,

@@ -168,6 +168,17 @@ Value Program::evaluate(const EvalContext& c) const noexcept {
         stack[sp - 1].i = static_cast<Op>(in.b) == Op::eq ? equal : !equal;
         break;
       }
+      case OpCode::cmp_int_const:
+        stack[sp - 1].i = compare(stack[sp - 1].i, constants_[in.a].i, in.b);
+        break;
+      case OpCode::cmp_number_const:
+        stack[sp - 1].i = compare(stack[sp - 1].d, constants_[in.a].d, in.b);
+        break;
+      case OpCode::cmp_string_const: {
+        const bool equal = stack[sp - 1].s == constants_[in.a].s;
+        stack[sp - 1].i = static_cast<Op>(in.b) == Op::eq ? equal : !equal;
+        break;
+      }
       case OpCode::logical_not:
         stack[sp - 1].i = stack[sp - 1].i == 0;
         break;

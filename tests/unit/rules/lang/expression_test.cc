@@ -135,6 +135,32 @@ TEST_F(ExpressionTest, ResultsDoNotDependOnEarlierEvaluations) {
   EXPECT_EQ(empty.evaluate(c).i, 0);
 }
 
+// Comparisons with a literal on the right compile to one instruction against the constant;
+// the answers are those of the two-operand form (literal on the left).
+TEST_F(ExpressionTest, ComparisonsWithConstantsAnswerBothWays) {
+  const char* ops[] = {"==", "!=", "<", "<=", ">", ">="};
+  const char* mirrored[] = {"==", "!=", ">", ">=", "<", "<="};
+  for (size_t k = 0; k < 6; ++k) {
+    for (const char* value : {"5", "6", "7"}) {
+      const std::string right = std::string("senders ") + ops[k] + " " + value;
+      const std::string left = std::string(value) + " " + mirrored[k] + " senders";
+      EXPECT_EQ(test(right), test(left)) << right;
+    }
+    for (const char* value : {"9399.9999", "9400", "9400.0001"}) {
+      const std::string right = std::string("total ") + ops[k] + " " + value;
+      const std::string left = std::string(value) + " " + mirrored[k] + " total";
+      EXPECT_EQ(test(right), test(left)) << right;
+    }
+  }
+  EXPECT_TRUE(test(R"(sender.city == "Sylhet")"));
+  EXPECT_FALSE(test(R"(sender.city != "Sylhet")"));
+  EXPECT_TRUE(test(R"(sender.city != "Dhaka" and "Sylhet" == sender.city)"));
+  EXPECT_TRUE(test("is_new_pair == true and is_new_pair != false"));
+  EXPECT_TRUE(test("ts - pay.ts == 1h and ts - pay.ts < 2h"));
+  EXPECT_TRUE(test("cv < 0.2 and cv > 0.1 and cv != 0.15 or senders == 6"));
+  EXPECT_FALSE(test("senders > 100 and senders == 6 or senders < 0"));
+}
+
 TEST_F(ExpressionTest, ExactDecimalComparisons) {
   EXPECT_TRUE(test("amount_base >= 2950"));
   EXPECT_TRUE(test("amount_base == 2950.0000"));
