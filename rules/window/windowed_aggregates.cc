@@ -548,7 +548,9 @@ struct WindowedAggregates::Impl {
   // wide enough never to overflow for real states: Σ of bucket counts in 128 bits, Σx in
   // 128 bits (saturating only for forged wide states), Σx² in 256 bits.
 
-  template <bool W>
+  // Acc: the type that sums bucket counts; 64 bits suffice for narrow counts (< 2^32 each)
+  // over fewer than 2^32 buckets, and cost one add per bucket instead of two.
+  template <bool W, class Acc = u128>
   static AggregateResult result(const Self& s, const Layout& l, size_t a, size_t i0, size_t i1) {
     using Count = std::conditional_t<W, uint64_t, uint32_t>;
     constexpr uint32_t c = count_bytes(W), sb = sum_bytes(W);
@@ -558,7 +560,7 @@ struct WindowedAggregates::Impl {
     const size_t rs = l.record;
     const unsigned char* const first = base + i0 * rs;
     const unsigned char* const last = base + i1 * rs;
-    u128 n = 0;
+    Acc n = 0;
     switch (k) {
       case AggregateKind::distinct:
         break;  // handled by the caller
@@ -656,7 +658,7 @@ struct WindowedAggregates::Impl {
         break;
       }
       case AggregateKind::share: {
-        u128 flagged = 0;
+        Acc flagged = 0;
         for (const unsigned char* p = first; p != last; p += rs) {
           n += load<Count>(p);
           flagged += load<Count>(p + c);
@@ -713,7 +715,9 @@ struct WindowedAggregates::Impl {
       if (l.kind[a] == AggregateKind::distinct)
         out[a] = distinct_result(s.distinct_[l.distinct_index[a]], lo, now_ms);
       else
-        out[a] = s.wide_ ? result<true>(s, l, a, i0, i1) : result<false>(s, l, a, i0, i1);
+        out[a] = s.wide_                 ? result<true>(s, l, a, i0, i1)
+                 : i1 - i0 <= UINT32_MAX ? result<false, uint64_t>(s, l, a, i0, i1)
+                                         : result<false>(s, l, a, i0, i1);
     }
   }
 
