@@ -382,7 +382,7 @@ class Compiler {
     if (is_numeric(lt) && is_numeric(rt)) {
       const Type common = widen(lt, rt);
       unify(left_end, lt, rt, common);
-      op(common == Type::number ? OpCode::cmp_number : OpCode::cmp_int, 0, cmp_code(n.op));
+      emit_compare(r, common == Type::number ? OpCode::cmp_number : OpCode::cmp_int, n.op);
       return Type::boolean;
     }
     if (lt != rt) {
@@ -393,14 +393,74 @@ class Compiler {
       if (n.op != Op::eq && n.op != Op::ne) {
         return fail(n, "strings compare only with == and !=");
       }
-      op(OpCode::cmp_string, 0, cmp_code(n.op));
+      if (fuse_kind_comparison(l, r, left_end, n.op == Op::ne)) return Type::boolean;
+      emit_compare(r, OpCode::cmp_string, n.op);
       return Type::boolean;
     }
     if (lt == Type::boolean && n.op != Op::eq && n.op != Op::ne) {
       return fail(n, "booleans compare only with == and !=");
     }
-    op(OpCode::cmp_int, 0, cmp_code(n.op));
+    emit_compare(r, OpCode::cmp_int, n.op);
     return Type::boolean;
+  }
+
+  static bool is_literal(const Node& n) {
+    return n.kind == NodeKind::integer_literal || n.kind == NodeKind::decimal_literal ||
+           n.kind == NodeKind::duration_literal || n.kind == NodeKind::bool_literal ||
+           n.kind == NodeKind::string_literal;
+  }
+
+  // Emits a comparison of the two values on the stack. When the right operand is a literal
+  // whose code is its push_const alone (no conversion followed it), compares against the
+  // constant directly: one instruction instead of two. Stack accounting stays as emitted.
+  void emit_compare(const Node& right, OpCode code, Op o) {
+    const size_t size = p_.code_.size();
+    if (is_literal(right) && size >= 2 && p_.code_.back().op == OpCode::push_const) {
+      const uint16_t constant = p_.code_.back().a;
+      p_.code_.pop_back();
+      const OpCode fused = code == OpCode::cmp_int      ? OpCode::cmp_int_const
+                           : code == OpCode::cmp_number ? OpCode::cmp_number_const
+                                                        : OpCode::cmp_string_const;
+      op(fused, constant, cmp_code(o));
+      return;
+    }
+    op(code, 0, cmp_code(o));
+  }
+
+  // The bit of a kind literal in an in_kind_set mask; 0 when the text names no kind.
+  static uint16_t kind_bit(std::string_view text) {
+    static_assert(event::kKindCount <= 16, "kind masks are 16 bits");
+    event::Kind k{};
+    return event::parse_kind(text, k) ? static_cast<uint16_t>(1u << static_cast<unsigned>(k)) : 0;
+  }
+
+  // `kind == "x"`, `"x" == kind` (and !=): the enum compared with a bit mask instead of its
+  // name compared as a string. The two operands' code (load_kind and the literal's
+  // push_const, in either order) is replaced; the stack accounting stays as emitted.
+  bool fuse_kind_comparison(const Node& l, const Node& r, size_t left_end, bool negate) {
+    const size_t size = p_.code_.size();
+    if (left_end + 1 != size || size < 2) return false;
+    const Instruction first = p_.code_[size - 2], second = p_.code_[size - 1];
+    const Node* literal = nullptr;
+    Instruction constant{};
+    if (l.kind == NodeKind::name && first.op == OpCode::load_kind &&
+        r.kind == NodeKind::string_literal && second.op == OpCode::push_const) {
+      literal = &r;
+      constant = second;
+    } else if (r.kind == NodeKind::name && second.op == OpCode::load_kind &&
+               l.kind == NodeKind::string_literal && first.op == OpCode::push_const) {
+      literal = &l;
+      constant = first;
+    } else {
+      return false;
+    }
+    const uint16_t bit = kind_bit(literal->text);
+    if (bit == 0 || constant.a + 1u != p_.constants_.size()) return false;
+    p_.code_.resize(size - 2);
+    p_.constants_.pop_back();
+    p_.strings_.pop_back();
+    op(OpCode::in_kind_set, bit, negate ? 1 : 0);
+    return true;
   }
 
   std::optional<Type> emit_in(const Node& n) {
@@ -411,14 +471,26 @@ class Compiler {
     const std::string name = last_name_;
     const Node& list = *n.children[1];
     if (*t == Type::string) {
-      std::vector<std::string_view> set;
+      // The event's kind: a bit mask over the enum (when every item names a kind).
+      uint16_t kinds = 0;
+      bool all_kinds = n.children[0]->kind == NodeKind::name && !p_.code_.empty() &&
+                       p_.code_.back().op == OpCode::load_kind;
       for (const auto& item : list.children) {
         if (item->kind != NodeKind::string_literal) {
           return fail(*item, "the list must hold strings like the value before 'in'");
         }
         if (!check_allowed(*item, symbol.allowed, name)) return std::nullopt;
-        set.push_back(p_.strings_.emplace_back(item->text));
+        const uint16_t bit = kind_bit(item->text);
+        all_kinds = all_kinds && bit != 0;
+        kinds |= bit;
       }
+      if (all_kinds) {
+        p_.code_.back() =
+            Instruction{OpCode::in_kind_set, n.negated ? uint8_t{1} : uint8_t{0}, kinds};
+        return Type::boolean;
+      }
+      std::vector<std::string_view> set;
+      for (const auto& item : list.children) set.push_back(p_.strings_.emplace_back(item->text));
       std::sort(set.begin(), set.end());
       p_.string_sets_.push_back(std::move(set));
       op(OpCode::in_string_set, static_cast<uint16_t>(p_.string_sets_.size() - 1));

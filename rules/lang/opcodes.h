@@ -11,6 +11,7 @@ enum class OpCode : uint8_t {
   load_id,
   load_ts,
   load_kind,
+  in_kind_set,  // a: bit k set when event::Kind k is in the set; b: 1 negates. Pushes a boolean
   load_amount,
   load_amount_base,
   load_currency,
@@ -36,6 +37,11 @@ enum class OpCode : uint8_t {
   cmp_int,  // b: Op (eq..ge)
   cmp_number,
   cmp_string,  // b: Op::eq or Op::ne
+  // The same against a constant (a: constant index) instead of a second stack value: the
+  // common `x >= 5`, `direction == "in"` in one instruction.
+  cmp_int_const,
+  cmp_number_const,
+  cmp_string_const,
   logical_not,
   jump_if_false_keep,  // a: forward distance; pops unless jumping
   jump_if_true_keep,

@@ -1,6 +1,7 @@
 // Evaluation of compiled expressions: a fixed-size stack, no allocation, no recursion.
 #include <algorithm>
 #include <cmath>
+#include <new>
 
 #include "rules/lang/ast.h"
 #include "rules/lang/expression.h"
@@ -42,39 +43,48 @@ int64_t saturate(Int128 v) noexcept {
 }  // namespace
 
 Value Program::evaluate(const EvalContext& c) const noexcept {
-  Value stack[kMaxStack];
+  // Raw storage: `Value stack[kMaxStack]` would zero all 1 KiB of it on every call (Value's
+  // members have initialisers), which cost more than most programs. Every push below
+  // writes a whole Value, so nothing is read before it is written.
+  alignas(Value) unsigned char storage[sizeof(Value) * kMaxStack];
+  Value* const stack = reinterpret_cast<Value*>(storage);
   size_t sp = 0;  // next free slot
+  const auto push_int = [&](int64_t i) { ::new (&stack[sp++]) Value{i, 0, {}}; };
+  const auto push_string = [&](std::string_view s) { ::new (&stack[sp++]) Value{0, 0, s}; };
   const event::Event& e = *c.event;
   const size_t n = code_.size();
   for (size_t pc = 0; pc < n; ++pc) {
     const Instruction in = code_[pc];
     switch (in.op) {
       case OpCode::push_const:
-        stack[sp++] = constants_[in.a];
+        ::new (&stack[sp++]) Value(constants_[in.a]);
         break;
       case OpCode::load_field:
-        stack[sp++].s = *event::string_slot(e, static_cast<event::Field>(in.a));
+        push_string(*event::string_slot(e, static_cast<event::Field>(in.a)));
         break;
       case OpCode::load_id:
-        stack[sp++].s = e.id;
+        push_string(e.id);
         break;
       case OpCode::load_ts:
-        stack[sp++].i = e.ts_ms;
+        push_int(e.ts_ms);
         break;
       case OpCode::load_kind:
-        stack[sp++].s = event::kind_name(e.kind);
+        push_string(event::kind_name(e.kind));
+        break;
+      case OpCode::in_kind_set:
+        push_int(((in.a >> static_cast<unsigned>(e.kind)) & 1u) ^ in.b);
         break;
       case OpCode::load_amount:
-        stack[sp++].i = e.amount.units;
+        push_int(e.amount.units);
         break;
       case OpCode::load_amount_base:
-        stack[sp++].i = e.amount_base.units;
+        push_int(e.amount_base.units);
         break;
       case OpCode::load_currency:
-        stack[sp++].s = e.currency.view();
+        push_string(e.currency.view());
         break;
       case OpCode::load_slot:
-        stack[sp++] = c.slots[in.a];
+        ::new (&stack[sp++]) Value(c.slots[in.a]);
         break;
       case OpCode::int_to_decimal:
         stack[sp - 1].i = saturate(static_cast<Int128>(stack[sp - 1].i) * kDecimalUnit);
@@ -158,6 +168,17 @@ Value Program::evaluate(const EvalContext& c) const noexcept {
         stack[sp - 1].i = static_cast<Op>(in.b) == Op::eq ? equal : !equal;
         break;
       }
+      case OpCode::cmp_int_const:
+        stack[sp - 1].i = compare(stack[sp - 1].i, constants_[in.a].i, in.b);
+        break;
+      case OpCode::cmp_number_const:
+        stack[sp - 1].i = compare(stack[sp - 1].d, constants_[in.a].d, in.b);
+        break;
+      case OpCode::cmp_string_const: {
+        const bool equal = stack[sp - 1].s == constants_[in.a].s;
+        stack[sp - 1].i = static_cast<Op>(in.b) == Op::eq ? equal : !equal;
+        break;
+      }
       case OpCode::logical_not:
         stack[sp - 1].i = stack[sp - 1].i == 0;
         break;
@@ -222,7 +243,7 @@ Value Program::evaluate(const EvalContext& c) const noexcept {
       }
     }
   }
-  return stack[0];
+  return sp == 0 ? Value{} : stack[0];  // an empty (default) Program pushes nothing
 }
 
 }  // namespace corridor::rules::lang

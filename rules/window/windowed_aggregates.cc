@@ -83,18 +83,8 @@ uint32_t partial_bytes(AggregateKind k, bool wide) {
   return 0;
 }
 
-// Where each aggregate's partial sits in a bucket record.
-struct Layout {
-  // Only the first n entries are set.
-  std::array<AggregateKind, kMaxAggregates> kind;
-  std::array<uint32_t, kMaxAggregates> offset;
-  std::array<uint8_t, kMaxAggregates> distinct_index;
-  uint64_t kinds = 0;  // packed as in WindowedAggregates::kinds_
-  uint32_t record = kStartBytes;
-  uint8_t n = 0;
-  uint8_t n_distinct = 0;
-  bool wide = false;
-};
+// Where each aggregate's partial sits in a bucket record (windowed_aggregates.h).
+using Layout = detail::RecordLayout;
 
 Layout make_layout(std::span<const AggregateKind> kinds, bool wide) {
   if (kinds.size() > kMaxAggregates)
@@ -113,14 +103,6 @@ Layout make_layout(std::span<const AggregateKind> kinds, bool wide) {
     l.kinds |= (static_cast<uint64_t>(k) + 1) << (4 * i);
   }
   return l;
-}
-
-Layout make_layout(std::span<const AggregateSpec> specs, bool wide) {
-  if (specs.size() > kMaxAggregates)
-    throw std::invalid_argument("window state: more than 16 aggregates");
-  std::array<AggregateKind, kMaxAggregates> kinds;
-  for (size_t i = 0; i < specs.size(); ++i) kinds[i] = specs[i].kind;
-  return make_layout(std::span(kinds.data(), specs.size()), wide);
 }
 
 Layout layout_of_packed(uint64_t packed, uint8_t n, bool wide) {
@@ -371,6 +353,10 @@ struct WindowedAggregates::Impl {
 
   static Layout layout(const Self& s) { return layout_of_packed(s.kinds_, s.n_aggs_, s.wide_); }
 
+  static void check_made(const WindowLayout& layout) {
+    if (!layout.made_) throw std::invalid_argument("window state: a layout that was never made");
+  }
+
   static void check_kinds(const Self& s, const Layout& l) {
     if (s.n_aggs_ != 0 && (l.kinds != s.kinds_ || l.n != s.n_aggs_))
       throw std::invalid_argument("window state: aggregate kinds differ from the state's");
@@ -562,7 +548,9 @@ struct WindowedAggregates::Impl {
   // wide enough never to overflow for real states: Σ of bucket counts in 128 bits, Σx in
   // 128 bits (saturating only for forged wide states), Σx² in 256 bits.
 
-  template <bool W>
+  // Acc: the type that sums bucket counts; 64 bits suffice for narrow counts (< 2^32 each)
+  // over fewer than 2^32 buckets, and cost one add per bucket instead of two.
+  template <bool W, class Acc = u128>
   static AggregateResult result(const Self& s, const Layout& l, size_t a, size_t i0, size_t i1) {
     using Count = std::conditional_t<W, uint64_t, uint32_t>;
     constexpr uint32_t c = count_bytes(W), sb = sum_bytes(W);
@@ -572,7 +560,7 @@ struct WindowedAggregates::Impl {
     const size_t rs = l.record;
     const unsigned char* const first = base + i0 * rs;
     const unsigned char* const last = base + i1 * rs;
-    u128 n = 0;
+    Acc n = 0;
     switch (k) {
       case AggregateKind::distinct:
         break;  // handled by the caller
@@ -670,7 +658,7 @@ struct WindowedAggregates::Impl {
         break;
       }
       case AggregateKind::share: {
-        u128 flagged = 0;
+        Acc flagged = 0;
         for (const unsigned char* p = first; p != last; p += rs) {
           n += load<Count>(p);
           flagged += load<Count>(p + c);
@@ -684,6 +672,53 @@ struct WindowedAggregates::Impl {
       }
     }
     return r;
+  }
+
+  // --- add and results, after validation ----------------------------------------------------
+
+  static void add(Self& s, const WindowLayout& layout, int64_t ts_ms,
+                  std::span<const AggregateInput> inputs) {
+    if (std::none_of(inputs.begin(), inputs.end(), [](const auto& in) { return in.matched; }))
+      return;
+    const WindowSpec& window = layout.window_;
+    const int64_t b = bucket_start(ts_ms, window.bucket_ms);
+    if (!s.empty()) {
+      const int64_t newest = start(s, bucket_count(s) - 1);
+      if (static_cast<i128>(b) <= static_cast<i128>(newest) - window.length_ms) return;  // too old
+      if (b > newest) drop_through(s, static_cast<i128>(b) - window.length_ms);
+    }
+    if (s.empty()) adopt(s, layout.narrow_);
+    const size_t idx = find_or_insert(s, b);
+    unsigned char* rec = s.buckets_.data() + idx * s.record_size_;
+    if (!s.wide_ && !apply(rec, layout.narrow_, inputs, ts_ms, /*commit=*/false)) {
+      convert(s, layout.narrow_, layout.wide_);
+      rec = s.buckets_.data() + idx * s.record_size_;
+    }
+    const Layout& l = s.wide_ ? layout.wide_ : layout.narrow_;
+    apply(rec, l, inputs, ts_ms, /*commit=*/true);
+    if (l.n_distinct == 0) return;
+    for (size_t i = 0; i < l.n; ++i)
+      if (l.kind[i] == AggregateKind::distinct && inputs[i].matched)
+        distinct_add(s.distinct_[l.distinct_index[i]], inputs[i].hash, b, layout.exact_bound_[i]);
+  }
+
+  static void results(const Self& s, const WindowLayout& layout, int64_t now_ms,
+                      std::span<AggregateResult> out) {
+    if (s.empty()) {
+      std::fill(out.begin(), out.end(), AggregateResult{});
+      return;
+    }
+    const Layout& l = s.wide_ ? layout.wide_ : layout.narrow_;
+    const i128 lo = static_cast<i128>(now_ms) - layout.window_.length_ms;
+    const size_t i0 = upper(s, lo), i1 = std::max(i0, upper(s, now_ms));
+    for (size_t a = 0; a < l.n; ++a) {
+      if (l.kind[a] == AggregateKind::distinct)
+        out[a] = distinct_result(s.distinct_[l.distinct_index[a]], lo, now_ms);
+      else
+        out[a] = s.wide_                 ? result<true>(s, l, a, i0, i1)
+                 : i1 - i0 <= UINT32_MAX ? result<false, uint64_t>(s, l, a, i0, i1)
+                                         : result<false>(s, l, a, i0, i1);
+    }
   }
 
   // --- serialisation -----------------------------------------------------------------------
@@ -862,37 +897,43 @@ struct WindowedAggregates::Impl {
   }
 };
 
+WindowLayout WindowLayout::make(std::span<const AggregateSpec> specs, const WindowSpec& window) {
+  check_window(window);
+  if (specs.size() > kMaxAggregates)
+    throw std::invalid_argument("window state: more than 16 aggregates");
+  WindowLayout w;
+  Layout& narrow = w.narrow_;
+  Layout& wide = w.wide_;
+  wide.wide = true;
+  narrow.n = wide.n = static_cast<uint8_t>(specs.size());
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const AggregateKind k = specs[i].kind;
+    if (static_cast<uint8_t>(k) >= kKinds)
+      throw std::invalid_argument("window state: unknown aggregate kind");
+    narrow.kind[i] = wide.kind[i] = k;
+    narrow.offset[i] = narrow.record;
+    wide.offset[i] = wide.record;
+    narrow.record += partial_bytes(k, false);
+    wide.record += partial_bytes(k, true);
+    if (k == AggregateKind::distinct) {
+      narrow.distinct_index[i] = wide.distinct_index[i] = narrow.n_distinct++;
+      wide.n_distinct = narrow.n_distinct;
+    }
+    narrow.kinds |= (static_cast<uint64_t>(k) + 1) << (4 * i);
+    w.exact_bound_[i] = specs[i].exact_bound;
+  }
+  wide.kinds = narrow.kinds;
+  w.window_ = window;
+  w.made_ = true;
+  return w;
+}
+
 void WindowedAggregates::add(std::span<const AggregateSpec> specs, const WindowSpec& window,
                              int64_t ts_ms, std::span<const AggregateInput> inputs) {
   check_window(window);
   if (inputs.size() != specs.size())
     throw std::invalid_argument("window state: one input per aggregate");
-  Layout l = make_layout(specs, wide_);
-  Impl::check_kinds(*this, l);
-  if (std::none_of(inputs.begin(), inputs.end(), [](const auto& in) { return in.matched; })) return;
-  const int64_t b = bucket_start(ts_ms, window.bucket_ms);
-  if (!empty()) {
-    const int64_t newest = Impl::start(*this, Impl::bucket_count(*this) - 1);
-    if (static_cast<i128>(b) <= static_cast<i128>(newest) - window.length_ms) return;  // too old
-    if (b > newest) Impl::drop_through(*this, static_cast<i128>(b) - window.length_ms);
-  }
-  if (empty()) {
-    l = make_layout(specs, false);
-    Impl::adopt(*this, l);
-  }
-  const size_t idx = Impl::find_or_insert(*this, b);
-  unsigned char* rec = buckets_.data() + idx * record_size_;
-  if (!wide_ && !apply(rec, l, inputs, ts_ms, /*commit=*/false)) {
-    const Layout wide = make_layout(specs, true);
-    Impl::convert(*this, l, wide);
-    l = wide;
-    rec = buckets_.data() + idx * record_size_;
-  }
-  apply(rec, l, inputs, ts_ms, /*commit=*/true);
-  if (l.n_distinct == 0) return;
-  for (size_t i = 0; i < l.n; ++i)
-    if (l.kind[i] == AggregateKind::distinct && inputs[i].matched)
-      Impl::distinct_add(distinct_[l.distinct_index[i]], inputs[i].hash, b, specs[i].exact_bound);
+  add(WindowLayout::make(specs, window), ts_ms, inputs);
 }
 
 void WindowedAggregates::results(std::span<const AggregateSpec> specs, const WindowSpec& window,
@@ -900,21 +941,7 @@ void WindowedAggregates::results(std::span<const AggregateSpec> specs, const Win
   check_window(window);
   if (out.size() != specs.size())
     throw std::invalid_argument("window state: one result per aggregate");
-  const Layout l = make_layout(specs, wide_);
-  Impl::check_kinds(*this, l);
-  if (empty()) {
-    std::fill(out.begin(), out.end(), AggregateResult{});
-    return;
-  }
-  const i128 lo = static_cast<i128>(now_ms) - window.length_ms;
-  const size_t i0 = Impl::upper(*this, lo), i1 = Impl::upper(*this, now_ms);
-  for (size_t a = 0; a < l.n; ++a) {
-    if (l.kind[a] == AggregateKind::distinct)
-      out[a] = Impl::distinct_result(distinct_[l.distinct_index[a]], lo, now_ms);
-    else
-      out[a] = wide_ ? Impl::result<true>(*this, l, a, i0, std::max(i0, i1))
-                     : Impl::result<false>(*this, l, a, i0, std::max(i0, i1));
-  }
+  results(WindowLayout::make(specs, window), now_ms, out);
 }
 
 bool WindowedAggregates::expire(const WindowSpec& window, int64_t watermark_ms) {
@@ -924,11 +951,54 @@ bool WindowedAggregates::expire(const WindowSpec& window, int64_t watermark_ms) 
     Impl::reset(*this, true);
     return true;
   }
-  // Give memory back after a burst: keep at most twice what is used.
-  if (buckets_.capacity() > 2 * buckets_.size()) buckets_.shrink_to_fit();
+  // Give memory back after a burst, with slack: a small state that shrank by a bucket or
+  // two keeps its capacity, so that the next event does not reallocate it and every expiry
+  // pass does not shrink it again.
+  constexpr size_t kSlackBytes = 256;
+  const auto oversized = [](size_t capacity_bytes, size_t size_bytes) {
+    return capacity_bytes > 2 * size_bytes && capacity_bytes - size_bytes > kSlackBytes;
+  };
+  if (oversized(buckets_.capacity(), buckets_.size())) buckets_.shrink_to_fit();
   for (Distinct& d : distinct_)
-    if (d.entries.capacity() > 2 * d.entries.size() + 8) d.entries.shrink_to_fit();
+    if (oversized(d.entries.capacity() * sizeof(Entry), d.entries.size() * sizeof(Entry)))
+      d.entries.shrink_to_fit();
   return false;
+}
+
+void WindowedAggregates::add(const WindowLayout& layout, int64_t ts_ms,
+                             std::span<const AggregateInput> inputs) {
+  Impl::check_made(layout);
+  if (inputs.size() != layout.size())
+    throw std::invalid_argument("window state: one input per aggregate");
+  Impl::check_kinds(*this, layout.narrow_);
+  Impl::add(*this, layout, ts_ms, inputs);
+}
+
+void WindowedAggregates::results(const WindowLayout& layout, int64_t now_ms,
+                                 std::span<AggregateResult> out) const {
+  Impl::check_made(layout);
+  if (out.size() != layout.size())
+    throw std::invalid_argument("window state: one result per aggregate");
+  Impl::check_kinds(*this, layout.narrow_);
+  Impl::results(*this, layout, now_ms, out);
+}
+
+bool WindowedAggregates::expire(const WindowLayout& layout, int64_t watermark_ms) {
+  Impl::check_made(layout);
+  return expire(layout.window_, watermark_ms);
+}
+
+void WindowedAggregates::add_and_results(const WindowLayout& layout, int64_t ts_ms,
+                                         std::span<const AggregateInput> inputs,
+                                         std::span<AggregateResult> out) {
+  Impl::check_made(layout);
+  if (inputs.size() != layout.size())
+    throw std::invalid_argument("window state: one input per aggregate");
+  if (out.size() != layout.size())
+    throw std::invalid_argument("window state: one result per aggregate");
+  Impl::check_kinds(*this, layout.narrow_);
+  Impl::add(*this, layout, ts_ms, inputs);
+  Impl::results(*this, layout, ts_ms, out);
 }
 
 bool WindowedAggregates::empty() const noexcept { return buckets_.empty(); }

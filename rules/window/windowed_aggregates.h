@@ -43,6 +43,7 @@
 //   the newest bucket are still order-independent within each mode.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -108,6 +109,46 @@ struct AggregateResult {
   bool estimated = false;  // distinct, computed from the sketch (past its exact bound)
 };
 
+namespace detail {
+// Where each aggregate's partial sits in a bucket record, for one width. Private to
+// rules/window; in this header only so that WindowLayout can hold it by value.
+struct RecordLayout {
+  // Only the first n entries are set.
+  std::array<AggregateKind, kMaxAggregates> kind{};
+  std::array<uint32_t, kMaxAggregates> offset{};
+  std::array<uint8_t, kMaxAggregates> distinct_index{};
+  uint64_t kinds = 0;   // packed as in WindowedAggregates (kind + 1 per aggregate, 4 bits)
+  uint32_t record = 8;  // bytes per bucket record: the int64 start, then the partials
+  uint8_t n = 0;
+  uint8_t n_distinct = 0;
+  bool wide = false;
+};
+}  // namespace detail
+
+// The specs and window of one rule, validated and laid out once (at load) instead of on
+// every call: the fast path of WindowedAggregates takes it in place of (specs, window).
+// A default-constructed layout describes nothing; passing it throws std::invalid_argument.
+class WindowLayout {
+ public:
+  WindowLayout() = default;
+
+  // Validates like WindowedAggregates::add (std::invalid_argument: more than kMaxAggregates
+  // specs, an unknown kind, a window with length_ms or bucket_ms <= 0 or bucket_ms not
+  // dividing length_ms).
+  static WindowLayout make(std::span<const AggregateSpec> specs, const WindowSpec& window);
+
+  size_t size() const noexcept { return narrow_.n; }  // aggregates
+  const WindowSpec& window() const noexcept { return window_; }
+
+ private:
+  friend class WindowedAggregates;
+  detail::RecordLayout narrow_;
+  detail::RecordLayout wide_;
+  std::array<uint32_t, kMaxAggregates> exact_bound_{};
+  WindowSpec window_{};
+  bool made_ = false;
+};
+
 // The window state of one (rule, key). Events may arrive out of order within the allowed
 // lateness: an event older than the window's current end still lands in its own bucket.
 //
@@ -140,6 +181,18 @@ class WindowedAggregates {
   // `watermark_ms` (start <= watermark_ms - length_ms) and the distinct values last seen in
   // them. Returns true when the state became empty (the caller may delete it).
   bool expire(const WindowSpec& window, int64_t watermark_ms);
+
+  // The same with a layout made once per rule (WindowLayout::make with the same specs and
+  // window): identical results and state, without re-validating and re-laying out on every
+  // call. Throws std::invalid_argument like the calls above (kinds differing from the
+  // state's, sizes differing from the layout's, a default-constructed layout).
+  void add(const WindowLayout& layout, int64_t ts_ms, std::span<const AggregateInput> inputs);
+  void results(const WindowLayout& layout, int64_t now_ms, std::span<AggregateResult> out) const;
+  bool expire(const WindowLayout& layout, int64_t watermark_ms);
+  // One event: exactly add(layout, ts_ms, inputs) followed by results(layout, ts_ms, out),
+  // in one call (the evaluator's per-event path).
+  void add_and_results(const WindowLayout& layout, int64_t ts_ms,
+                       std::span<const AggregateInput> inputs, std::span<AggregateResult> out);
 
   bool empty() const noexcept;
   // Heap bytes held: the capacity of the state's own allocations (allocator headers not

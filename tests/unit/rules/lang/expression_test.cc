@@ -79,6 +79,88 @@ TEST_F(ExpressionTest, FieldsAndLiterals) {
   EXPECT_TRUE(test("receiver.city == \"\""));  // absent fields read as empty
 }
 
+// `kind in [...]` and `kind == "..."` compile to a bit test over the enum: the answers must
+// be those of comparing the kind's name, for every kind and every shape.
+TEST_F(ExpressionTest, KindTestsAnswerAsTheKindsNameWould) {
+  const std::string_view kinds[] = {"transfer", "remittance", "cash_in", "cash_out",
+                                    "salary",   "fee",        "card"};
+  for (size_t k = 0; k < event::kKindCount; ++k) {
+    event_.kind = static_cast<event::Kind>(k);
+    const std::string_view name = kinds[k];
+    SCOPED_TRACE(std::string(name));
+    const bool payment = name == "transfer" || name == "remittance";
+    EXPECT_EQ(test(R"(kind in ["transfer", "remittance"])"), payment);
+    EXPECT_EQ(test(R"(kind not in ["remittance", "transfer"])"), !payment);
+    EXPECT_EQ(test(R"(kind in ["fee"])"), name == "fee");
+    EXPECT_EQ(test(R"(kind == "cash_out")"), name == "cash_out");
+    EXPECT_EQ(test(R"(kind != "cash_out")"), name != "cash_out");
+    EXPECT_EQ(test(R"("salary" == kind)"), name == "salary");
+    EXPECT_EQ(test(R"("salary" != kind)"), name != "salary");
+    EXPECT_EQ(test(R"(kind == "card" or kind in ["cash_in", "cash_out"])"),
+              name == "card" || name == "cash_in" || name == "cash_out");
+    EXPECT_EQ(test(R"(not (kind == "fee") and amount_base > 1)"), name != "fee");
+    // Shapes that stay string comparisons.
+    EXPECT_EQ(test(R"(kind == kind)"), true);
+    EXPECT_EQ(test(R"(kind == sender.city)"), false);
+    EXPECT_EQ(test(R"(sender.city in ["Sylhet", "x"] and kind != "fee")"), name != "fee");
+  }
+  // Literals are still checked against the kinds, wherever they stand.
+  EXPECT_NE(error(R"(kind == "wire")").message.find("'wire' is not a value of kind"),
+            std::string::npos);
+  EXPECT_NE(error(R"("wire" != kind)").message.find("'wire' is not a value of kind"),
+            std::string::npos);
+  EXPECT_NE(error(R"(kind in ["fee", "wire"])").message.find("'wire' is not a value of kind"),
+            std::string::npos);
+  EXPECT_NE(error(R"(kind in ["fee", 3])").message.find("the list must hold strings"),
+            std::string::npos);
+}
+
+// Programs evaluate on an uninitialised stack: every result must be fully written, whatever
+// ran before it on the same thread.
+TEST_F(ExpressionTest, ResultsDoNotDependOnEarlierEvaluations) {
+  CompileError err;
+  std::optional<Program> big = compile("cv * 2 + 1", scope_, Type::number, err);
+  std::optional<Program> small = compile("senders", scope_, Type::integer, err);
+  std::optional<Program> text = compile("sender.city", scope_, Type::string, err);
+  ASSERT_TRUE(big && small && text);
+  const EvalContext c{&event_, slots_};
+  EXPECT_DOUBLE_EQ(big->evaluate(c).d, 1.3);
+  const Value v = small->evaluate(c);
+  EXPECT_EQ(v.i, 6);
+  EXPECT_EQ(v.d, 0.0);
+  EXPECT_TRUE(v.s.empty());
+  EXPECT_EQ(text->evaluate(c).s, "Sylhet");
+  EXPECT_EQ(text->evaluate(c).i, 0);
+  const Program empty;
+  EXPECT_EQ(empty.evaluate(c).i, 0);
+}
+
+// Comparisons with a literal on the right compile to one instruction against the constant;
+// the answers are those of the two-operand form (literal on the left).
+TEST_F(ExpressionTest, ComparisonsWithConstantsAnswerBothWays) {
+  const char* ops[] = {"==", "!=", "<", "<=", ">", ">="};
+  const char* mirrored[] = {"==", "!=", ">", ">=", "<", "<="};
+  for (size_t k = 0; k < 6; ++k) {
+    for (const char* value : {"5", "6", "7"}) {
+      const std::string right = std::string("senders ") + ops[k] + " " + value;
+      const std::string left = std::string(value) + " " + mirrored[k] + " senders";
+      EXPECT_EQ(test(right), test(left)) << right;
+    }
+    for (const char* value : {"9399.9999", "9400", "9400.0001"}) {
+      const std::string right = std::string("total ") + ops[k] + " " + value;
+      const std::string left = std::string(value) + " " + mirrored[k] + " total";
+      EXPECT_EQ(test(right), test(left)) << right;
+    }
+  }
+  EXPECT_TRUE(test(R"(sender.city == "Sylhet")"));
+  EXPECT_FALSE(test(R"(sender.city != "Sylhet")"));
+  EXPECT_TRUE(test(R"(sender.city != "Dhaka" and "Sylhet" == sender.city)"));
+  EXPECT_TRUE(test("is_new_pair == true and is_new_pair != false"));
+  EXPECT_TRUE(test("ts - pay.ts == 1h and ts - pay.ts < 2h"));
+  EXPECT_TRUE(test("cv < 0.2 and cv > 0.1 and cv != 0.15 or senders == 6"));
+  EXPECT_FALSE(test("senders > 100 and senders == 6 or senders < 0"));
+}
+
 TEST_F(ExpressionTest, ExactDecimalComparisons) {
   EXPECT_TRUE(test("amount_base >= 2950"));
   EXPECT_TRUE(test("amount_base == 2950.0000"));

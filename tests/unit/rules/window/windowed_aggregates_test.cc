@@ -848,5 +848,102 @@ TEST(WindowedAggregates, InvalidArgumentsThrow) {
   EXPECT_EQ(w.at(0)[1].exact, 1);  // unchanged by the failed calls
 }
 
+// The per-rule fast path: one layout made at load, add_and_results per event, expire by
+// layout. Same results and the same bytes as add + results with specs, through out-of-order
+// and too-old events, the narrow -> wide switch, the exact -> sketch switch and expiry.
+TEST(WindowedAggregates, LayoutCallsMatchTheSpecCalls) {
+  Window slow(kAllKinds, 60'000, 1'000, 8);
+  const WindowLayout layout = WindowLayout::make(slow.specs, slow.win);
+  EXPECT_EQ(layout.size(), kAllKinds.size());
+  EXPECT_EQ(layout.window().length_ms, 60'000);
+  WindowedAggregates fast;
+  std::mt19937_64 rng(7);
+  std::vector<AggregateResult> out(kAllKinds.size());
+  int64_t ts = -30'000;
+  for (int i = 0; i < 4'000; ++i) {
+    ts += static_cast<int64_t>(rng() % 700);
+    const int64_t at = ts - static_cast<int64_t>(rng() % 90'000 < 85'000 ? 0 : rng() % 90'000);
+    std::vector<AggregateInput> in(kAllKinds.size());
+    for (size_t a = 0; a < in.size(); ++a) {
+      in[a].matched = rng() % 5 != 0;
+      in[a].value = static_cast<int64_t>(rng() % 2'000) - 500;
+      if (kAllKinds[a] == K::share) in[a].value = static_cast<int64_t>(rng() % 2);
+      in[a].hash = hash64(std::to_string(rng() % (i < 2'000 ? 6 : 40)));
+    }
+    if (i == 3'000) in[1].value = kMax;  // turns the state wide
+    slow.add(at, in);
+    fast.add_and_results(layout, at, in, out);
+    SCOPED_TRACE(i);
+    expect_same(out, slow.at(at));
+    std::vector<AggregateResult> later(kAllKinds.size());
+    fast.results(layout, ts + 5'000, later);
+    expect_same(later, slow.at(ts + 5'000));
+    if (i % 500 == 499) {
+      EXPECT_EQ(fast.expire(layout, ts - 20'000), slow.state.expire(slow.win, ts - 20'000));
+    }
+    if (i % 97 == 0) {
+      std::string bytes;
+      fast.serialize(bytes);
+      ASSERT_EQ(bytes, slow.bytes());
+    }
+  }
+  // add(layout, ...) alone is add(specs, window, ...).
+  slow.add(ts + 1, std::vector<AggregateInput>(kAllKinds.size(), val(3)));
+  fast.add(layout, ts + 1, std::vector<AggregateInput>(kAllKinds.size(), val(3)));
+  std::string bytes;
+  fast.serialize(bytes);
+  EXPECT_EQ(bytes, slow.bytes());
+  EXPECT_TRUE(fast.expire(layout, ts + 61'001));
+  EXPECT_TRUE(fast.empty());
+}
+
+TEST(WindowedAggregates, InvalidLayoutsThrow) {
+  const std::vector<AggregateSpec> specs = {{K::count, 64}, {K::sum, 64}};
+  EXPECT_THROW(WindowLayout::make(specs, WindowSpec{0, 1'000}), std::invalid_argument);
+  EXPECT_THROW(WindowLayout::make(specs, WindowSpec{10'000, 0}), std::invalid_argument);
+  EXPECT_THROW(WindowLayout::make(specs, WindowSpec{10'000, 3'000}), std::invalid_argument);
+  EXPECT_THROW(
+      WindowLayout::make(std::vector<AggregateSpec>(kMaxAggregates + 1), WindowSpec{10'000, 1'000}),
+      std::invalid_argument);
+  const std::vector<AggregateSpec> unknown = {{static_cast<K>(42), 64}};
+  EXPECT_THROW(WindowLayout::make(unknown, WindowSpec{10'000, 1'000}), std::invalid_argument);
+
+  const WindowLayout layout = WindowLayout::make(specs, WindowSpec{10'000, 1'000});
+  const std::vector<AggregateInput> one = {val(1)}, two = {val(1), val(1)};
+  std::vector<AggregateResult> out(2), short_out(1);
+  WindowedAggregates s;
+  EXPECT_THROW(s.add(layout, 0, one), std::invalid_argument);
+  EXPECT_THROW(s.add_and_results(layout, 0, one, out), std::invalid_argument);
+  EXPECT_THROW(s.add_and_results(layout, 0, two, short_out), std::invalid_argument);
+  EXPECT_THROW(s.results(layout, 0, short_out), std::invalid_argument);
+  const WindowLayout never_made;
+  EXPECT_THROW(s.add(never_made, 0, {}), std::invalid_argument);
+  EXPECT_THROW(s.results(never_made, 0, {}), std::invalid_argument);
+  EXPECT_THROW(s.expire(never_made, 0), std::invalid_argument);
+  s.add_and_results(layout, 0, two, out);
+  EXPECT_EQ(out[1].exact, 1);
+  // A layout of other kinds does not fit this state.
+  const std::vector<AggregateSpec> other = {{K::count, 64}, {K::max, 64}};
+  const WindowLayout other_layout = WindowLayout::make(other, WindowSpec{10'000, 1'000});
+  EXPECT_THROW(s.add_and_results(other_layout, 0, two, out), std::invalid_argument);
+  EXPECT_THROW(s.results(other_layout, 0, out), std::invalid_argument);
+  s.results(layout, 0, out);
+  EXPECT_EQ(out[1].exact, 1);  // unchanged by the failed calls
+}
+
+// Repeated expiry passes over a small state that lost a bucket keep its buffers: no
+// reallocation per pass (the memory stays within a small slack of what is used).
+TEST(WindowedAggregates, ExpiryKeepsSlackForSmallStates) {
+  Window w({K::count, K::distinct}, 10'000, 1'000);
+  for (int64_t t = 0; t < 4'000; t += 1'000) w.add(t, {val(1), hashed(static_cast<uint64_t>(t))});
+  const size_t before = w.state.memory_bytes();
+  EXPECT_FALSE(w.state.expire(w.win, 12'500));  // drops the 0, 1 s and 2 s buckets
+  EXPECT_EQ(w.state.memory_bytes(), before);
+  EXPECT_EQ(w.at(12'500)[0].exact, 1);
+  EXPECT_EQ(w.at(12'500)[1].exact, 1);
+  w.add(12'900, {val(1), hashed(99)});
+  EXPECT_EQ(w.state.memory_bytes(), before);
+}
+
 }  // namespace
 }  // namespace corridor::rules::window
