@@ -153,12 +153,23 @@ struct KeySpace {
   void expire(int64_t watermark_ms) {
     __extension__ using Int128 = __int128;
     const Int128 idle_before = Int128{watermark_ms} - horizon_ms;  // last_ts < this: drop
-    while (!expiry.empty()) {
-      const auto [slot, hash] = expiry.front();
-      // Every time in `slot` is < (slot + 1) * kExpirySlotMs; stop at the first slot that may
-      // still hold a key touched at or after idle_before.
-      if ((Int128{slot} + 1) * kExpirySlotMs > idle_before) break;
-      expiry.pop_front();
+    // The queue's head up to the first slot that may still hold a key touched at or after
+    // idle_before (every time in `slot` is < (slot + 1) * kExpirySlotMs).
+    size_t due = 0;
+    while (due < expiry.size() && (Int128{expiry[due].first} + 1) * kExpirySlotMs <= idle_before) {
+      ++due;
+    }
+    // Keys lie at random in memory: fetch the table slots and then the entities a few keys
+    // ahead of the one being checked, so that the memory latencies overlap.
+    constexpr size_t kSlotsAhead = 16, kEntitiesAhead = 8;
+    for (size_t i = 0; i < std::min(due, kSlotsAhead); ++i) entities.prefetch(expiry[i].second);
+    for (size_t i = 0; i < due; ++i) {
+      if (i + kSlotsAhead < due) entities.prefetch(expiry[i + kSlotsAhead].second);
+      if (i + kEntitiesAhead < due) {
+        auto ahead = entities.find(expiry[i + kEntitiesAhead].second);
+        if (ahead != entities.end()) __builtin_prefetch(ahead->second.get());
+      }
+      const auto [slot, hash] = expiry[i];
       auto it = entities.find(hash);
       if (it == entities.end()) continue;
       std::unique_ptr<Entity>* link = &it->second;
@@ -174,6 +185,7 @@ struct KeySpace {
       }
       if (it->second == nullptr) entities.erase(it);
     }
+    expiry.erase(expiry.begin(), expiry.begin() + static_cast<std::ptrdiff_t>(due));
   }
 
   // Per event: the entity of each perspective (0: the key or the sender's account, 1: the
@@ -188,6 +200,7 @@ struct TypologyState {
 struct CompiledRule {
   const Rule* rule = nullptr;
   std::vector<window::AggregateSpec> specs;  // the windowed (non-ratio) aggregates
+  window::WindowLayout layout;               // of specs and the rule's window, when any
   std::vector<int> spec_of;                  // aggregate index -> spec index, -1 for ratio
   int typology = -1;                         // index into RuleSet::typologies
   size_t space = 0;                          // windowed rules: index into Impl::spaces
@@ -259,6 +272,7 @@ struct RuleEngine::Impl {
         KeySpace& k = spaces[c.space];
         c.slot = static_cast<uint32_t>(k.rules.size());
         c.shape = shape_of(r);
+        if (!c.specs.empty()) c.layout = window::WindowLayout::make(c.specs, r.window);
         k.rules.push_back(rules.size());
         k.horizon_ms = std::max({k.horizon_ms, r.window.length_ms, r.suppress_ms});
       }
@@ -453,8 +467,8 @@ struct RuleEngine::Impl {
           }
         }
       }
-      s.window.add(c.specs, r.window, e.ts_ms, std::span(inputs.data(), c.specs.size()));
-      s.window.results(c.specs, r.window, e.ts_ms, std::span(results.data(), c.specs.size()));
+      s.window.add_and_results(c.layout, e.ts_ms, std::span(inputs.data(), c.specs.size()),
+                               std::span(results.data(), c.specs.size()));
       for (size_t i = 0; i < n; ++i) {
         const Aggregate& a = r.aggregates[i];
         Value& v = slots[kFirstAggregateSlot + i];
