@@ -24,6 +24,10 @@ class YamlReader {
 
   void error(const YAML::Node& at, const std::string& message);
   void error(const YAML::Mark& at, const std::string& message);
+  // An error in another file the config names (a list or table file), at line:column.
+  void error_in(const std::string& file, int line, int column, const std::string& message) {
+    errors_.push_back(Diagnostic{file, line, column, message});
+  }
 
   // `node` must be a mapping whose keys are all in `allowed`; reports the node's type,
   // unknown keys (listing the allowed ones) and duplicate keys. `what` names the node

@@ -584,6 +584,58 @@ class Compiler {
       op(OpCode::in_string_set, static_cast<uint16_t>(p_.string_sets_.size() - 1));
       return Type::boolean;
     }
+    if (f == "lookup") {
+      // lookup("table", key) or lookup("table", key1, key2): the table's value for the key,
+      // its default when the key is not in it.
+      if (n.children.size() < 2 || n.children.size() > 3) {
+        return fail(n, "lookup() takes a table's name and one or two key values, got " +
+                           std::to_string(n.children.size()) + " arguments");
+      }
+      const Node& name = *n.children[0];
+      if (name.kind != NodeKind::string_literal) {
+        return fail(name, "lookup() takes the table's name as a string literal first");
+      }
+      const LookupTable* table = scope_.table(name.text);
+      if (table == nullptr) return fail(name, "no table named '" + name.text + "'");
+      const size_t parts = n.children.size() - 1;
+      if (parts != table->key_parts) {
+        return fail(n, "table '" + name.text + "' has keys of " +
+                           std::to_string(table->key_parts) + " part" +
+                           (table->key_parts == 1 ? "" : "s") + ", lookup() gave " +
+                           std::to_string(parts));
+      }
+      for (size_t i = 1; i < n.children.size(); ++i) {
+        std::optional<Type> t = emit(*n.children[i]);
+        if (!t) return std::nullopt;
+        if (*t != Type::string) {
+          return fail(*n.children[i],
+                      "lookup() keys are strings, got " + std::string(type_name(*t)));
+        }
+      }
+      Program::Table compiled;
+      const auto value_of = [&](const LookupTable::Row& row) {
+        Value v;
+        if (table->type == Type::string) {
+          v.s = p_.strings_.emplace_back(row.text);
+        } else {
+          v.i = row.number;
+        }
+        return v;
+      };
+      for (const LookupTable::Row& row : table->rows) {
+        const std::string_view a = p_.strings_.emplace_back(row.key[0]);
+        const std::string_view b =
+            table->key_parts == 2 ? std::string_view(p_.strings_.emplace_back(row.key[1])) : "";
+        compiled.rows.emplace_back(std::make_pair(a, b), value_of(row));
+      }
+      std::sort(compiled.rows.begin(), compiled.rows.end(),
+                [](const auto& x, const auto& y) { return x.first < y.first; });
+      compiled.fallback = value_of(table->fallback);
+      p_.tables_.push_back(std::move(compiled));
+      op(OpCode::lookup, static_cast<uint16_t>(p_.tables_.size() - 1), static_cast<uint8_t>(parts));
+      pop_depth(parts - 1);  // the key parts in, one value out
+      return table->type;
+    }
     if (f == "is_round") {
       // is_round(x, step): x is a whole multiple of step (exact).
       if (!arity(2)) return std::nullopt;
@@ -645,7 +697,7 @@ class Compiler {
       return common;
     }
     return fail(n, "unknown function '" + f +
-                       "'; functions: in_list, is_round, near_below, abs, "
+                       "'; functions: in_list, lookup, is_round, near_below, abs, "
                        "min, max");
   }
 

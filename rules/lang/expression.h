@@ -43,6 +43,21 @@ struct Symbol {
   std::span<const std::string_view> allowed;
 };
 
+// A table of values by key, read with lookup("name", key...): a threshold per jurisdiction,
+// a fee band per corridor. Keys are one string or a pair; a key not in the table reads as
+// `fallback` (every table has one, so that lookup() always has a value).
+struct LookupTable {
+  struct Row {
+    std::string key[2];  // key[1] is used by two-part tables only
+    int64_t number = 0;  // decimal (10^-4 units) and integer tables
+    std::string text;    // string tables
+  };
+  Type type = Type::decimal;  // of the values: decimal, integer or string
+  uint32_t key_parts = 1;     // 1, or 2 (e.g. origin and destination country)
+  std::vector<Row> rows;      // sorted by key, no two equal
+  Row fallback;               // the value of a key not in the table (its key is unused)
+};
+
 // Resolves names and lists while compiling. Implementations decide what an expression may
 // see: a filter sees the event; `when` sees aggregates; a sequence step also sees the
 // fields of earlier steps.
@@ -54,6 +69,8 @@ class Scope {
   virtual std::string known_names() const = 0;
   // A named list (in_list); nullptr when there is none of that name.
   virtual const std::vector<std::string>* list(std::string_view /*name*/) const { return nullptr; }
+  // A named table (lookup); nullptr when there is none of that name.
+  virtual const LookupTable* table(std::string_view /*name*/) const { return nullptr; }
 };
 
 // The event's own fields: id, ts, kind, amount, currency, amount_base, channel, agent,
@@ -103,6 +120,13 @@ class Program {
   std::deque<std::string> strings_;  // storage for string constants (stable addresses)
   std::vector<std::vector<std::string_view>> string_sets_;  // sorted, for `in` and in_list
   std::vector<std::vector<int64_t>> number_sets_;           // sorted, for `in` over numbers
+  // lookup(): rows sorted by key (the second part empty for one-part keys), then the value
+  // of a key not in the table.
+  struct Table {
+    std::vector<std::pair<std::pair<std::string_view, std::string_view>, Value>> rows;
+    Value fallback;
+  };
+  std::vector<Table> tables_;
 };
 
 // The maximum stack depth a Program may need; deeper expressions are refused at compile.

@@ -46,6 +46,7 @@ enum class OpCode : uint8_t {
   jump_if_false_keep,  // a: forward distance; pops unless jumping
   jump_if_true_keep,
   in_string_set,  // a: set index
+  lookup,         // a: table index, b: key parts (1 or 2, strings on the stack) -> its value
   in_int_set,
   between_int,  // [x, lo, hi] -> lo <= x <= hi
   between_number,

@@ -201,6 +201,20 @@ Value Program::evaluate(const EvalContext& c) const noexcept {
         stack[sp - 1].i = std::binary_search(set.begin(), set.end(), stack[sp - 1].s);
         break;
       }
+      case OpCode::lookup: {
+        const Program::Table& t = tables_[in.a];
+        std::pair<std::string_view, std::string_view> key;
+        if (in.b == 2) {
+          key = {stack[sp - 2].s, stack[sp - 1].s};
+          --sp;
+        } else {
+          key.first = stack[sp - 1].s;
+        }
+        auto it = std::lower_bound(t.rows.begin(), t.rows.end(), key,
+                                   [](const auto& row, const auto& k) { return row.first < k; });
+        stack[sp - 1] = it != t.rows.end() && it->first == key ? it->second : t.fallback;
+        break;
+      }
       case OpCode::in_int_set: {
         const auto& set = number_sets_[in.a];
         stack[sp - 1].i = std::binary_search(set.begin(), set.end(), stack[sp - 1].i);

@@ -126,6 +126,7 @@ struct RuleSet {
   std::vector<Rule> rules;
   std::vector<Typology> typologies;
   std::map<std::string, std::vector<std::string>> lists;  // name -> sorted values
+  std::map<std::string, lang::LookupTable> tables;         // name -> rows, for lookup()
   std::string hash;  // FNV-1a 64 over the pack files' bytes, in load order
 };
 

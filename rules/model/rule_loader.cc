@@ -1,14 +1,18 @@
 // Loading rule packs: YAML to Rule and Typology, with every problem located.
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "engine/config/engine_config.h"
 #include "engine/config/yaml_reader.h"
+#include "engine/event/money.h"
 #include "rules/lang/ast.h"
 #include "rules/model/rule.h"
 #include "rules/model/rule_scope.h"
@@ -334,6 +338,7 @@ struct Sites {
   std::map<std::string, Site> rules;       // rule id -> its `id` value
   std::map<std::string, Site> typologies;  // typology id -> its `id` value
   std::map<std::string, Site> lists;       // list name -> its key
+  std::map<std::string, Site> tables;      // table name -> its key
   struct TypologyRef {
     Site at;
     std::string id;
@@ -345,6 +350,50 @@ struct Sites {
 constexpr std::string_view kKeywords[] = {"and",     "or",    "not",  "in",
                                           "between", "where", "true", "false"};
 
+// The lines of a list or table file that hold data: '#' starts a comment, blank lines are
+// ignored, spaces around the text are removed.
+struct DataLine {
+  int line = 0;    // 1-based
+  int column = 0;  // 1-based, of the text's first character
+  std::string text;
+};
+
+std::vector<DataLine> data_lines(const std::string& content) {
+  std::vector<DataLine> out;
+  std::istringstream lines(content);
+  std::string line;
+  int number = 0;
+  while (std::getline(lines, line)) {
+    ++number;
+    if (const size_t hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+    while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) {
+      line.pop_back();
+    }
+    size_t start = 0;
+    while (start < line.size() && (line[start] == ' ' || line[start] == '\t')) ++start;
+    if (start < line.size()) {
+      out.push_back(DataLine{number, static_cast<int>(start) + 1, line.substr(start)});
+    }
+  }
+  return out;
+}
+
+// Splits "BD, MY, 1000" at commas, trimming spaces around each cell.
+std::vector<std::string> split_cells(std::string_view text) {
+  std::vector<std::string> cells;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = text.find(',', start);
+    std::string_view cell = text.substr(start, comma == std::string_view::npos ? comma : comma - start);
+    while (!cell.empty() && (cell.front() == ' ' || cell.front() == '\t')) cell.remove_prefix(1);
+    while (!cell.empty() && (cell.back() == ' ' || cell.back() == '\t')) cell.remove_suffix(1);
+    cells.emplace_back(cell);
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return cells;
+}
+
 class PackReader {
  public:
   PackReader(YamlReader& r, const std::string& text, RuleSet& set, Sites& sites,
@@ -355,7 +404,7 @@ class PackReader {
   // list defined in any pack, whatever the load order. False when the root is no mapping.
   bool read_header(const YAML::Node& root) {
     if (!r_.expect_map(root, "rule pack",
-                       {"pack", "version", "doc", "lists", "rules", "typologies"})) {
+                       {"pack", "version", "doc", "lists", "tables", "rules", "typologies"})) {
       return false;
     }
     if (const auto v = root["pack"]) {
@@ -369,6 +418,7 @@ class PackReader {
         pack_version_ = static_cast<uint32_t>(*n);
     }
     if (const auto v = root["lists"]) read_lists(v);
+    if (const auto v = root["tables"]) read_tables(v);
     return true;
   }
 
@@ -419,6 +469,157 @@ class PackReader {
     r_.error(locate(text_, n, e.offset), what + ": " + e.message);
   }
 
+  // tables:
+  //   reporting_threshold:
+  //     type: decimal            # decimal (default), integer or string
+  //     keys: [jurisdiction]     # the key's parts: one, or two (origin, destination)
+  //     default: 3000            # the value of a key not in the table (required)
+  //     rows: [[US, 3000]]       # inline rows: the key's parts, then the value
+  //     file: lists/x.csv        # or rows in a file, one per line: US, 3000
+  void read_tables(const YAML::Node& n) {
+    if (!r_.expect_free_map(n, "tables")) return;
+    const fs::path dir = fs::path(r_.file()).parent_path();
+    std::set<std::string> here;
+    for (const auto& kv : n) {
+      const std::string name = kv.first.Scalar();
+      const std::string what = "tables." + name;
+      if (!here.insert(name).second) continue;  // a duplicate key: expect_free_map said so
+      if (const auto it = sites_.tables.find(name); it != sites_.tables.end()) {
+        r_.error(kv.first,
+                 what + ": table '" + name + "' is already defined at " + it->second.text());
+        continue;
+      }
+      sites_.tables.emplace(name, site(kv.first));
+      const YAML::Node& t = kv.second;
+      if (!r_.expect_map(t, what, {"type", "keys", "default", "rows", "file", "doc"})) continue;
+      const size_t errors_before = r_.error_count();
+      lang::LookupTable table;
+      if (const auto v = t["type"]) {
+        if (auto type = r_.one_of(v, what + ".type", {"decimal", "integer", "string"})) {
+          table.type = *type == "decimal"   ? lang::Type::decimal
+                       : *type == "integer" ? lang::Type::integer
+                                            : lang::Type::string;
+        }
+      }
+      if (const auto v = t["keys"]) {
+        if (r_.expect_sequence(v, what + ".keys")) {
+          if (v.size() < 1 || v.size() > 2) {
+            r_.error(v, what + ".keys: a key has one or two parts (e.g. [origin, destination]), got " +
+                            std::to_string(v.size()));
+          } else {
+            table.key_parts = static_cast<uint32_t>(v.size());
+            for (const auto& part : v) text_of(part, what + ".keys");
+          }
+        }
+      } else {
+        r_.missing(t, what, "keys");
+      }
+      if (const auto v = t["doc"]) text_of(v, what + ".doc");
+      // Parses one value of the table's type; an error message, or empty when it is fine.
+      const auto parse_value = [&](const std::string& text, lang::LookupTable::Row& row) {
+        switch (table.type) {
+          case lang::Type::decimal: {
+            event::Money m;
+            if (event::parse_money(text, m) != event::DecimalError::ok) {
+              return "expected a decimal number (at most 4 decimals), got '" + text + "'";
+            }
+            row.number = m.units;
+            return std::string();
+          }
+          case lang::Type::integer: {
+            int64_t x = 0;
+            const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
+            if (ec != std::errc() || end != text.data() + text.size()) {
+              return "expected an integer, got '" + text + "'";
+            }
+            row.number = x;
+            return std::string();
+          }
+          default:
+            row.text = text;
+            return std::string();
+        }
+      };
+      if (const auto v = t["default"]) {
+        if (auto text = text_of(v, what + ".default")) {
+          const std::string bad = parse_value(*text, table.fallback);
+          if (!bad.empty()) r_.error(v, what + ".default: " + bad);
+        }
+      } else {
+        r_.missing(t, what, "default");
+      }
+      const size_t width = table.key_parts + 1;
+      std::map<std::pair<std::string, std::string>, std::string> seen;  // key -> where
+      const auto add_row = [&](std::vector<std::string> cells, const std::function<void(const std::string&)>& fail,
+                               const std::string& where) {
+        if (cells.size() != width) {
+          fail("expected " + std::to_string(width) + " cells (" +
+               (table.key_parts == 2 ? "two key parts" : "the key") + ", then the value), got " +
+               std::to_string(cells.size()));
+          return;
+        }
+        lang::LookupTable::Row row;
+        for (size_t i = 0; i < table.key_parts; ++i) {
+          if (cells[i].empty()) return fail("a key part is empty");
+          row.key[i] = cells[i];
+        }
+        const std::string bad = parse_value(cells.back(), row);
+        if (!bad.empty()) return fail(bad);
+        const auto key = std::make_pair(row.key[0], row.key[1]);
+        if (const auto it = seen.find(key); it != seen.end()) {
+          return fail("key " + row.key[0] + (table.key_parts == 2 ? ", " + row.key[1] : "") +
+                      " is already in the table at " + it->second);
+        }
+        seen.emplace(key, where);
+        table.rows.push_back(std::move(row));
+      };
+      const auto rows = t["rows"];
+      const auto file = t["file"];
+      if (rows && file) {
+        r_.error(key_of(t, "file"), what + ": give `rows` or `file`, not both");
+      } else if (rows) {
+        if (r_.expect_sequence(rows, what + ".rows")) {
+          for (size_t i = 0; i < rows.size(); ++i) {
+            const YAML::Node row = rows[i];
+            const std::string rw = what + ".rows[" + std::to_string(i) + "]";
+            if (!r_.expect_sequence(row, rw)) continue;
+            std::vector<std::string> cells;
+            for (const auto& c : row) {
+              if (auto text = text_of(c, rw)) cells.push_back(*text);
+            }
+            add_row(std::move(cells), [&](const std::string& m) { r_.error(row, rw + ": " + m); },
+                    site(row).text());
+          }
+        }
+      } else if (file) {
+        if (auto name_text = text_of(file, what + ".file")) {
+          const fs::path path =
+              fs::path(*name_text).is_absolute() ? fs::path(*name_text) : dir / *name_text;
+          bool ok = false;
+          const std::string content = read_file(path.string(), ok);
+          if (!ok) {
+            r_.error(file, what + ": cannot read table file " + path.string());
+          } else {
+            for (const DataLine& line : data_lines(content)) {
+              add_row(split_cells(line.text),
+                      [&](const std::string& m) {
+                        r_.error_in(path.string(), line.line, line.column, what + ": " + m);
+                      },
+                      path.string() + ":" + std::to_string(line.line));
+            }
+          }
+        }
+      } else {
+        r_.error(t, what + ": missing `rows` or `file`");
+      }
+      if (r_.error_count() != errors_before) continue;
+      std::sort(table.rows.begin(), table.rows.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.key[0], a.key[1]) < std::tie(b.key[0], b.key[1]);
+      });
+      set_.tables[name] = std::move(table);
+    }
+  }
+
   void read_lists(const YAML::Node& n) {
     if (!r_.expect_free_map(n, "lists")) return;
     const fs::path dir = fs::path(r_.file()).parent_path();
@@ -446,19 +647,7 @@ class PackReader {
           r_.error(kv.second, what + ": cannot read list file " + path.string());
           continue;
         }
-        // One value per line; '#' starts a comment; blank lines are ignored.
-        std::istringstream lines(content);
-        std::string line;
-        while (std::getline(lines, line)) {
-          if (const size_t hash = line.find('#'); hash != std::string::npos) line.resize(hash);
-          while (!line.empty() &&
-                 (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) {
-            line.pop_back();
-          }
-          size_t start = 0;
-          while (start < line.size() && (line[start] == ' ' || line[start] == '\t')) ++start;
-          if (start < line.size()) values.push_back(line.substr(start));
-        }
+        for (DataLine& line : data_lines(content)) values.push_back(std::move(line.text));
       } else {
         continue;
       }
@@ -633,7 +822,7 @@ class PackReader {
     if (name == "key" || name == "window" || name == "base") {
       return "'" + name + "' is an `explain` placeholder ({" + name + "}); choose another name";
     }
-    RuleScope scope(account, set_.lists);
+    RuleScope scope(account, set_);
     if (scope.resolve(name)) {
       return "'" + name +
              "' already names a value of the event in expressions; choose another "
@@ -718,7 +907,7 @@ class PackReader {
         r_.error(locate(text_, kv.second, call.offset), message);
         continue;
       }
-      RuleScope scope(account, set_.lists);
+      RuleScope scope(account, set_);
       bool ok = true;
       if (want_args == 1) {
         lang::CompileError err;
@@ -837,10 +1026,9 @@ class PackReader {
   // name: its own error says what is wrong.
   class WhenAfterErrorsScope : public WhenScope {
    public:
-    WhenAfterErrorsScope(bool account, const std::map<std::string, std::vector<std::string>>& lists,
-                         const std::vector<Aggregate>& aggregates,
+    WhenAfterErrorsScope(bool account, const RuleSet& set, const std::vector<Aggregate>& aggregates,
                          const std::set<std::string>& failed)
-        : WhenScope(account, lists, aggregates), failed_(failed) {}
+        : WhenScope(account, set, aggregates), failed_(failed) {}
     std::optional<lang::Symbol> resolve(std::string_view name) override {
       std::optional<lang::Symbol> symbol = WhenScope::resolve(name);
       if (!symbol && failed_.count(std::string(name)) != 0) named_failed = true;
@@ -919,7 +1107,7 @@ class PackReader {
       const bool account = rule.key.kind == KeySpec::Kind::account;
       if (const auto v = n["filter"]) {
         if (auto s = text_of(v, label + ".filter")) {
-          RuleScope scope(account, set_.lists);
+          RuleScope scope(account, set_);
           lang::CompileError err;
           rule.filter = lang::compile(*s, scope, Type::boolean, err);
           if (!rule.filter) expression_error(v, err, label + ".filter");
@@ -980,15 +1168,15 @@ class PackReader {
         read_sequence(v, n["repeat"], label, rule);
       } else if (const auto rep = n["repeat"]) {
         r_.error(key_of(n, "repeat"), label + ".repeat: only a sequence rule repeats");
-      } else if (const auto v = n["when"]) {
-        if (auto s = text_of(v, label + ".when")) {
-          WhenAfterErrorsScope scope(account, set_.lists, rule.aggregates, failed_aggregates_);
+      } else if (const auto when_node = n["when"]) {
+        if (auto s = text_of(when_node, label + ".when")) {
+          WhenAfterErrorsScope scope(account, set_, rule.aggregates, failed_aggregates_);
           lang::CompileError err;
           std::optional<lang::Program> when = lang::compile(*s, scope, Type::boolean, err);
           if (when) {
             rule.when = std::move(*when);
           } else if (!scope.named_failed) {
-            expression_error(v, err, label + ".when");
+            expression_error(when_node, err, label + ".when");
           }
         }
       } else {
@@ -1109,7 +1297,7 @@ class PackReader {
     }
     if (const auto v = a["match"]) {
       if (auto t = text_of(v, what + "[0].match")) {
-        RuleScope scope(account, set_.lists);
+        RuleScope scope(account, set_);
         lang::CompileError err;
         std::optional<lang::Program> p = lang::compile(*t, scope, Type::boolean, err);
         if (p) {
@@ -1135,7 +1323,7 @@ class PackReader {
     }
     if (const auto v = b["match"]) {
       if (auto t = text_of(v, what + "[1].match")) {
-        SequenceScope scope(account, set_.lists, q.first_as, q.bindings, nullptr);
+        SequenceScope scope(account, set_, q.first_as, q.bindings, nullptr);
         lang::CompileError err;
         std::optional<lang::Program> p = lang::compile(*t, scope, Type::boolean, err);
         if (p) {
@@ -1151,7 +1339,7 @@ class PackReader {
       read_episode_aggregates(v, what + "[1].aggregate", account, q);
     if (const auto v = b["when"]) {
       if (auto t = text_of(v, what + "[1].when")) {
-        SequenceScope scope(account, set_.lists, q.first_as, q.bindings, &q.aggregates);
+        SequenceScope scope(account, set_, q.first_as, q.bindings, &q.aggregates);
         lang::CompileError err;
         std::optional<lang::Program> p = lang::compile(*t, scope, Type::boolean, err);
         if (p) {
@@ -1220,7 +1408,7 @@ class PackReader {
         continue;
       }
       const lang::Node& call = *parsed->children[0];
-      SequenceScope scope(account, set_.lists, q.first_as, q.bindings, nullptr);
+      SequenceScope scope(account, set_, q.first_as, q.bindings, nullptr);
       EpisodeAggregate agg;
       agg.name = name;
       agg.text = *text;

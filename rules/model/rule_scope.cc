@@ -38,8 +38,13 @@ std::string RuleScope::known_names() const {
 }
 
 const std::vector<std::string>* RuleScope::list(std::string_view name) const {
-  auto it = lists_.find(std::string(name));
-  return it == lists_.end() ? nullptr : &it->second;
+  auto it = set_.lists.find(std::string(name));
+  return it == set_.lists.end() ? nullptr : &it->second;
+}
+
+const lang::LookupTable* RuleScope::table(std::string_view name) const {
+  auto it = set_.tables.find(std::string(name));
+  return it == set_.tables.end() ? nullptr : &it->second;
 }
 
 std::optional<lang::Symbol> WhenScope::resolve(std::string_view name) {
@@ -82,7 +87,7 @@ std::optional<lang::Symbol> SequenceScope::resolve(std::string_view name) {
       }
     }
     // The first step's event: what a filter of this rule sees, captured at the first step.
-    static const std::map<std::string, std::vector<std::string>> kNoLists;
+    static const RuleSet kNoLists;
     RuleScope event_scope(account_, kNoLists);
     std::optional<lang::Symbol> inner = event_scope.resolve(field);
     if (!inner || field == "is_new_pair") return std::nullopt;

@@ -12,6 +12,7 @@ namespace corridor::rules {
 struct Aggregate;
 struct Binding;
 struct EpisodeAggregate;
+struct RuleSet;
 
 // Slots the evaluator fills per event before evaluating a rule's expressions.
 inline constexpr uint16_t kSlotIsNewPair = 0;     // boolean
@@ -26,23 +27,23 @@ inline constexpr uint16_t kMaxBindings = 32;
 // account-keyed rules `direction` and `counterparty.*`.
 class RuleScope : public lang::EventScope {
  public:
-  RuleScope(bool account, const std::map<std::string, std::vector<std::string>>& lists)
-      : account_(account), lists_(lists) {}
+  // `set` provides the lists and tables (it may still be loading).
+  RuleScope(bool account, const RuleSet& set) : account_(account), set_(set) {}
   std::optional<lang::Symbol> resolve(std::string_view name) override;
   std::string known_names() const override;
   const std::vector<std::string>* list(std::string_view name) const override;
+  const lang::LookupTable* table(std::string_view name) const override;
 
  private:
   bool account_;
-  const std::map<std::string, std::vector<std::string>>& lists_;
+  const RuleSet& set_;
 };
 
 // `when`: everything a filter sees, plus the rule's aggregates by name.
 class WhenScope : public RuleScope {
  public:
-  WhenScope(bool account, const std::map<std::string, std::vector<std::string>>& lists,
-            const std::vector<Aggregate>& aggregates)
-      : RuleScope(account, lists), aggregates_(aggregates) {}
+  WhenScope(bool account, const RuleSet& set, const std::vector<Aggregate>& aggregates)
+      : RuleScope(account, set), aggregates_(aggregates) {}
   std::optional<lang::Symbol> resolve(std::string_view name) override;
   std::string known_names() const override;
 
@@ -55,10 +56,9 @@ class WhenScope : public RuleScope {
 // the episode's aggregates.
 class SequenceScope : public RuleScope {
  public:
-  SequenceScope(bool account, const std::map<std::string, std::vector<std::string>>& lists,
-                std::string first_as, std::vector<Binding>& bindings,
-                const std::vector<EpisodeAggregate>* aggregates)
-      : RuleScope(account, lists),
+  SequenceScope(bool account, const RuleSet& set, std::string first_as,
+                std::vector<Binding>& bindings, const std::vector<EpisodeAggregate>* aggregates)
+      : RuleScope(account, set),
         account_(account),
         first_as_(std::move(first_as)),
         bindings_(bindings),

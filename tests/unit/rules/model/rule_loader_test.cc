@@ -499,9 +499,9 @@ TEST(RuleLoaderStructureTest, InvalidYaml) {
 
 TEST(RuleLoaderStructureTest, NotAMapping) {
   EXPECT_EQ(errors(""), Lines{"pack.yaml:1:1: error: rule pack: expected a mapping with keys "
-                              "pack, version, doc, lists, rules, typologies, got nothing (null)"});
+                              "pack, version, doc, lists, tables, rules, typologies, got nothing (null)"});
   EXPECT_EQ(errors("- a\n"), Lines{"pack.yaml:1:1: error: rule pack: expected a mapping with "
-                                   "keys pack, version, doc, lists, rules, typologies, got a "
+                                   "keys pack, version, doc, lists, tables, rules, typologies, got a "
                                    "sequence"});
   EXPECT_EQ(errors("pack: x\nrules: {a: 1}\n"),
             Lines{"pack.yaml:2:8: error: rules: expected a sequence, got a mapping"});
@@ -536,7 +536,7 @@ rules:
 )yaml"),
             (Lines{
                 "pack.yaml:2:1: error: rule pack: unknown key 'rulez'; allowed: pack, version, "
-                "doc, lists, rules, typologies",
+                "doc, lists, tables, rules, typologies",
                 "pack.yaml:4:5: error: typologies[0]: missing required key 'threshold'",
                 "pack.yaml:7:5: error: typologies[0]: unknown key 'treshold'; allowed: id, "
                 "title, version, doc, horizon, threshold, min_primaries",
@@ -1185,7 +1185,7 @@ TEST(RuleLoaderExpressionTest, UnknownNamesAndLists) {
             Lines{"pack.yaml:9:21: error: rule r1.filter: no list named 'transit'"});
   EXPECT_EQ(filter_errors("median(amount) > 5"),
             Lines{"pack.yaml:9:13: error: rule r1.filter: unknown function 'median'; functions: "
-                  "in_list, is_round, near_below, abs, min, max"});
+                  "in_list, lookup, is_round, near_below, abs, min, max"});
   EXPECT_EQ(filter_errors("amount_base"),
             Lines{"pack.yaml:9:13: error: rule r1.filter: expected a boolean expression, got "
                   "decimal"});
@@ -1387,6 +1387,177 @@ TEST(RuleLoaderLocationTest, EveryErrorAtOnce) {
                 "pack.yaml:18:15: error: rule r2.severity: unknown value 'extreme'; allowed: low, "
                 "medium, high, critical",
             }));
+}
+
+}  // namespace
+}  // namespace corridor::rules
+
+// ---------------------------------------------------------------------------------------
+// Tables and lookup()
+
+namespace corridor::rules {
+namespace {
+
+const std::string kTablesPack = R"yaml(pack: tables
+tables:
+  reporting_threshold:
+    doc: Reporting threshold per jurisdiction, in the base currency.
+    keys: [jurisdiction]
+    default: 3000
+    rows: [[US, 3000], [CA, "10000"], [MY, 5555.25]]
+  fee_band_high:
+    keys: [origin, destination]
+    default: 5000
+    file: fee_bands.csv
+  route_name:
+    type: string
+    keys: [origin, destination]
+    default: none
+    rows: [[AF, TR, balkan], [BD, MY, andaman]]
+  legs:
+    type: integer
+    keys: [route]
+    default: 1
+    rows: [[balkan, 3]]
+typologies:
+  - {id: smuggling_fee, title: Smuggling fee, horizon: 1d, threshold: 1}
+rules:
+  - id: r1
+    title: T
+    typology: smuggling_fee
+    key: sender.id
+    filter: near_below(amount_base, lookup("reporting_threshold", sender.country), 0.2)
+    when: amount_base <= lookup("fee_band_high", sender.country, receiver.country) and lookup("route_name", sender.country, receiver.country) != "none" and lookup("legs", lookup("route_name", sender.country, receiver.country)) >= 3
+    severity: low
+    weight: 1
+)yaml";
+
+const char* kFeeBands = R"(# origin, destination, highest fee seen (USD)
+BD, MY, 4500
+AF ,TR,  8000.5   # spaces around cells are removed
+
+NP, QA, 3500
+)";
+
+TEST(RuleLoaderTablesTest, LookupReadsTheTableAndFallsBackToItsDefault) {
+  TempDir dir;
+  dir.write("fee_bands.csv", kFeeBands);
+  RuleLoadResult r = parse_rule_pack((dir.path() / "pack.yaml").string(), kTablesPack);
+  ASSERT_TRUE(r.rules.has_value()) << config::format_all(r.errors);
+  const RuleSet& set = *r.rules;
+  ASSERT_EQ(set.tables.size(), 4u);
+  const lang::LookupTable& bands = set.tables.at("fee_band_high");
+  EXPECT_EQ(bands.key_parts, 2u);
+  ASSERT_EQ(bands.rows.size(), 3u);
+  EXPECT_EQ(bands.rows[0].key[0], "AF");  // sorted
+  EXPECT_EQ(bands.rows[0].key[1], "TR");
+  EXPECT_EQ(bands.rows[0].number, 8000'5000);
+
+  event::Event e;
+  e.kind = event::Kind::transfer;
+  lang::Value slots[kFirstAggregateSlot];
+  const lang::EvalContext context{&e, slots};
+  const Rule& rule = set.rules[0];
+  // US: threshold 3000, near below = [2400, 3000).
+  e.sender.country = "US";
+  e.amount_base.units = 2400'0000;
+  EXPECT_TRUE(rule.filter->test(context));
+  e.amount_base.units = 3000'0000;
+  EXPECT_FALSE(rule.filter->test(context));
+  // MY: 5555.25, exact to the unit.
+  e.sender.country = "MY";
+  e.amount_base.units = 5555'2499;
+  EXPECT_TRUE(rule.filter->test(context));
+  e.amount_base.units = 5555'2500;
+  EXPECT_FALSE(rule.filter->test(context));
+  // Not in the table: the default, 3000.
+  e.sender.country = "ZZ";
+  e.amount_base.units = 2999'9999;
+  EXPECT_TRUE(rule.filter->test(context));
+  // Two-part keys, string values, and a lookup keyed by another lookup.
+  e.sender.country = "AF";
+  e.receiver.country = "TR";
+  e.amount_base.units = 8000'5000;
+  EXPECT_TRUE(rule.when.test(context));
+  e.amount_base.units = 8000'5001;
+  EXPECT_FALSE(rule.when.test(context));
+  e.sender.country = "BD";
+  e.receiver.country = "MY";  // andaman: 1 leg (the default), band 4500
+  e.amount_base.units = 4000'0000;
+  EXPECT_FALSE(rule.when.test(context));
+  e.sender.country = "TR";
+  e.receiver.country = "AF";  // the key's order matters: not in route_name
+  EXPECT_FALSE(rule.when.test(context));
+}
+
+Lines table_errors(const std::string& tables, const std::string& filter = "amount > 0") {
+  return errors("pack: t\ntables:\n" + tables +
+                "typologies:\n  - {id: x, title: X, horizon: 1d, threshold: 1}\nrules:\n"
+                "  - {id: r1, title: T, typology: x, key: sender.id, severity: low, weight: 1,\n"
+                "     when: amount > 0, filter: '" + filter + "'}\n");
+}
+
+TEST(RuleLoaderTablesTest, EveryMistakeInATableIsLocated) {
+  EXPECT_EQ(table_errors("  a: {keys: [k], rows: [[US, 1]]}\n"),
+            Lines{"pack.yaml:3:6: error: tables.a: missing required key 'default'"});
+  EXPECT_EQ(table_errors("  a: {default: 1, rows: [[US, 1]]}\n"),
+            Lines{"pack.yaml:3:6: error: tables.a: missing required key 'keys'"});
+  EXPECT_EQ(table_errors("  a: {keys: [k], default: 1}\n"),
+            Lines{"pack.yaml:3:6: error: tables.a: missing `rows` or `file`"});
+  EXPECT_EQ(table_errors("  a: {keys: [k, l, m], default: 1, rows: []}\n"),
+            Lines{"pack.yaml:3:13: error: tables.a.keys: a key has one or two parts (e.g. "
+                  "[origin, destination]), got 3"});
+  EXPECT_EQ(table_errors("  a: {keys: [k], default: x1, rows: []}\n"),
+            Lines{"pack.yaml:3:27: error: tables.a.default: expected a decimal number (at most "
+                  "4 decimals), got 'x1'"});
+  EXPECT_EQ(table_errors("  a: {type: integer, keys: [k], default: 1.5, rows: []}\n"),
+            Lines{"pack.yaml:3:42: error: tables.a.default: expected an integer, got '1.5'"});
+  EXPECT_EQ(table_errors("  a: {type: money, keys: [k], default: 1, rows: []}\n"),
+            Lines{"pack.yaml:3:13: error: tables.a.type: unknown value 'money'; allowed: "
+                  "decimal, integer, string"});
+  EXPECT_EQ(table_errors("  a: {keys: [k], default: 1, rows: [[US, 1], [US, 2], [CA]]}\n"),
+            (Lines{"pack.yaml:3:46: error: tables.a.rows[1]: key US is already in the table at "
+                   "pack.yaml:3:37",
+                   "pack.yaml:3:55: error: tables.a.rows[2]: expected 2 cells (the key, then "
+                   "the value), got 1"}));
+  EXPECT_EQ(table_errors("  a: {keys: [k], default: 1, rows: [], file: x.csv}\n"),
+            Lines{"pack.yaml:3:40: error: tables.a: give `rows` or `file`, not both"});
+  EXPECT_EQ(table_errors("  a: {keys: [k], default: 1, colour: red, rows: []}\n"),
+            Lines{"pack.yaml:3:30: error: tables.a: unknown key 'colour'; allowed: type, keys, "
+                  "default, rows, file, doc"});
+  // Uses of a table.
+  EXPECT_EQ(table_errors("  a: {keys: [k], default: 1, rows: []}\n", "lookup(\"b\", agent) > 0"),
+            Lines{"pack.yaml:8:40: error: rule r1.filter: no table named 'b'"});
+  EXPECT_EQ(table_errors("  a: {keys: [k], default: 1, rows: []}\n",
+                         "lookup(\"a\", agent, agent) > 0"),
+            Lines{"pack.yaml:8:33: error: rule r1.filter: table 'a' has keys of 1 part, "
+                  "lookup() gave 2"});
+  EXPECT_EQ(table_errors("  a: {keys: [k], default: 1, rows: []}\n", "lookup(\"a\", amount) > 0"),
+            Lines{"pack.yaml:8:45: error: rule r1.filter: lookup() keys are strings, got "
+                  "decimal"});
+  EXPECT_EQ(table_errors("  a: {keys: [k], default: 1, rows: []}\n", "lookup(\"a\", agent) == \"x\""),
+            Lines{"pack.yaml:8:52: error: rule r1.filter: cannot compare decimal with string"});
+}
+
+TEST(RuleLoaderTablesTest, TableFileErrorsNameTheFileLine) {
+  TempDir dir;
+  dir.write("t.csv", "# header comment\nUS, 1\n  CA, 2, 3\nMX, lots\nUS, 4\n");
+  const std::string pack = "pack: t\ntables:\n  a: {keys: [k], default: 1, file: t.csv}\n"
+                           "  b: {keys: [k], default: 1, file: missing.csv}\n"
+                           "typologies:\n  - {id: x, title: X, horizon: 1d, threshold: 1}\n"
+                           "rules:\n  - {id: r1, title: T, typology: x, key: sender.id, "
+                           "severity: low, weight: 1, when: amount > 0}\n";
+  const std::string path = (dir.path() / "pack.yaml").string();
+  RuleLoadResult r = parse_rule_pack(path, pack);
+  ASSERT_FALSE(r.rules.has_value());
+  const std::string csv = (dir.path() / "t.csv").string();
+  EXPECT_EQ(formatted(r),
+            (Lines{path + ":4:36: error: tables.b: cannot read table file " +
+                       (dir.path() / "missing.csv").string(),
+                   csv + ":3:3: error: tables.a: expected 2 cells (the key, then the value), got 3",
+                   csv + ":4:1: error: tables.a: expected a decimal number (at most 4 decimals), "
+                         "got 'lots'",
+                   csv + ":5:1: error: tables.a: key US is already in the table at " + csv + ":2"}));
 }
 
 }  // namespace
