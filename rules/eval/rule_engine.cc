@@ -124,8 +124,9 @@ struct Entity {
   int64_t queued_slot = INT64_MIN;  // expiry slot of its newest entry in the expiry queue
   std::unique_ptr<Entity> next;     // another key with the same 64-bit hash (rare)
   bool dirty = false;               // changed since the last checkpoint
-  absl::InlinedVector<RuleState, 1> rules;  // the key space's rules that counted an event for the
-                                    // key, by slot (most keys see one or two of their rules)
+  absl::InlinedVector<RuleState, 1>
+      rules;  // the key space's rules that counted an event for the
+              // key, by slot (most keys see one or two of their rules)
 
   RuleState& rule(uint32_t slot) {
     auto it = rules.begin();
@@ -317,7 +318,8 @@ struct RuleEngine::Impl {
   // A fingerprint of what a windowed rule's saved state means: its window and its
   // aggregates as written (in order). A changed threshold, filter or severity keeps it.
   static uint64_t shape_of(const Rule& r) {
-    std::string text = std::to_string(r.window.length_ms) + "/" + std::to_string(r.window.bucket_ms);
+    std::string text =
+        std::to_string(r.window.length_ms) + "/" + std::to_string(r.window.bucket_ms);
     for (const Aggregate& a : r.aggregates) {
       if (a.is_ratio) continue;
       text += '\x1f';
@@ -566,7 +568,8 @@ struct RuleEngine::Impl {
       // Inside the window, up to the trigger's time, oldest first (events may arrive late).
       evidence_scratch.clear();
       s.evidence.for_each([&](const EvidenceRing::Entry& entry) {
-        if (entry.ts > sig.window_start_ms && entry.ts <= e.ts_ms) evidence_scratch.push_back(entry);
+        if (entry.ts > sig.window_start_ms && entry.ts <= e.ts_ms)
+          evidence_scratch.push_back(entry);
       });
       std::stable_sort(evidence_scratch.begin(), evidence_scratch.end(),
                        [](const auto& a, const auto& b) { return a.ts < b.ts; });
@@ -739,8 +742,9 @@ void RuleEngine::expire(int64_t watermark_ms) {
   for (size_t t = 0; t < impl_->typologies.size(); ++t) {
     const int64_t horizon = impl_->set.typologies[t].horizon_ms;
     erase_where(impl_->typologies[t], [&](auto& entry) {
-      const size_t erased = std::erase_if(
-          entry.second.hits, [&](const Contribution& h) { return h.ts_ms <= watermark_ms - horizon; });
+      const size_t erased = std::erase_if(entry.second.hits, [&](const Contribution& h) {
+        return h.ts_ms <= watermark_ms - horizon;
+      });
       if (erased > 0 && impl_->options.track_changes) {
         impl_->dirty_typologies.emplace_back(t, entry.first);
       }

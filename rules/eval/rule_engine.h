@@ -28,13 +28,13 @@ struct EngineOptions {
 
 // What restore() read.
 struct RestoreStats {
-  uint64_t keys = 0;             // keys of windowed rules' key spaces
-  uint64_t rule_states = 0;      // (rule, key) states restored
-  uint64_t dropped_states = 0;   // ... not restored: the rule is gone, or its window or
-                                 // aggregates changed (its state would mean something else)
-  uint64_t sequence_keys = 0;    // (sequence rule, key) states restored
+  uint64_t keys = 0;            // keys of windowed rules' key spaces
+  uint64_t rule_states = 0;     // (rule, key) states restored
+  uint64_t dropped_states = 0;  // ... not restored: the rule is gone, or its window or
+                                // aggregates changed (its state would mean something else)
+  uint64_t sequence_keys = 0;   // (sequence rule, key) states restored
   uint64_t typology_entities = 0;
-  uint64_t pairs = 0;            // is_new_pair history
+  uint64_t pairs = 0;  // is_new_pair history
 };
 
 struct EngineStats {

@@ -75,8 +75,8 @@ struct SequenceRuleState::Impl {
   // The steps, window, repetition, bindings and episode aggregates, as written: a state
   // saved under other ones would mean something else. `when` may change.
   static uint64_t shape_of(const Sequence& q) {
-    std::string t = q.first_as + '\x1f' + q.second_as + '\x1f' + std::to_string(q.within_ms) +
-                    '/' + std::to_string(q.consecutive) + '/' + std::to_string(q.repeat_within_ms);
+    std::string t = q.first_as + '\x1f' + q.second_as + '\x1f' + std::to_string(q.within_ms) + '/' +
+                    std::to_string(q.consecutive) + '/' + std::to_string(q.repeat_within_ms);
     for (const Binding& b : q.bindings) {
       t += '\x1f' + b.name + '/' + std::to_string(static_cast<int>(b.type));
     }

@@ -599,9 +599,8 @@ class Compiler {
       if (table == nullptr) return fail(name, "no table named '" + name.text + "'");
       const size_t parts = n.children.size() - 1;
       if (parts != table->key_parts) {
-        return fail(n, "table '" + name.text + "' has keys of " +
-                           std::to_string(table->key_parts) + " part" +
-                           (table->key_parts == 1 ? "" : "s") + ", lookup() gave " +
+        return fail(n, "table '" + name.text + "' has keys of " + std::to_string(table->key_parts) +
+                           " part" + (table->key_parts == 1 ? "" : "s") + ", lookup() gave " +
                            std::to_string(parts));
       }
       for (size_t i = 1; i < n.children.size(); ++i) {

@@ -384,7 +384,8 @@ std::vector<std::string> split_cells(std::string_view text) {
   size_t start = 0;
   while (true) {
     const size_t comma = text.find(',', start);
-    std::string_view cell = text.substr(start, comma == std::string_view::npos ? comma : comma - start);
+    std::string_view cell =
+        text.substr(start, comma == std::string_view::npos ? comma : comma - start);
     while (!cell.empty() && (cell.front() == ' ' || cell.front() == '\t')) cell.remove_prefix(1);
     while (!cell.empty() && (cell.back() == ' ' || cell.back() == '\t')) cell.remove_suffix(1);
     cells.emplace_back(cell);
@@ -504,7 +505,8 @@ class PackReader {
       if (const auto v = t["keys"]) {
         if (r_.expect_sequence(v, what + ".keys")) {
           if (v.size() < 1 || v.size() > 2) {
-            r_.error(v, what + ".keys: a key has one or two parts (e.g. [origin, destination]), got " +
+            r_.error(v, what +
+                            ".keys: a key has one or two parts (e.g. [origin, destination]), got " +
                             std::to_string(v.size()));
           } else {
             table.key_parts = static_cast<uint32_t>(v.size());
@@ -550,7 +552,8 @@ class PackReader {
       }
       const size_t width = table.key_parts + 1;
       std::map<std::pair<std::string, std::string>, std::string> seen;  // key -> where
-      const auto add_row = [&](std::vector<std::string> cells, const std::function<void(const std::string&)>& fail,
+      const auto add_row = [&](std::vector<std::string> cells,
+                               const std::function<void(const std::string&)>& fail,
                                const std::string& where) {
         if (cells.size() != width) {
           fail("expected " + std::to_string(width) + " cells (" +
@@ -587,8 +590,9 @@ class PackReader {
             for (const auto& c : row) {
               if (auto text = text_of(c, rw)) cells.push_back(*text);
             }
-            add_row(std::move(cells), [&](const std::string& m) { r_.error(row, rw + ": " + m); },
-                    site(row).text());
+            add_row(
+                std::move(cells), [&](const std::string& m) { r_.error(row, rw + ": " + m); },
+                site(row).text());
           }
         }
       } else if (file) {
@@ -601,11 +605,12 @@ class PackReader {
             r_.error(file, what + ": cannot read table file " + path.string());
           } else {
             for (const DataLine& line : data_lines(content)) {
-              add_row(split_cells(line.text),
-                      [&](const std::string& m) {
-                        r_.error_in(path.string(), line.line, line.column, what + ": " + m);
-                      },
-                      path.string() + ":" + std::to_string(line.line));
+              add_row(
+                  split_cells(line.text),
+                  [&](const std::string& m) {
+                    r_.error_in(path.string(), line.line, line.column, what + ": " + m);
+                  },
+                  path.string() + ":" + std::to_string(line.line));
             }
           }
         }

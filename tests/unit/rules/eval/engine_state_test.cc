@@ -260,9 +260,9 @@ TEST(EngineStateTest, IncrementalCheckpointsEqualAFullSnapshot) {
     ASSERT_EQ(incremental.entries(), full.entries()) << "after event " << at + 173;
   }
   // Something of every kind is in there.
-  for (const char* prefix : {"rules/format", "rules/k/receiver.id", "rules/k/sender.id",
-                             "rules/k/agent,receiver.id", "rules/k/account",
-                             "rules/s/sweep", "rules/s/paid_back", "rules/t/fee", "rules/p/"}) {
+  for (const char* prefix :
+       {"rules/format", "rules/k/receiver.id", "rules/k/sender.id", "rules/k/agent,receiver.id",
+        "rules/k/account", "rules/s/sweep", "rules/s/paid_back", "rules/t/fee", "rules/p/"}) {
     size_t n = 0;
     incremental.scan(prefix, [&](std::string_view, std::string_view) { ++n; });
     EXPECT_GT(n, 0u) << prefix;

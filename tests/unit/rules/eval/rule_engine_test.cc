@@ -244,10 +244,10 @@ TEST(RuleEngineTest, RulesSharingAKeySpaceEachReportTheirOwnKey) {
                   " " + sig.direction);
   }
   const std::vector<std::string> want{
-      "t1 a_receiver R1 R1 ",    "t1 b_composite AG|S1 S1 ", "t1 c_receiver R1 R1 ",
-      "t1 d_account S1 S1 out",  "t1 d_account R1 R1 in",    "t1 e_composite AG|S1 S1 ",
-      "t2 a_receiver R1 R1 ",    "t2 b_composite AG|S2 S2 ", "t2 c_receiver R1 R1 ",
-      "t2 d_account S2 S2 out",  "t2 d_account R1 R1 in",    "t2 e_composite AG|S2 S2 ",
+      "t1 a_receiver R1 R1 ",   "t1 b_composite AG|S1 S1 ", "t1 c_receiver R1 R1 ",
+      "t1 d_account S1 S1 out", "t1 d_account R1 R1 in",    "t1 e_composite AG|S1 S1 ",
+      "t2 a_receiver R1 R1 ",   "t2 b_composite AG|S2 S2 ", "t2 c_receiver R1 R1 ",
+      "t2 d_account S2 S2 out", "t2 d_account R1 R1 in",    "t2 e_composite AG|S2 S2 ",
   };
   EXPECT_EQ(got, want);
 }

@@ -498,11 +498,13 @@ TEST(RuleLoaderStructureTest, InvalidYaml) {
 }
 
 TEST(RuleLoaderStructureTest, NotAMapping) {
-  EXPECT_EQ(errors(""), Lines{"pack.yaml:1:1: error: rule pack: expected a mapping with keys "
-                              "pack, version, doc, lists, tables, rules, typologies, got nothing (null)"});
-  EXPECT_EQ(errors("- a\n"), Lines{"pack.yaml:1:1: error: rule pack: expected a mapping with "
-                                   "keys pack, version, doc, lists, tables, rules, typologies, got a "
-                                   "sequence"});
+  EXPECT_EQ(errors(""),
+            Lines{"pack.yaml:1:1: error: rule pack: expected a mapping with keys "
+                  "pack, version, doc, lists, tables, rules, typologies, got nothing (null)"});
+  EXPECT_EQ(errors("- a\n"),
+            Lines{"pack.yaml:1:1: error: rule pack: expected a mapping with "
+                  "keys pack, version, doc, lists, tables, rules, typologies, got a "
+                  "sequence"});
   EXPECT_EQ(errors("pack: x\nrules: {a: 1}\n"),
             Lines{"pack.yaml:2:8: error: rules: expected a sequence, got a mapping"});
   EXPECT_EQ(errors("pack: x\ntypologies: t\n"),
@@ -1494,7 +1496,8 @@ Lines table_errors(const std::string& tables, const std::string& filter = "amoun
   return errors("pack: t\ntables:\n" + tables +
                 "typologies:\n  - {id: x, title: X, horizon: 1d, threshold: 1}\nrules:\n"
                 "  - {id: r1, title: T, typology: x, key: sender.id, severity: low, weight: 1,\n"
-                "     when: amount > 0, filter: '" + filter + "'}\n");
+                "     when: amount > 0, filter: '" +
+                filter + "'}\n");
 }
 
 TEST(RuleLoaderTablesTest, EveryMistakeInATableIsLocated) {
@@ -1528,36 +1531,39 @@ TEST(RuleLoaderTablesTest, EveryMistakeInATableIsLocated) {
   // Uses of a table.
   EXPECT_EQ(table_errors("  a: {keys: [k], default: 1, rows: []}\n", "lookup(\"b\", agent) > 0"),
             Lines{"pack.yaml:8:40: error: rule r1.filter: no table named 'b'"});
-  EXPECT_EQ(table_errors("  a: {keys: [k], default: 1, rows: []}\n",
-                         "lookup(\"a\", agent, agent) > 0"),
-            Lines{"pack.yaml:8:33: error: rule r1.filter: table 'a' has keys of 1 part, "
-                  "lookup() gave 2"});
+  EXPECT_EQ(
+      table_errors("  a: {keys: [k], default: 1, rows: []}\n", "lookup(\"a\", agent, agent) > 0"),
+      Lines{"pack.yaml:8:33: error: rule r1.filter: table 'a' has keys of 1 part, "
+            "lookup() gave 2"});
   EXPECT_EQ(table_errors("  a: {keys: [k], default: 1, rows: []}\n", "lookup(\"a\", amount) > 0"),
             Lines{"pack.yaml:8:45: error: rule r1.filter: lookup() keys are strings, got "
                   "decimal"});
-  EXPECT_EQ(table_errors("  a: {keys: [k], default: 1, rows: []}\n", "lookup(\"a\", agent) == \"x\""),
-            Lines{"pack.yaml:8:52: error: rule r1.filter: cannot compare decimal with string"});
+  EXPECT_EQ(
+      table_errors("  a: {keys: [k], default: 1, rows: []}\n", "lookup(\"a\", agent) == \"x\""),
+      Lines{"pack.yaml:8:52: error: rule r1.filter: cannot compare decimal with string"});
 }
 
 TEST(RuleLoaderTablesTest, TableFileErrorsNameTheFileLine) {
   TempDir dir;
   dir.write("t.csv", "# header comment\nUS, 1\n  CA, 2, 3\nMX, lots\nUS, 4\n");
-  const std::string pack = "pack: t\ntables:\n  a: {keys: [k], default: 1, file: t.csv}\n"
-                           "  b: {keys: [k], default: 1, file: missing.csv}\n"
-                           "typologies:\n  - {id: x, title: X, horizon: 1d, threshold: 1}\n"
-                           "rules:\n  - {id: r1, title: T, typology: x, key: sender.id, "
-                           "severity: low, weight: 1, when: amount > 0}\n";
+  const std::string pack =
+      "pack: t\ntables:\n  a: {keys: [k], default: 1, file: t.csv}\n"
+      "  b: {keys: [k], default: 1, file: missing.csv}\n"
+      "typologies:\n  - {id: x, title: X, horizon: 1d, threshold: 1}\n"
+      "rules:\n  - {id: r1, title: T, typology: x, key: sender.id, "
+      "severity: low, weight: 1, when: amount > 0}\n";
   const std::string path = (dir.path() / "pack.yaml").string();
   RuleLoadResult r = parse_rule_pack(path, pack);
   ASSERT_FALSE(r.rules.has_value());
   const std::string csv = (dir.path() / "t.csv").string();
-  EXPECT_EQ(formatted(r),
-            (Lines{path + ":4:36: error: tables.b: cannot read table file " +
-                       (dir.path() / "missing.csv").string(),
-                   csv + ":3:3: error: tables.a: expected 2 cells (the key, then the value), got 3",
-                   csv + ":4:1: error: tables.a: expected a decimal number (at most 4 decimals), "
-                         "got 'lots'",
-                   csv + ":5:1: error: tables.a: key US is already in the table at " + csv + ":2"}));
+  EXPECT_EQ(
+      formatted(r),
+      (Lines{path + ":4:36: error: tables.b: cannot read table file " +
+                 (dir.path() / "missing.csv").string(),
+             csv + ":3:3: error: tables.a: expected 2 cells (the key, then the value), got 3",
+             csv + ":4:1: error: tables.a: expected a decimal number (at most 4 decimals), "
+                   "got 'lots'",
+             csv + ":5:1: error: tables.a: key US is already in the table at " + csv + ":2"}));
 }
 
 }  // namespace
