@@ -215,9 +215,16 @@ struct KeySpace {
     expiry.erase(expiry.begin(), expiry.begin() + static_cast<std::ptrdiff_t>(due));
   }
 
-  // Per event: the entity of each perspective (0: the key or the sender's account, 1: the
-  // receiver's account), looked up once by the first rule that needs it.
+  // Per event, for each side (0: the fields' key or the sender's account, 1: the receiver's
+  // account): the key (has_key false when a component is empty), its hash, the head of its
+  // hash's chain found ahead of evaluation (to overlap the memory latencies of the event's
+  // keys), and the entity once a rule has counted the event for it.
+  bool has_key[2] = {false, false};
+  std::string_view key_of[2];
+  uint64_t hash_of[2] = {0, 0};
+  Entity* head[2] = {nullptr, nullptr};
   Entity* current[2] = {nullptr, nullptr};
+  std::string key_buf;  // a fields key, built once per event
 };
 
 struct TypologyState {
@@ -347,23 +354,25 @@ struct RuleEngine::Impl {
     return spaces.size() - 1;
   }
 
-  // The entity of `key` in space `k`, created when absent.
-  Entity& find_or_add(KeySpace& k, std::string_view key_text, int64_t ts_ms) {
-    const uint64_t h = XXH3_64bits(key_text.data(), key_text.size());
-    std::unique_ptr<Entity>& head = k.entities[h];
+  // The entity of side `side`'s key in space `k` (prepared for this event), created when
+  // absent, and marked as counting an event at ts_ms.
+  Entity& find_or_add(KeySpace& k, int side, int64_t ts_ms) {
+    const std::string_view key_text = k.key_of[side];
+    const uint64_t h = k.hash_of[side];
     Entity* found = nullptr;
-    for (Entity* x = head.get(); x != nullptr; x = x->next.get()) {
+    for (Entity* x = k.head[side]; x != nullptr; x = x->next.get()) {
       if (x->key == key_text) {
         found = x;
         break;
       }
     }
     if (found == nullptr) {
+      std::unique_ptr<Entity>& slot = k.entities[h];
       auto fresh = std::make_unique<Entity>();
       fresh->key.assign(key_text);
-      fresh->next = std::move(head);
-      head = std::move(fresh);
-      found = head.get();
+      fresh->next = std::move(slot);
+      slot = std::move(fresh);
+      found = slot.get();
     }
     if (k.track && !found->dirty) {
       found->dirty = true;
@@ -378,6 +387,52 @@ struct RuleEngine::Impl {
       }
     }
     return *found;
+  }
+
+  // Each key space's keys for this event, hashed, and their tables' slots and entities
+  // fetched ahead: an event's keys lie at random in memory, and fetching them one after the
+  // other as the rules ask would add up their latencies.
+  void prepare(const event::Event& e) {
+    for (KeySpace& k : spaces) {
+      k.current[0] = k.current[1] = nullptr;
+      k.head[0] = k.head[1] = nullptr;
+      if (k.kind == KeySpec::Kind::account) {
+        // A self-transfer is seen once, from side 0.
+        k.has_key[0] = !e.sender.id.empty();
+        k.key_of[0] = e.sender.id;
+        k.has_key[1] = !e.receiver.id.empty() && e.receiver.id != e.sender.id;
+        k.key_of[1] = e.receiver.id;
+        if (e.sender.id.empty() && !e.receiver.id.empty()) k.has_key[1] = true;
+      } else {
+        k.has_key[1] = false;
+        k.has_key[0] = true;
+        k.key_buf.clear();
+        for (size_t i = 0; i < k.fields.size(); ++i) {
+          const std::string_view* v = event::string_slot(e, k.fields[i]);
+          if (v == nullptr || v->empty()) {
+            k.has_key[0] = false;
+            break;
+          }
+          if (i > 0) k.key_buf.push_back('|');
+          k.key_buf.append(*v);
+        }
+        k.key_of[0] = k.key_buf;
+      }
+      for (int side = 0; side < 2; ++side) {
+        if (!k.has_key[side]) continue;
+        k.hash_of[side] = XXH3_64bits(k.key_of[side].data(), k.key_of[side].size());
+        k.entities.prefetch(k.hash_of[side]);
+      }
+    }
+    for (KeySpace& k : spaces) {
+      for (int side = 0; side < 2; ++side) {
+        if (!k.has_key[side]) continue;
+        auto it = k.entities.find(k.hash_of[side]);
+        if (it == k.entities.end()) continue;
+        k.head[side] = it->second.get();
+        __builtin_prefetch(k.head[side]);
+      }
+    }
   }
 
   bool is_new_pair(uint64_t pair, int64_t ts_ms) const {
@@ -417,9 +472,10 @@ struct RuleEngine::Impl {
     ++stats.events;
     const bool has_pair = !e.sender.id.empty() && !e.receiver.id.empty();
     const uint64_t pair = has_pair ? pair_hash(e) : 0;
+    if (has_pair) pairs.prefetch(pair);
+    prepare(e);
     slots[kSlotIsNewPair].i = has_pair && is_new_pair(pair, e.ts_ms) ? 1 : 0;
     const lang::EvalContext context{&e, slots.data()};
-    for (KeySpace& k : spaces) k.current[0] = k.current[1] = nullptr;
     for (CompiledRule& c : rules) {
       const Rule& r = *c.rule;
       if (r.key.kind == KeySpec::Kind::account) {
@@ -448,16 +504,17 @@ struct RuleEngine::Impl {
     const bool by_account = r.key.kind == KeySpec::Kind::account;
     if (by_account) set_perspective(p);
     if (r.filter && !r.filter->test(context)) return;
-    // The key: the account, or the fields' values (built once per event and key space: a
-    // later rule of the space finds the entity the first one looked up).
-    Entity* const known = c.sequence ? nullptr : spaces[c.space].current[p.side];
+    // The key: the account, or the fields' values (built once per event and key space, in
+    // prepare(); sequence rules keep their own state and build theirs).
     if (by_account) {
       current_key = p.account;
-    } else if (known != nullptr) {
-      current_key = known->key;
-    } else {
+    } else if (c.sequence) {
       if (!build_key(r, e)) return;
       current_key = key;
+    } else {
+      const KeySpace& k = spaces[c.space];
+      if (!k.has_key[0]) return;
+      current_key = k.key_of[0];
     }
     if (c.sequence) {
       bool suppressed = false;
@@ -471,7 +528,7 @@ struct RuleEngine::Impl {
 
     KeySpace& space = spaces[c.space];
     Entity*& entity = space.current[p.side];
-    if (entity == nullptr) entity = &find_or_add(space, current_key, e.ts_ms);
+    if (entity == nullptr) entity = &find_or_add(space, p.side, e.ts_ms);
     const size_t had = entity->rules.size();
     RuleState& s = entity->rule(c.slot);
     space.live_rule_states += entity->rules.size() - had;
