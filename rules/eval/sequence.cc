@@ -295,14 +295,27 @@ struct SequenceRuleState::Impl {
     KeyState* s = it == keys.end() ? nullptr : &it->second;
     if (s != nullptr) set_bindings(*s, slots);
     const lang::EvalContext context{&e, slots.data()};
-    if (q.first_match.test(context)) {
+    // An event may match both steps (a payment on one leg of a route is the second step of
+    // the previous leg's episode and the first step of its own): it counts in the open
+    // episode first, then opens the next one.
+    const bool opens = q.first_match.test(context);
+    const bool hit_now = s != nullptr && second_step(key, *s, e, context, slots, hit, suppressed);
+    if (opens) {
       if (s == nullptr) s = &keys.emplace(std::string(key), KeyState{}).first->second;
       touch(key, *s);
       s->last_ts = std::max(s->last_ts, e.ts_ms);
       start_episode(*s, e, slots);
-      return false;
     }
-    if (s == nullptr || !s->open || s->completed || e.ts_ms < s->anchor_ts ||
+    return hit_now;
+  }
+
+  // The event as a second-step event of the key's open episode, if it is one. True, with
+  // `hit` filled, when it completes the cycles a signal needs and the key is not suppressed.
+  bool second_step(std::string_view key, KeyState& state, const event::Event& e,
+                   const lang::EvalContext& context, std::vector<Value>& slots, SequenceHit& hit,
+                   bool& suppressed) {
+    KeyState* s = &state;
+    if (!s->open || s->completed || e.ts_ms < s->anchor_ts ||
         e.ts_ms > s->anchor_ts + q.within_ms) {
       return false;
     }
