@@ -397,8 +397,14 @@ class JsonDecoder final : public Decoder {
         } else if (raw_key->field >= 0) {
           const auto f = static_cast<Field>(raw_key->field);
           if (*value == '"') {
-            std::string_view text;
-            if (read_string_at(value + 1, text) != simdjson::SUCCESS) return nullptr;
+            const char* const begin = value + 1;
+            const char* const end = quote_or_backslash(begin);
+            std::string_view text(begin, static_cast<size_t>(end - begin));
+            if (*end != '"') {
+              std::string_view unescaped;
+              if (!unescape_at(begin, unescaped)) return nullptr;
+              text = unescaped;
+            }
             if (!(raw_key->plain_field ? builder_.assign_plain_string(f, text, fast_error_)
                                        : builder_.assign_checked_string(f, text, fast_error_))) {
               return nullptr;
@@ -755,6 +761,16 @@ class JsonDecoder final : public Decoder {
 
   // The string whose opening quote precedes `begin`: SUCCESS or STRING_ERROR, as read_string.
   simdjson::error_code read_string_at(const char* begin, std::string_view& out) {
+    const char* p = quote_or_backslash(begin);
+    if (*p == '"') {
+      out = std::string_view(begin, static_cast<size_t>(p - begin));
+      return simdjson::SUCCESS;
+    }
+    return unescape(begin, out);
+  }
+
+  // The first quote or backslash from `begin` on, in a string whose opening quote precedes it.
+  static const char* quote_or_backslash(const char* begin) noexcept {
     const char* p = begin;
     // Stage 1 has checked that every string is closed, so the scan ends at its quote; reading
     // 16 bytes at a time past it stays inside the record's padding.
@@ -765,20 +781,18 @@ class JsonDecoder final : public Decoder {
       const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
       const int hits = _mm_movemask_epi8(
           _mm_or_si128(_mm_cmpeq_epi8(chunk, quote), _mm_cmpeq_epi8(chunk, backslash)));
-      if (hits != 0) {
-        p += __builtin_ctz(static_cast<unsigned>(hits));
-        break;
-      }
+      if (hits != 0) return p + __builtin_ctz(static_cast<unsigned>(hits));
       p += 16;
     }
 #else
     while (*p != '"' && *p != '\\') ++p;
+    return p;
 #endif
-    if (*p == '"') {
-      out = std::string_view(begin, static_cast<size_t>(p - begin));
-      return simdjson::SUCCESS;
-    }
-    return unescape(begin, out);
+  }
+
+  // read_string_at's escaped case out of line, so that the caller's view stays in registers.
+  [[gnu::noinline]] bool unescape_at(const char* begin, std::string_view& out) {
+    return unescape(begin, out) == simdjson::SUCCESS;
   }
 
   static int hex4(const char* p) noexcept {
