@@ -243,6 +243,11 @@ class JsonDecoder final : public Decoder {
     // string of the record: views into the arena stay valid until the next record.
     unescaped_.clear();
     if (unescaped_.capacity() < record.bytes.size()) unescaped_.reserve(record.bytes.size());
+    if (fast_walk(record.bytes)) return builder_.finish(error);
+    // Declined: the record is decoded again from the start by the general walk, which alone
+    // decides what is wrong with a record and says so.
+    builder_.begin(event, record.line);
+    unescaped_.clear();
     od::document doc;
     if (auto ec = parser_
                       .iterate(record.bytes.data(), record.bytes.size(),
@@ -289,10 +294,9 @@ class JsonDecoder final : public Decoder {
   // node's `first` for its first key) was found in the last record, so a feed that keeps one
   // order costs one comparison per key. Tokens are unique among siblings: the order of the
   // search never changes its result. Updates `previous` on a match.
-  const RawKey* find_raw_child(od::raw_json_string key, RawKey*& previous) {
+  const RawKey* find_raw_child(const char* raw, RawKey*& previous) {
     RawKey* const start = previous->follower;
     if (start == nullptr) return nullptr;  // no plain tokens among the children
-    const char* raw = key.raw();
     RawKey* c = start;
     do {
       if (c->head_matches(raw) &&
@@ -306,9 +310,10 @@ class JsonDecoder final : public Decoder {
     return nullptr;
   }
 
-  static bool has_escape(od::raw_json_string key) {
-    // The key was validated by stage 1, so an unescaped quote ends it.
-    for (const char* p = key.raw(); *p != '"'; ++p) {
+  // `raw` follows a key's opening quote.
+  static bool has_escape(const char* raw) {
+    // Stage 1 has checked that the key is closed, so an unescaped quote ends it.
+    for (const char* p = raw; *p != '"'; ++p) {
       if (*p == '\\') return true;
     }
     return false;
@@ -329,6 +334,167 @@ class JsonDecoder final : public Decoder {
 
   static bool malformed(DecodeError& error, simdjson::error_code ec) {
     return fail(error, Reason::malformed_json, simdjson::error_message(ec));
+  }
+
+  // The fast path: the common record walked over stage 1's structural indexes directly,
+  // without On-Demand's iterators. It takes only what it can check here exactly as the
+  // general walk does -- objects along the schema's pointers, string leaves (unescaped by the
+  // same code), numbers, true, false and null, and unmapped values without escapes -- and
+  // assigns the same values in the same order. Anything else, and every error, it declines
+  // (returns false), and decode starts over with the general walk. So the fast path never
+  // decides an outcome the general walk would not reach; it only gets there sooner.
+  bool fast_walk(std::string_view bytes) {
+    const size_t len = bytes.size();
+    if (stage1_ == nullptr || stage1_->capacity() < len) {
+      if (!grow_stage1(len)) return false;
+    }
+    // The same stage 1 as parser_.iterate; on its errors the general walk reports them.
+    if (stage1_->stage1(reinterpret_cast<const uint8_t*>(bytes.data()), len,
+                        simdjson::stage1_mode::regular) != simdjson::SUCCESS) {
+      return false;
+    }
+    const uint32_t n = stage1_->n_structural_indexes;
+    uint32_t* const indexes = stage1_->structural_indexes.get();
+    const char* const buf = bytes.data();
+    if (n < 2 || buf[indexes[0]] != '{' || buf[indexes[n - 1]] != '}') return false;
+    // Stage 1 leaves indexes[n] at the record's end, where the padding may hold anything. A
+    // value is expected only after ':', ',' or '[', so never at indexes[n] when the last
+    // structural is '}'; every other expectation refuses the '{' this sentinel points to, so
+    // the walk stops at the end without a bounds check per token.
+    indexes[n] = indexes[0];
+    return fast_object<0>(buf, indexes, 0) == indexes + n;  // the object is the whole record
+  }
+
+  [[gnu::noinline]] bool grow_stage1(size_t len) {
+    const size_t capacity = std::max<size_t>(len, 4096);
+    if (stage1_ == nullptr) {
+      return simdjson::get_active_implementation()->create_dom_parser_implementation(
+                 capacity, simdjson::DEFAULT_MAX_DEPTH, stage1_) == simdjson::SUCCESS;
+    }
+    return stage1_->set_capacity(capacity) == simdjson::SUCCESS;
+  }
+
+  // The object whose '{' is at `pos`, for pointer node `node`. Returns the position after
+  // its '}', or nullptr to decline. Positions go by value so that they stay in a register.
+  template <int Depth>
+  const uint32_t* fast_object(const char* buf, const uint32_t* pos, uint32_t node) {
+    if constexpr (Depth > kMaxPointerDepth) {
+      return nullptr;
+    } else {
+      ++pos;
+      if (buf[*pos] == '}') return pos + 1;
+      RawKey* previous = &nodes_[node].first;
+      while (true) {
+        const char* key = buf + *pos;
+        if (*key != '"' || buf[pos[1]] != ':') return nullptr;
+        const RawKey* raw_key = find_raw_child(key + 1, previous);
+        if (raw_key == nullptr && has_escape(key + 1)) return nullptr;
+        pos += 2;
+        const char* value = buf + *pos;
+        if (raw_key == nullptr) {
+          pos = fast_skip(buf, pos, Depth + 2);
+          if (pos == nullptr) return nullptr;
+        } else if (raw_key->field >= 0) {
+          const auto f = static_cast<Field>(raw_key->field);
+          if (*value == '"') {
+            const char* const begin = value + 1;
+            const char* const end = quote_or_backslash(begin);
+            std::string_view text(begin, static_cast<size_t>(end - begin));
+            if (*end != '"') {
+              std::string_view unescaped;
+              if (!unescape_at(begin, unescaped)) return nullptr;
+              text = unescaped;
+            }
+            if (!(raw_key->plain_field ? builder_.assign_plain_string(f, text, fast_error_)
+                                       : builder_.assign_checked_string(f, text, fast_error_))) {
+              return nullptr;
+            }
+          } else if (!fast_scalar_leaf(buf, pos, f)) {
+            return nullptr;
+          }
+          ++pos;
+        } else if (*value == '{') {
+          pos = fast_object<Depth + 1>(buf, pos, raw_key->child);
+          if (pos == nullptr) return nullptr;
+        } else if (*value == 'n' && scalar_token(buf, pos) == "null") {
+          ++pos;  // an absent branch
+        } else {
+          return nullptr;
+        }
+        const char next = buf[*pos];
+        ++pos;
+        if (next == ',') continue;
+        return next == '}' ? pos : nullptr;
+      }
+    }
+  }
+
+  static bool starts_scalar(char c) noexcept {
+    return c == 't' || c == 'f' || c == 'n' || c == '-' || (c >= '0' && c <= '9');
+  }
+
+  // The scalar at `pos`: its bytes up to the next structural, without trailing whitespace.
+  // Only where starts_scalar holds: then `pos` is not the last structural (a '}'), and the
+  // next one is stage 1's, not the sentinel.
+  static std::string_view scalar_token(const char* buf, const uint32_t* pos) noexcept {
+    return trim_token(std::string_view(buf + pos[0], pos[1] - pos[0]));
+  }
+
+  // A leaf's number, true, false or null at `pos`, as visit assigns it.
+  [[gnu::noinline]] bool fast_scalar_leaf(const char* buf, const uint32_t* pos, Field field) {
+    if (!starts_scalar(buf[*pos])) return false;
+    const std::string_view token = scalar_token(buf, pos);
+    switch (token[0]) {
+      case 't':
+        return token == "true" && builder_.assign(field, ValueType::boolean, "true", fast_error_);
+      case 'f':
+        return token == "false" && builder_.assign(field, ValueType::boolean, "false", fast_error_);
+      case 'n':
+        return token == "null" && builder_.assign(field, ValueType::null, {}, fast_error_);
+      default:
+        return is_json_number(token) &&
+               builder_.assign(field, ValueType::number, token, fast_error_);
+    }
+  }
+
+  // An unmapped value at `pos`, checked as validate checks it (strings and keys only when
+  // they have no escapes). Returns the position after it, or nullptr to decline. `depth` as
+  // in validate.
+  [[gnu::noinline]] const uint32_t* fast_skip(const char* buf, const uint32_t* pos, size_t depth) {
+    const char c = buf[*pos];
+    if (c == '"') return has_escape(buf + *pos + 1) ? nullptr : pos + 1;
+    if (c == '{' || c == '[') {
+      if (depth > kFastMaxNesting) return nullptr;
+      const char close = c == '{' ? '}' : ']';
+      ++pos;
+      if (buf[*pos] == close) return pos + 1;
+      while (true) {
+        if (c == '{') {
+          const char* key = buf + *pos;
+          if (*key != '"' || buf[pos[1]] != ':' || has_escape(key + 1)) return nullptr;
+          pos += 2;
+        }
+        pos = fast_skip(buf, pos, depth + 1);
+        if (pos == nullptr) return nullptr;
+        const char next = buf[*pos];
+        ++pos;
+        if (next == ',') continue;
+        return next == close ? pos : nullptr;
+      }
+    }
+    if (!starts_scalar(c)) return nullptr;
+    const std::string_view token = scalar_token(buf, pos);
+    bool ok = false;
+    if (c == 't') {
+      ok = token == "true";
+    } else if (c == 'f') {
+      ok = token == "false";
+    } else if (c == 'n') {
+      ok = token == "null";
+    } else {
+      ok = is_json_number(token);
+    }
+    return ok ? pos + 1 : nullptr;
   }
 
   // Reads a value all the way down without storing it, so that a record is accepted only
@@ -449,11 +615,11 @@ class JsonDecoder final : public Decoder {
       uint32_t child = kNone;
       int leaf_field = -1;
       bool plain_field = false;
-      if (const RawKey* raw_key = find_raw_child(field.key(), previous)) {
+      if (const RawKey* raw_key = find_raw_child(field.key().raw(), previous)) {
         child = raw_key->child;
         leaf_field = raw_key->field;
         plain_field = raw_key->plain_field;
-      } else if (has_escape(field.key())) {
+      } else if (has_escape(field.key().raw())) {
         // Rare: a key written with escapes ("\u0069d") still names its field.
         std::string_view key;
         if (auto ec = field.unescaped_key().get(key)) return malformed(error, ec);
@@ -590,7 +756,21 @@ class JsonDecoder final : public Decoder {
   simdjson::error_code read_string(od::value& value, std::string_view& out) {
     od::raw_json_string raw;
     if (auto ec = value.get_raw_json_string().get(raw)) return ec;
-    const char* begin = raw.raw();
+    return read_string_at(raw.raw(), out);
+  }
+
+  // The string whose opening quote precedes `begin`: SUCCESS or STRING_ERROR, as read_string.
+  simdjson::error_code read_string_at(const char* begin, std::string_view& out) {
+    const char* p = quote_or_backslash(begin);
+    if (*p == '"') {
+      out = std::string_view(begin, static_cast<size_t>(p - begin));
+      return simdjson::SUCCESS;
+    }
+    return unescape(begin, out);
+  }
+
+  // The first quote or backslash from `begin` on, in a string whose opening quote precedes it.
+  static const char* quote_or_backslash(const char* begin) noexcept {
     const char* p = begin;
     // Stage 1 has checked that every string is closed, so the scan ends at its quote; reading
     // 16 bytes at a time past it stays inside the record's padding.
@@ -601,20 +781,18 @@ class JsonDecoder final : public Decoder {
       const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
       const int hits = _mm_movemask_epi8(
           _mm_or_si128(_mm_cmpeq_epi8(chunk, quote), _mm_cmpeq_epi8(chunk, backslash)));
-      if (hits != 0) {
-        p += __builtin_ctz(static_cast<unsigned>(hits));
-        break;
-      }
+      if (hits != 0) return p + __builtin_ctz(static_cast<unsigned>(hits));
       p += 16;
     }
 #else
     while (*p != '"' && *p != '\\') ++p;
+    return p;
 #endif
-    if (*p == '"') {
-      out = std::string_view(begin, static_cast<size_t>(p - begin));
-      return simdjson::SUCCESS;
-    }
-    return unescape(begin, out);
+  }
+
+  // read_string_at's escaped case out of line, so that the caller's view stays in registers.
+  [[gnu::noinline]] bool unescape_at(const char* begin, std::string_view& out) {
+    return unescape(begin, out) == simdjson::SUCCESS;
   }
 
   static int hex4(const char* p) noexcept {
@@ -710,7 +888,13 @@ class JsonDecoder final : public Decoder {
     return simdjson::SUCCESS;
   }
 
+  // Deeper unmapped values are left to the general walk (kMaxNesting).
+  static constexpr size_t kFastMaxNesting = 64;
+
   od::parser parser_;
+  // The fast path's own stage 1: the same kernels as parser_'s, whose indexes are private.
+  std::unique_ptr<simdjson::internal::dom_parser_implementation> stage1_;
+  DecodeError fast_error_;  // the fast path's errors, never reported: it declines instead
   std::vector<PointerNode> nodes_;
   std::string unescaped_;  // escaped strings of the current record, unescaped
 };

@@ -51,6 +51,18 @@ class JsonDecoderTest : public ::testing::Test {
     return decoder().decode(record, event_, error_);
   }
 
+  // As decode, with the padding after the record filled with `padding` (sources leave
+  // whatever follows a record there: the next record, the rest of a Kafka buffer).
+  bool decode_padded(std::string_view json, char padding) {
+    std::string& buffer = buffers_.emplace_back(json);
+    buffer.append(pipeline::kRecordPadding, padding);
+    pipeline::Record record;
+    record.bytes = std::string_view(buffer.data(), json.size());
+    record.line = 1;
+    error_ = {};
+    return decoder().decode(record, event_, error_);
+  }
+
   void expect_ok(std::string_view json) {
     EXPECT_TRUE(decode(json)) << reason_name(error_.reason) << ": " << error_.detail << "\n"
                               << json;
@@ -350,6 +362,57 @@ TEST_F(JsonDecoderTest, ContentAfterTheObjectIsMalformed) {
   EXPECT_EQ(error_.reason, Reason::malformed_json);
   // Trailing whitespace is fine.
   expect_ok(std::string(kMinimal) + "  \t");
+}
+
+TEST_F(JsonDecoderTest, UnclosedRecordsAreMalformedWhateverFollowsThem) {
+  // The decoder never reads structure from the padding, even where it would close the record.
+  const std::string full(kMinimal);
+  for (const char padding : {'}', ',', ']', '"', ':', '{', '0', 'n', ' ', '\0'}) {
+    for (const std::string& record :
+         {full.substr(0, full.size() - 1), full.substr(0, full.size() - 2),
+          full.substr(0, full.find(R"("receiver")") - 1), std::string(R"({"id":"e")"),
+          std::string(R"({"id":)"), std::string(R"({"id":1)"), std::string(R"({"x":[1,2)")}) {
+      EXPECT_FALSE(decode_padded(record, padding)) << record << " + " << padding;
+      EXPECT_EQ(error_.reason, Reason::malformed_json) << record << " + " << padding;
+    }
+    EXPECT_TRUE(decode_padded(full, padding)) << error_.detail;
+    EXPECT_EQ(event_.receiver.id, "r");
+  }
+}
+
+// The common record takes a fast walk over stage 1's structural indexes; whatever it declines
+// goes through the general walk. Both must reach the same result: these records are accepted
+// but take the general walk.
+TEST_F(JsonDecoderTest, RecordsOutsideTheFastWalkDecodeTheSame) {
+  const std::string head = R"({"id":"e","ts":"2024-05-01T12:00:00Z","kind":"transfer",)";
+  const std::string tail =
+      R"("amount":"1","currency":"USD","sender":{"id":"s"},"receiver":{"id":"r"}})";
+  std::string deep;
+  for (int i = 0; i < 100; ++i) deep += "[";
+  for (int i = 0; i < 100; ++i) deep += "]";
+  for (const std::string& middle : {
+           std::string(R"("note":"a\"b\u00e9",)"),          // escapes in an unmapped string
+           std::string(R"("n\u006fte":1,)"),                // an escaped unmapped key
+           std::string(R"("meta":{"k\"":[{"v":"\n"}]},)"),  // escapes deep in unmapped values
+           std::string(R"("deep":)") + deep + ",",          // deeper than the fast walk goes
+           std::string(R"("labels":{"tier":"gold","n":[1,2]},)"),  // labels keep their JSON text
+       }) {
+    expect_ok(head + middle + tail);
+    EXPECT_EQ(event_.id, "e") << middle;
+    EXPECT_EQ(event_.amount, Money{10'000}) << middle;
+    EXPECT_EQ(event_.sender.id, "s") << middle;
+    EXPECT_EQ(event_.receiver.id, "r") << middle;
+  }
+  EXPECT_EQ(event_.labels, R"({"tier":"gold","n":[1,2]})");
+  // And the values the fast walk reads itself, next to them, come out the same.
+  expect_ok(R"({"id":"e\"1","ts":1714564800250,"kind":"transfer","amount":12.5,"currency":"USD",)"
+            R"("channel":null,"flag":false,"x":[true,{"a":null},-0.5e3,""],"sender":{"id":"s"},)"
+            R"("receiver":{"id":"r","city":"S\u00e3o"}})");
+  EXPECT_EQ(event_.id, "e\"1");
+  EXPECT_EQ(event_.ts_ms, 1'714'564'800'250);
+  EXPECT_EQ(event_.amount, Money{125'000});
+  EXPECT_FALSE(event_.has(Field::channel));
+  EXPECT_EQ(event_.receiver.city, "S\xC3\xA3o");
 }
 
 TEST_F(JsonDecoderTest, InvalidUtf8IsMalformed) {
