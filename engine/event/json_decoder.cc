@@ -700,8 +700,15 @@ class JsonDecoder final : public Decoder {
             if (auto ec = value.get_array().get(array)) return malformed(error, ec);
             return walk_array<Depth>(array, node_index, error);
           }
-          case od::json_type::null:
-            return true;  // an absent branch: its fields are absent
+          case od::json_type::null: {
+            // An absent branch: its fields are absent. The literal is checked: the type
+            // comes from its first byte only.
+            bool is_null = false;
+            if (auto ec = value.is_null().get(is_null)) return malformed(error, ec);
+            if (!is_null)
+              return fail(error, Reason::malformed_json, node.path + ": invalid literal");
+            return true;
+          }
           default:
             break;
         }
