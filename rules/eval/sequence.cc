@@ -299,7 +299,13 @@ struct SequenceRuleState::Impl {
     // the previous leg's episode and the first step of its own): it counts in the open
     // episode first, then opens the next one.
     const bool opens = q.first_match.test(context);
-    const bool hit_now = s != nullptr && second_step(key, *s, e, context, slots, hit, suppressed);
+    bool hit_now = s != nullptr && second_step(key, *s, e, context, slots, hit, suppressed);
+    if (opens && q.when_at_cycle_end && s != nullptr && s->open && !s->completed) {
+      // The cycle ends here: judge it on everything it collected.
+      touch(key, *s);
+      set_results(*s, slots);
+      if (q.when.test(context)) hit_now = complete(*s, e, slots, hit, suppressed);
+    }
     if (opens) {
       if (s == nullptr) s = &keys.emplace(std::string(key), KeyState{}).first->second;
       touch(key, *s);
@@ -325,9 +331,17 @@ struct SequenceRuleState::Impl {
     add(*s, context);
     if (rule.evidence > 0 && s->episode_ids.size() + 1 < rule.evidence)
       s->episode_ids.emplace_back(e.id);
+    if (q.when_at_cycle_end) return false;  // judged when the next first step ends the cycle
     set_results(*s, slots);
     if (!q.when.test(context)) return false;
-    // The cycle completes.
+    return complete(*s, e, slots, hit, suppressed);
+  }
+
+  // The open cycle of `s` completes at event `e` (its aggregates are in `slots`). True, with
+  // `hit` filled, when that makes the cycles a signal needs and the key is not suppressed.
+  bool complete(KeyState& state, const event::Event& e, std::vector<Value>& slots, SequenceHit& hit,
+                bool& suppressed) {
+    KeyState* s = &state;
     s->completed = true;
     uint32_t cycles = 0;
     if (q.consecutive) {

@@ -81,6 +81,9 @@ struct Sequence {
   std::vector<EpisodeAggregate> aggregates;
   lang::Program when;
   std::vector<Binding> bindings;
+  // `when` is tested when the next first-step event ends the cycle (on everything the cycle
+  // collected), instead of at each second-step event: for "nothing kept after payday".
+  bool when_at_cycle_end = false;
   uint32_t cycles = 1;
   bool consecutive = true;
   int64_t repeat_within_ms = 0;  // non-consecutive cycles count within this

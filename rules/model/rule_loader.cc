@@ -1278,7 +1278,7 @@ class PackReader {
     const YAML::Node b = n[1];
     const bool a_ok = r_.expect_map(a, what + "[0]", {"as", "match"});
     const bool b_ok =
-        r_.expect_map(b, what + "[1]", {"as", "match", "within", "aggregate", "when"});
+        r_.expect_map(b, what + "[1]", {"as", "match", "within", "aggregate", "when", "when_at"});
     if (!a_ok || !b_ok) return;
     auto step_name = [&](const YAML::Node& step, const std::string& where, std::string& out) {
       if (const auto v = step["as"]) {
@@ -1355,6 +1355,11 @@ class PackReader {
       }
     } else {
       r_.missing(b, what + "[1]", "when");
+    }
+    if (const auto v = b["when_at"]) {
+      if (auto at = r_.one_of(v, what + "[1].when_at", {"each_event", "cycle_end"})) {
+        q.when_at_cycle_end = *at == "cycle_end";
+      }
     }
     if (repeat) {
       const std::string rw = label + ".repeat";
