@@ -59,6 +59,33 @@ TEST(SequenceLoaderTest, LoadsStepsBindingsAggregatesAndRepeat) {
   EXPECT_EQ(names, (std::vector<std::string>{"pay.receiver.country", "pay.amount_base", "pay.ts"}));
   EXPECT_EQ(q.cycles, 2u);
   EXPECT_TRUE(q.consecutive);
+  EXPECT_FALSE(q.when_at_cycle_end);  // the default: tested at each second-step event
+}
+
+TEST(SequenceLoaderTest, WhenAtCycleEnd) {
+  const std::string rule = kHead + R"(    sequence:
+      - {as: pay, match: kind == "salary" and direction == "in"}
+      - as: spend
+        match: direction == "out"
+        within: 35d
+        aggregate: {out: sum(amount_base)}
+        when: out >= 0.9 * pay.amount_base
+        when_at: AT
+)";
+  const auto with = [&](const std::string& at) {
+    std::string text = rule;
+    text.replace(text.find("AT"), 2, at);
+    return text;
+  };
+  RuleLoadResult r = parse_rule_pack("seq.yaml", with("cycle_end"));
+  ASSERT_TRUE(r.rules.has_value()) << config::format_all(r.errors);
+  EXPECT_TRUE(r.rules->rules.at(0).sequence->when_at_cycle_end);
+  r = parse_rule_pack("seq.yaml", with("each_event"));
+  ASSERT_TRUE(r.rules.has_value()) << config::format_all(r.errors);
+  EXPECT_FALSE(r.rules->rules.at(0).sequence->when_at_cycle_end);
+  EXPECT_EQ(errors_of(with("payday")),
+            (std::vector<std::string>{"seq.yaml:18:18: error: rule sweep.sequence[1].when_at: "
+                                      "unknown value 'payday'; allowed: each_event, cycle_end"}));
 }
 
 TEST(SequenceLoaderTest, ErrorsAreLocated) {
