@@ -185,6 +185,20 @@ class RulesRun(Workdir):
                          ["example.fan_in_unrelated_senders", "example.senders_at_one_agent"])
         self.assertIn(b"5 signals, 1 alerts", r.stderr)
 
+    def test_shipped_packs_demo_alerts_on_both_typologies(self):
+        # The README's first command: the shipped packs over the sample files.
+        r = run("run", "--config", str(SRC / "config/examples/packs-demo.yaml"))
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        alerts = [json.loads(l) for l in r.stdout.decode().splitlines()]
+        self.assertEqual([(a["data"]["typology"]["id"], a["subject"]) for a in alerts],
+                         [("smuggling_fee", "R-1042"), ("debt_bondage", "W-5531")])
+        self.assertEqual([s["rule"] for s in alerts[0]["data"]["signals"]],
+                         ["sf.r1_fan_in", "sf.r14_senders_at_one_agent"])
+        self.assertEqual(sorted(s["rule"] for s in alerts[1]["data"]["signals"]),
+                         ["db.r11_wage_paid_back", "db.r13_nothing_kept", "db.r7_salary_sweep"])
+        self.assertIn(b"read 34 records: 28 decoded, 6 dead-lettered", r.stderr)
+        self.assertIn(b"10 signals, 2 alerts", r.stderr)
+
     def test_validate_and_test_rules_exit_codes(self):
         pack = SRC / "config/examples/rules/example.pack.yaml"
         ok = run("validate", str(pack), str(SRC / "config/examples/rules-demo.yaml"))
