@@ -94,6 +94,7 @@ class EvidenceRing {
   }
 
   size_t size() const noexcept { return count_; }
+  void prefetch() const noexcept { __builtin_prefetch(buf_.data() + buf_.size() - 1); }
 
  private:
   static constexpr size_t kHeader = sizeof(int64_t) + sizeof(uint32_t);
@@ -431,6 +432,16 @@ struct RuleEngine::Impl {
         if (it == k.entities.end()) continue;
         k.head[side] = it->second.get();
         __builtin_prefetch(k.head[side]);
+      }
+    }
+    // Then the heap blocks of the entities' rule states (their windows and evidence).
+    for (KeySpace& k : spaces) {
+      for (int side = 0; side < 2; ++side) {
+        if (k.head[side] == nullptr) continue;
+        for (const RuleState& r : k.head[side]->rules) {
+          r.window.prefetch();
+          r.evidence.prefetch();
+        }
       }
     }
   }
