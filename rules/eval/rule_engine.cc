@@ -390,6 +390,11 @@ struct RuleEngine::Impl {
     return *found;
   }
 
+  uint64_t hash_key(std::string_view key_text) const {
+    if (options.key_hash_for_tests != nullptr) return options.key_hash_for_tests(key_text);
+    return XXH3_64bits(key_text.data(), key_text.size());
+  }
+
   // Each key space's keys for this event, hashed, and their tables' slots and entities
   // fetched ahead: an event's keys lie at random in memory, and fetching them one after the
   // other as the rules ask would add up their latencies.
@@ -421,7 +426,7 @@ struct RuleEngine::Impl {
       }
       for (int side = 0; side < 2; ++side) {
         if (!k.has_key[side]) continue;
-        k.hash_of[side] = XXH3_64bits(k.key_of[side].data(), k.key_of[side].size());
+        k.hash_of[side] = hash_key(k.key_of[side]);
         k.entities.prefetch(k.hash_of[side]);
       }
     }
@@ -1087,7 +1092,7 @@ RestoreStats RuleEngine::restore(const state::StateStore& store) {
       if (m.options.track_changes) m.stale_keys.emplace_back(key);
       return;
     }
-    const uint64_t h = XXH3_64bits(entity_key.data(), entity_key.size());
+    const uint64_t h = m.hash_key(entity_key);
     std::unique_ptr<Entity>& head = k->entities[h];
     for (Entity* y = head.get(); y != nullptr; y = y->next.get()) {
       if (y->key == entity_key) corrupt("rule state (key saved twice)");

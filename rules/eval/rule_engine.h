@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "engine/event/event.h"
 #include "rules/eval/signal.h"
@@ -24,6 +25,9 @@ struct EngineOptions {
   // Remember what changed since the last checkpoint(): needed by checkpoint(), off when no
   // state store is used (the record would only grow).
   bool track_changes = false;
+  // Tests only: the 64-bit hash of state keys (default, nullptr: XXH3-64). Keys whose hashes
+  // collide are chained, never merged; a test makes them collide on purpose.
+  uint64_t (*key_hash_for_tests)(std::string_view key) = nullptr;
 };
 
 // What restore() read.
