@@ -278,7 +278,7 @@ struct RuleEngine::Impl {
   std::vector<Value> slots;
   std::vector<window::AggregateInput> inputs;
   std::vector<window::AggregateResult> results;
-  std::string key;               // a fields key being built
+  std::string key;               // a sequence rule's fields key being built
   std::string_view current_key;  // the key of the rule being evaluated (valid during it)
   SequenceHit sequence_hit;
   std::vector<EvidenceRing::Entry> evidence_scratch;

@@ -1,6 +1,8 @@
-// Evaluates a RuleSet over events: per-rule keyed windowed state, `when`, suppression,
-// signals, and typology scoring into alerts. Deterministic: output depends only on the
-// events (their order and content) and the rules, never on the wall clock or hash-map order.
+// Evaluates a RuleSet over events: keyed windowed state (one table per key space, shared by
+// the rules keyed alike), `when`, suppression, sequences, signals, and typology scoring into
+// alerts; the state can be checkpointed to and restored from a StateStore. Deterministic:
+// output depends only on the events (their order and content) and the rules, never on the
+// wall clock, hash-map order, batching, expiry timing or restarts.
 #pragma once
 
 #include <memory>
