@@ -1,6 +1,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <ostream>
@@ -41,14 +42,32 @@ void print_summary(std::ostream& err, const pipeline::PipelineStats& s) {
   if (s.late_applied > 0) err << "corridor: " << s.late_applied << " late events applied\n";
 }
 
-// A file is a rule pack when its top level has a `pack` key.
-bool is_rule_pack(const std::string& path) {
+// What `validate` was given, by the keys at its top level.
+enum class FileKind { engine_config, rule_pack, golden_tests };
+
+FileKind kind_of(const std::string& path) {
   try {
     const YAML::Node root = YAML::LoadFile(path);
-    return root.IsMap() && root["pack"];
+    if (root.IsMap() && root["pack"]) return FileKind::rule_pack;
+    if (root.IsMap() && root["cases"]) return FileKind::golden_tests;
   } catch (const std::exception&) {
-    return false;
   }
+  return FileKind::engine_config;  // its loader reports whatever is wrong
+}
+
+// The packs a golden test file names (`packs: [a.pack.yaml]`, relative to the file).
+std::vector<std::string> golden_packs(const std::string& path) {
+  std::vector<std::string> packs;
+  const YAML::Node root = YAML::LoadFile(path);
+  const std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  if (const YAML::Node list = root["packs"]; list && list.IsSequence()) {
+    for (const auto& p : list) {
+      if (!p.IsScalar()) continue;
+      const std::filesystem::path pack(p.Scalar());
+      packs.push_back((pack.is_absolute() ? pack : dir / pack).string());
+    }
+  }
+  return packs;
 }
 
 }  // namespace
@@ -164,7 +183,22 @@ int run(const RunOptions& options, std::ostream& err) {
 int validate(const std::vector<std::string>& files, std::ostream& out, std::ostream& err) {
   size_t bad = 0;
   for (const std::string& f : files) {
-    if (is_rule_pack(f)) {
+    const FileKind kind = kind_of(f);
+    if (kind == FileKind::golden_tests) {
+      // Its packs are checked here; its cases run with test-rules.
+      const std::vector<std::string> packs = golden_packs(f);
+      rules::RuleLoadResult r = rules::load_rule_packs(packs);
+      if (packs.empty() || !r.rules) {
+        if (packs.empty()) err << f << ":1:1: error: golden tests: no `packs` to test\n";
+        err << config::format_all(r.errors);
+        ++bad;
+      } else {
+        out << f << ": golden tests; their " << packs.size() << " pack(s) ok, "
+            << r.rules->rules.size() << " rules (run the cases with corridor test-rules)\n";
+      }
+      continue;
+    }
+    if (kind == FileKind::rule_pack) {
       rules::RuleLoadResult r = rules::load_rule_packs({f});
       if (r.rules) {
         out << f << ": ok, " << r.rules->rules.size() << " rules, " << r.rules->typologies.size()

@@ -210,6 +210,9 @@ class RulesRun(Workdir):
         self.assertEqual(bad.returncode, 3)
         self.assertRegex(bad.stderr.decode(), rf"{broken}:\d+:\d+: error: rule "
                                               r"example.fan_in_unrelated_senders.when: unknown name 'senderz'")
+        golden = run("validate", str(SRC / "rules/packs/smuggling_fee.test.yaml"))
+        self.assertEqual(golden.returncode, 0, golden.stderr.decode())
+        self.assertIn(b"smuggling_fee.test.yaml: golden tests; their 1 pack(s) ok", golden.stdout)
         passing = run("test-rules", str(SRC / "tests/golden/fan_in.test.yaml"))
         self.assertEqual(passing.returncode, 0, passing.stderr.decode())
         failing_text = (SRC / "tests/golden/fan_in.test.yaml").read_text().replace(
