@@ -649,6 +649,11 @@ struct RuleEngine::Impl {
       for (const auto& entry : evidence_scratch) sig.evidence.emplace_back(entry.id);
     }
     sig.explanation = explain(r, sig);
+    publish(c, sig);
+  }
+
+  // Hands a signal to the listener and to its rule's typology.
+  void publish(const CompiledRule& c, const Signal& sig) {
     ++stats.signals;
     listener.on_signal(sig);
     if (c.typology >= 0) score(static_cast<size_t>(c.typology), sig);
@@ -677,9 +682,7 @@ struct RuleEngine::Impl {
         return std::string();
       });
     }
-    ++stats.signals;
-    listener.on_signal(sig);
-    if (c.typology >= 0) score(static_cast<size_t>(c.typology), sig);
+    publish(c, sig);
   }
 
   template <typename Lookup>
@@ -710,34 +713,17 @@ struct RuleEngine::Impl {
       }
       return out;
     }
-    std::string out;
-    const std::string& t = r.explain;
-    size_t i = 0;
-    while (i < t.size()) {
-      const size_t open = t.find('{', i);
-      if (open == std::string::npos) {
-        out.append(t, i, std::string::npos);
-        break;
-      }
-      out.append(t, i, open - i);
-      const size_t close = t.find('}', open);
-      const std::string name = t.substr(open + 1, close - open - 1);
-      if (name == "key") {
-        out += sig.entity;
-      } else if (name == "window") {
-        out += format_duration(r.window.length_ms);
-      } else if (name == "base") {
-        out += options.base_currency;
-      } else {
-        for (size_t k = 0; k < r.aggregates.size(); ++k) {
-          if (r.aggregates[k].name == name) {
-            out += render(slots[kFirstAggregateSlot + k], r.aggregates[k].result_type, true);
-          }
+    return fill_template(r.explain, [&](const std::string& name) {
+      if (name == "key") return sig.entity;
+      if (name == "window") return format_duration(r.window.length_ms);
+      if (name == "base") return options.base_currency;
+      for (size_t k = 0; k < r.aggregates.size(); ++k) {
+        if (r.aggregates[k].name == name) {
+          return render(slots[kFirstAggregateSlot + k], r.aggregates[k].result_type, true);
         }
       }
-      i = close + 1;
-    }
-    return out;
+      return std::string();
+    });
   }
 
   // Weighted distinct rules within the horizon. An alert is raised when this signal takes
