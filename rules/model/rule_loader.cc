@@ -470,6 +470,45 @@ class PackReader {
     r_.error(locate(text_, n, e.offset), what + ": " + e.message);
   }
 
+  // Calls read(name, what, key node, value node) for each entry of the mapping `section`
+  // (lists, tables) whose name no pack of this load has claimed yet; a name defined twice
+  // is reported at its second definition.
+  template <typename Read>
+  void each_new_name(const YAML::Node& n, const std::string& section, const std::string& noun,
+                     std::map<std::string, Site>& claimed, Read read) {
+    if (!r_.expect_free_map(n, section)) return;
+    std::set<std::string> here;
+    for (const auto& kv : n) {
+      const std::string name = kv.first.Scalar();
+      const std::string what = section + "." + name;
+      if (!here.insert(name).second) continue;  // a duplicate key: expect_free_map said so
+      if (const auto it = claimed.find(name); it != claimed.end()) {
+        r_.error(kv.first,
+                 what + ": " + noun + " '" + name + "' is already defined at " + it->second.text());
+        continue;
+      }
+      claimed.emplace(name, site(kv.first));
+      read(name, what, kv.second);
+    }
+  }
+
+  // The data lines of the list or table file `file` names (relative to the pack's folder,
+  // or absolute), and its path; nothing, with an error at `file`, when it cannot be read.
+  std::optional<std::pair<std::string, std::vector<DataLine>>> data_file(const YAML::Node& file,
+                                                                         const std::string& name,
+                                                                         const std::string& what,
+                                                                         const std::string& noun) {
+    const fs::path dir = fs::path(r_.file()).parent_path();
+    const fs::path path = fs::path(name).is_absolute() ? fs::path(name) : dir / name;
+    bool ok = false;
+    const std::string content = read_file(path.string(), ok);
+    if (!ok) {
+      r_.error(file, what + ": cannot read " + noun + " file " + path.string());
+      return std::nullopt;
+    }
+    return std::make_pair(path.string(), data_lines(content));
+  }
+
   // tables:
   //   reporting_threshold:
   //     type: decimal            # decimal (default), integer or string
@@ -478,188 +517,157 @@ class PackReader {
   //     rows: [[US, 3000]]       # inline rows: the key's parts, then the value
   //     file: lists/x.csv        # or rows in a file, one per line: US, 3000
   void read_tables(const YAML::Node& n) {
-    if (!r_.expect_free_map(n, "tables")) return;
-    const fs::path dir = fs::path(r_.file()).parent_path();
-    std::set<std::string> here;
-    for (const auto& kv : n) {
-      const std::string name = kv.first.Scalar();
-      const std::string what = "tables." + name;
-      if (!here.insert(name).second) continue;  // a duplicate key: expect_free_map said so
-      if (const auto it = sites_.tables.find(name); it != sites_.tables.end()) {
-        r_.error(kv.first,
-                 what + ": table '" + name + "' is already defined at " + it->second.text());
-        continue;
-      }
-      sites_.tables.emplace(name, site(kv.first));
-      const YAML::Node& t = kv.second;
-      if (!r_.expect_map(t, what, {"type", "keys", "default", "rows", "file", "doc"})) continue;
-      const size_t errors_before = r_.error_count();
-      lang::LookupTable table;
-      if (const auto v = t["type"]) {
-        if (auto type = r_.one_of(v, what + ".type", {"decimal", "integer", "string"})) {
-          table.type = *type == "decimal"   ? lang::Type::decimal
-                       : *type == "integer" ? lang::Type::integer
-                                            : lang::Type::string;
-        }
-      }
-      if (const auto v = t["keys"]) {
-        if (r_.expect_sequence(v, what + ".keys")) {
-          if (v.size() < 1 || v.size() > 2) {
-            r_.error(v, what +
-                            ".keys: a key has one or two parts (e.g. [origin, destination]), got " +
-                            std::to_string(v.size()));
+    each_new_name(
+        n, "tables", "table", sites_.tables,
+        [&](const std::string& name, const std::string& what, const YAML::Node& t) {
+          if (!r_.expect_map(t, what, {"type", "keys", "default", "rows", "file", "doc"})) return;
+          const size_t errors_before = r_.error_count();
+          lang::LookupTable table;
+          if (const auto v = t["type"]) {
+            if (auto type = r_.one_of(v, what + ".type", {"decimal", "integer", "string"})) {
+              table.type = *type == "decimal"   ? lang::Type::decimal
+                           : *type == "integer" ? lang::Type::integer
+                                                : lang::Type::string;
+            }
+          }
+          if (const auto v = t["keys"]) {
+            if (r_.expect_sequence(v, what + ".keys")) {
+              if (v.size() < 1 || v.size() > 2) {
+                r_.error(
+                    v, what +
+                           ".keys: a key has one or two parts (e.g. [origin, destination]), got " +
+                           std::to_string(v.size()));
+              } else {
+                table.key_parts = static_cast<uint32_t>(v.size());
+                for (const auto& part : v) text_of(part, what + ".keys");
+              }
+            }
           } else {
-            table.key_parts = static_cast<uint32_t>(v.size());
-            for (const auto& part : v) text_of(part, what + ".keys");
+            r_.missing(t, what, "keys");
           }
-        }
-      } else {
-        r_.missing(t, what, "keys");
-      }
-      if (const auto v = t["doc"]) text_of(v, what + ".doc");
-      // Parses one value of the table's type; an error message, or empty when it is fine.
-      const auto parse_value = [&](const std::string& text, lang::LookupTable::Row& row) {
-        switch (table.type) {
-          case lang::Type::decimal: {
-            event::Money m;
-            if (event::parse_money(text, m) != event::DecimalError::ok) {
-              return "expected a decimal number (at most 4 decimals), got '" + text + "'";
+          if (const auto v = t["doc"]) text_of(v, what + ".doc");
+          // Parses one value of the table's type; an error message, or empty when it is fine.
+          const auto parse_value = [&](const std::string& text, lang::LookupTable::Row& row) {
+            switch (table.type) {
+              case lang::Type::decimal: {
+                event::Money m;
+                if (event::parse_money(text, m) != event::DecimalError::ok) {
+                  return "expected a decimal number (at most 4 decimals), got '" + text + "'";
+                }
+                row.number = m.units;
+                return std::string();
+              }
+              case lang::Type::integer: {
+                int64_t x = 0;
+                const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
+                if (ec != std::errc() || end != text.data() + text.size()) {
+                  return "expected an integer, got '" + text + "'";
+                }
+                row.number = x;
+                return std::string();
+              }
+              default:
+                row.text = text;
+                return std::string();
             }
-            row.number = m.units;
-            return std::string();
-          }
-          case lang::Type::integer: {
-            int64_t x = 0;
-            const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
-            if (ec != std::errc() || end != text.data() + text.size()) {
-              return "expected an integer, got '" + text + "'";
+          };
+          if (const auto v = t["default"]) {
+            if (auto text = text_of(v, what + ".default")) {
+              const std::string bad = parse_value(*text, table.fallback);
+              if (!bad.empty()) r_.error(v, what + ".default: " + bad);
             }
-            row.number = x;
-            return std::string();
-          }
-          default:
-            row.text = text;
-            return std::string();
-        }
-      };
-      if (const auto v = t["default"]) {
-        if (auto text = text_of(v, what + ".default")) {
-          const std::string bad = parse_value(*text, table.fallback);
-          if (!bad.empty()) r_.error(v, what + ".default: " + bad);
-        }
-      } else {
-        r_.missing(t, what, "default");
-      }
-      const size_t width = table.key_parts + 1;
-      std::map<std::pair<std::string, std::string>, std::string> seen;  // key -> where
-      const auto add_row = [&](std::vector<std::string> cells,
-                               const std::function<void(const std::string&)>& fail,
-                               const std::string& where) {
-        if (cells.size() != width) {
-          fail("expected " + std::to_string(width) + " cells (" +
-               (table.key_parts == 2 ? "two key parts" : "the key") + ", then the value), got " +
-               std::to_string(cells.size()));
-          return;
-        }
-        lang::LookupTable::Row row;
-        for (size_t i = 0; i < table.key_parts; ++i) {
-          if (cells[i].empty()) return fail("a key part is empty");
-          row.key[i] = cells[i];
-        }
-        const std::string bad = parse_value(cells.back(), row);
-        if (!bad.empty()) return fail(bad);
-        const auto key = std::make_pair(row.key[0], row.key[1]);
-        if (const auto it = seen.find(key); it != seen.end()) {
-          return fail("key " + row.key[0] + (table.key_parts == 2 ? ", " + row.key[1] : "") +
-                      " is already in the table at " + it->second);
-        }
-        seen.emplace(key, where);
-        table.rows.push_back(std::move(row));
-      };
-      const auto rows = t["rows"];
-      const auto file = t["file"];
-      if (rows && file) {
-        r_.error(key_of(t, "file"), what + ": give `rows` or `file`, not both");
-      } else if (rows) {
-        if (r_.expect_sequence(rows, what + ".rows")) {
-          for (size_t i = 0; i < rows.size(); ++i) {
-            const YAML::Node row = rows[i];
-            const std::string rw = what + ".rows[" + std::to_string(i) + "]";
-            if (!r_.expect_sequence(row, rw)) continue;
-            std::vector<std::string> cells;
-            for (const auto& c : row) {
-              if (auto text = text_of(c, rw)) cells.push_back(*text);
-            }
-            add_row(
-                std::move(cells), [&](const std::string& m) { r_.error(row, rw + ": " + m); },
-                site(row).text());
-          }
-        }
-      } else if (file) {
-        if (auto name_text = text_of(file, what + ".file")) {
-          const fs::path path =
-              fs::path(*name_text).is_absolute() ? fs::path(*name_text) : dir / *name_text;
-          bool ok = false;
-          const std::string content = read_file(path.string(), ok);
-          if (!ok) {
-            r_.error(file, what + ": cannot read table file " + path.string());
           } else {
-            for (const DataLine& line : data_lines(content)) {
-              add_row(
-                  split_cells(line.text),
-                  [&](const std::string& m) {
-                    r_.error_in(path.string(), line.line, line.column, what + ": " + m);
-                  },
-                  path.string() + ":" + std::to_string(line.line));
-            }
+            r_.missing(t, what, "default");
           }
-        }
-      } else {
-        r_.error(t, what + ": missing `rows` or `file`");
-      }
-      if (r_.error_count() != errors_before) continue;
-      std::sort(table.rows.begin(), table.rows.end(), [](const auto& a, const auto& b) {
-        return std::tie(a.key[0], a.key[1]) < std::tie(b.key[0], b.key[1]);
-      });
-      set_.tables[name] = std::move(table);
-    }
+          const size_t width = table.key_parts + 1;
+          std::map<std::pair<std::string, std::string>, std::string> seen;  // key -> where
+          const auto add_row = [&](std::vector<std::string> cells,
+                                   const std::function<void(const std::string&)>& fail,
+                                   const std::string& where) {
+            if (cells.size() != width) {
+              fail("expected " + std::to_string(width) + " cells (" +
+                   (table.key_parts == 2 ? "two key parts" : "the key") +
+                   ", then the value), got " + std::to_string(cells.size()));
+              return;
+            }
+            lang::LookupTable::Row row;
+            for (size_t i = 0; i < table.key_parts; ++i) {
+              if (cells[i].empty()) return fail("a key part is empty");
+              row.key[i] = cells[i];
+            }
+            const std::string bad = parse_value(cells.back(), row);
+            if (!bad.empty()) return fail(bad);
+            const auto key = std::make_pair(row.key[0], row.key[1]);
+            if (const auto it = seen.find(key); it != seen.end()) {
+              return fail("key " + row.key[0] + (table.key_parts == 2 ? ", " + row.key[1] : "") +
+                          " is already in the table at " + it->second);
+            }
+            seen.emplace(key, where);
+            table.rows.push_back(std::move(row));
+          };
+          const auto rows = t["rows"];
+          const auto file = t["file"];
+          if (rows && file) {
+            r_.error(key_of(t, "file"), what + ": give `rows` or `file`, not both");
+          } else if (rows) {
+            if (r_.expect_sequence(rows, what + ".rows")) {
+              for (size_t i = 0; i < rows.size(); ++i) {
+                const YAML::Node row = rows[i];
+                const std::string rw = what + ".rows[" + std::to_string(i) + "]";
+                if (!r_.expect_sequence(row, rw)) continue;
+                std::vector<std::string> cells;
+                for (const auto& c : row) {
+                  if (auto text = text_of(c, rw)) cells.push_back(*text);
+                }
+                add_row(
+                    std::move(cells), [&](const std::string& m) { r_.error(row, rw + ": " + m); },
+                    site(row).text());
+              }
+            }
+          } else if (file) {
+            const auto name_text = text_of(file, what + ".file");
+            if (const auto data =
+                    name_text ? data_file(file, *name_text, what, "table") : std::nullopt) {
+              const std::string& path = data->first;
+              for (const DataLine& line : data->second) {
+                add_row(
+                    split_cells(line.text),
+                    [&](const std::string& m) {
+                      r_.error_in(path, line.line, line.column, what + ": " + m);
+                    },
+                    path + ":" + std::to_string(line.line));
+              }
+            }
+          } else {
+            r_.error(t, what + ": missing `rows` or `file`");
+          }
+          if (r_.error_count() != errors_before) return;
+          std::sort(table.rows.begin(), table.rows.end(), [](const auto& a, const auto& b) {
+            return std::tie(a.key[0], a.key[1]) < std::tie(b.key[0], b.key[1]);
+          });
+          set_.tables[name] = std::move(table);
+        });
   }
 
   void read_lists(const YAML::Node& n) {
-    if (!r_.expect_free_map(n, "lists")) return;
-    const fs::path dir = fs::path(r_.file()).parent_path();
-    std::set<std::string> here;
-    for (const auto& kv : n) {
-      const std::string name = kv.first.Scalar();
-      const std::string what = "lists." + name;
-      if (!here.insert(name).second) continue;  // a duplicate key: expect_free_map said so
-      if (const auto it = sites_.lists.find(name); it != sites_.lists.end()) {
-        r_.error(kv.first,
-                 what + ": list '" + name + "' is already defined at " + it->second.text());
-        continue;
-      }
-      sites_.lists.emplace(name, site(kv.first));
-      std::vector<std::string> values;
-      if (kv.second.IsSequence()) {
-        for (const auto& item : kv.second) {
-          if (auto v = text_of(item, what)) values.push_back(*v);
-        }
-      } else if (auto file = text_of(kv.second, what)) {
-        const fs::path path = fs::path(*file).is_absolute() ? fs::path(*file) : dir / *file;
-        bool ok = false;
-        const std::string content = read_file(path.string(), ok);
-        if (!ok) {
-          r_.error(kv.second, what + ": cannot read list file " + path.string());
-          continue;
-        }
-        for (DataLine& line : data_lines(content)) values.push_back(std::move(line.text));
-      } else {
-        continue;
-      }
-      std::sort(values.begin(), values.end());
-      values.erase(std::unique(values.begin(), values.end()), values.end());
-      set_.lists[name] = std::move(values);
-    }
+    each_new_name(n, "lists", "list", sites_.lists,
+                  [&](const std::string& name, const std::string& what, const YAML::Node& v) {
+                    std::vector<std::string> values;
+                    if (v.IsSequence()) {
+                      for (const auto& item : v) {
+                        if (auto text = text_of(item, what)) values.push_back(*text);
+                      }
+                    } else if (const auto file = text_of(v, what)) {
+                      auto data = data_file(v, *file, what, "list");
+                      if (!data) return;
+                      for (DataLine& line : data->second) values.push_back(std::move(line.text));
+                    } else {
+                      return;
+                    }
+                    std::sort(values.begin(), values.end());
+                    values.erase(std::unique(values.begin(), values.end()), values.end());
+                    set_.lists[name] = std::move(values);
+                  });
   }
 
   void read_typologies(const YAML::Node& list) {
