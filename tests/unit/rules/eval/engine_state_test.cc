@@ -9,6 +9,7 @@
 
 #include "engine/state/state_store.h"
 #include "rules/eval/rule_engine.h"
+#include "tests/unit/rules/eval/owned_event.h"
 
 namespace corridor::rules {
 namespace {
@@ -111,32 +112,7 @@ rules:
     weight: 40
 )";
 
-RuleSet load(const std::string& yaml) {
-  RuleLoadResult r = parse_rule_pack("state.yaml", yaml);
-  EXPECT_TRUE(r.rules.has_value()) << config::format_all(r.errors);
-  return r.rules ? std::move(*r.rules) : RuleSet{};
-}
-
-struct OwnedEvent {
-  std::string id, sender, receiver, agent, city;
-  int64_t ts = 0;
-  event::Kind kind = event::Kind::remittance;
-  int64_t units = 0;
-
-  event::Event view() const {
-    event::Event e;
-    e.id = id;
-    e.ts_ms = ts;
-    e.kind = kind;
-    e.amount.units = e.amount_base.units = units;
-    e.currency.code = {'U', 'S', 'D'};
-    e.sender.id = sender;
-    e.receiver.id = receiver;
-    e.agent = agent;
-    e.sender.city = city;
-    return e;
-  }
-};
+RuleSet load(const std::string& yaml) { return load_pack(yaml, "state.yaml"); }
 
 // A small, busy population so that every rule fires many times: 60 people, 10 employers
 // paying salaries, 5 agents; about 12 events per hour over 20 days, with some late ones.
@@ -162,7 +138,7 @@ std::vector<OwnedEvent> stream(size_t n) {
       e.units = static_cast<int64_t>(50 + rng() % 1500) * 10'000;
     }
     e.agent = "A" + std::to_string(rng() % 5);
-    e.city = "C" + std::to_string(rng() % 7);
+    e.sender_city = "C" + std::to_string(rng() % 7);
     out.push_back(std::move(e));
   }
   return out;

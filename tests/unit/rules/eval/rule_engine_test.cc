@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/event/timestamp.h"
+#include "tests/unit/rules/eval/owned_event.h"
 
 namespace corridor::rules {
 namespace {
@@ -14,39 +15,11 @@ struct Captured : SignalListener {
   void on_alert(const Alert& a) override { alerts.push_back(a); }
 };
 
-// Events own their strings here; the engine sees views, as it does behind the decoder.
-struct OwnedEvent {
-  std::string id, sender, receiver, agent, sender_city, receiver_country;
-  int64_t ts = 0;
-  event::Kind kind = event::Kind::remittance;
-  int64_t units = 0;
-
-  event::Event view() const {
-    event::Event e;
-    e.id = id;
-    e.ts_ms = ts;
-    e.kind = kind;
-    e.amount.units = units;
-    e.amount_base.units = units;
-    e.currency.code = {'U', 'S', 'D'};
-    e.sender.id = sender;
-    e.receiver.id = receiver;
-    e.agent = agent;
-    e.sender.city = sender_city;
-    e.receiver.country = receiver_country;
-    return e;
-  }
-};
-
 constexpr int64_t kT0 = 1'772'323'200'000;  // 2026-03-01T00:00:00Z
 constexpr int64_t kHour = 3'600'000;
 constexpr int64_t kDay = 24 * kHour;
 
-RuleSet load(const std::string& yaml) {
-  RuleLoadResult r = parse_rule_pack("test.yaml", yaml);
-  EXPECT_TRUE(r.rules.has_value()) << config::format_all(r.errors);
-  return r.rules ? std::move(*r.rules) : RuleSet{};
-}
+RuleSet load(const std::string& yaml) { return load_pack(yaml); }
 
 std::vector<std::string> run(const RuleSet& set, const std::vector<OwnedEvent>& events,
                              Captured& out, bool expire_after_each = false) {
