@@ -317,49 +317,46 @@ struct SequenceRuleState::Impl {
 
   // The event as a second-step event of the key's open episode, if it is one. True, with
   // `hit` filled, when it completes the cycles a signal needs and the key is not suppressed.
-  bool second_step(std::string_view key, KeyState& state, const event::Event& e,
+  bool second_step(std::string_view key, KeyState& s, const event::Event& e,
                    const lang::EvalContext& context, std::vector<Value>& slots, SequenceHit& hit,
                    bool& suppressed) {
-    KeyState* s = &state;
-    if (!s->open || s->completed || e.ts_ms < s->anchor_ts ||
-        e.ts_ms > s->anchor_ts + q.within_ms) {
+    if (!s.open || s.completed || e.ts_ms < s.anchor_ts || e.ts_ms > s.anchor_ts + q.within_ms) {
       return false;
     }
     if (!q.second_match.test(context)) return false;
-    touch(key, *s);
-    s->last_ts = std::max(s->last_ts, e.ts_ms);
-    add(*s, context);
-    if (rule.evidence > 0 && s->episode_ids.size() + 1 < rule.evidence)
-      s->episode_ids.emplace_back(e.id);
+    touch(key, s);
+    s.last_ts = std::max(s.last_ts, e.ts_ms);
+    add(s, context);
+    if (rule.evidence > 0 && s.episode_ids.size() + 1 < rule.evidence)
+      s.episode_ids.emplace_back(e.id);
     if (q.when_at_cycle_end) return false;  // judged when the next first step ends the cycle
-    set_results(*s, slots);
+    set_results(s, slots);
     if (!q.when.test(context)) return false;
-    return complete(*s, e, slots, hit, suppressed);
+    return complete(s, e, slots, hit, suppressed);
   }
 
   // The open cycle of `s` completes at event `e` (its aggregates are in `slots`). True, with
   // `hit` filled, when that makes the cycles a signal needs and the key is not suppressed.
-  bool complete(KeyState& state, const event::Event& e, std::vector<Value>& slots, SequenceHit& hit,
+  bool complete(KeyState& s, const event::Event& e, std::vector<Value>& slots, SequenceHit& hit,
                 bool& suppressed) {
-    KeyState* s = &state;
-    s->completed = true;
+    s.completed = true;
     uint32_t cycles = 0;
     if (q.consecutive) {
-      cycles = ++s->streak;
+      cycles = ++s.streak;
     } else {
-      s->completions.push_back(e.ts_ms);
-      std::erase_if(s->completions, [&](int64_t t) { return t <= e.ts_ms - q.repeat_within_ms; });
-      cycles = static_cast<uint32_t>(s->completions.size());
+      s.completions.push_back(e.ts_ms);
+      std::erase_if(s.completions, [&](int64_t t) { return t <= e.ts_ms - q.repeat_within_ms; });
+      cycles = static_cast<uint32_t>(s.completions.size());
     }
     if (cycles < q.cycles) return false;
-    if (e.ts_ms < s->suppressed_until) {
+    if (e.ts_ms < s.suppressed_until) {
       suppressed = true;
       return false;
     }
-    s->suppressed_until = rule.suppress_ms > 0 ? e.ts_ms + rule.suppress_ms : INT64_MIN;
+    s.suppressed_until = rule.suppress_ms > 0 ? e.ts_ms + rule.suppress_ms : INT64_MIN;
     hit = SequenceHit{};
     hit.cycles = cycles;
-    hit.episode_start_ms = s->anchor_ts;
+    hit.episode_start_ms = s.anchor_ts;
     for (size_t i = 0; i < q.aggregates.size(); ++i) {
       const Value& v = slots[kFirstAggregateSlot + i];
       hit.values.emplace_back(q.aggregates[i].name, render(v, q.aggregates[i].result_type, false));
@@ -373,8 +370,8 @@ struct SequenceRuleState::Impl {
     hit.values.emplace_back("cycles", std::to_string(cycles));
     hit.shown.emplace_back("cycles", std::to_string(cycles));
     if (rule.evidence > 0) {
-      hit.evidence.push_back(s->anchor_id);
-      hit.evidence.insert(hit.evidence.end(), s->episode_ids.begin(), s->episode_ids.end());
+      hit.evidence.push_back(s.anchor_id);
+      hit.evidence.insert(hit.evidence.end(), s.episode_ids.begin(), s.episode_ids.end());
     }
     return true;
   }
