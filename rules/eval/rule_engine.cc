@@ -108,6 +108,15 @@ class EvidenceRing {
   uint32_t count_ = 0;
 };
 
+// A state store key: prefix, a name (key space, rule or typology id), NUL, the key.
+std::string prefixed(std::string_view prefix, std::string_view name, std::string_view key) {
+  std::string k(prefix);
+  k.append(name).push_back('\0');
+  k.append(key);
+  return k;
+}
+constexpr std::string_view kEntityPrefix = "rules/k/";
+
 // One windowed rule's state for one key.
 struct RuleState {
   window::WindowedAggregates window;
@@ -169,12 +178,7 @@ struct KeySpace {
   std::vector<uint64_t> dirty;
   std::vector<std::string> dropped;
 
-  std::string store_key(std::string_view key) const {
-    std::string k = "rules/k/";
-    k.append(name).push_back('\0');
-    k.append(key);
-    return k;
-  }
+  std::string store_key(std::string_view key) const { return prefixed(kEntityPrefix, name, key); }
   // Drops the keys none of whose rules can be affected any more: the newest event any of
   // them counted is older than the space's longest window and suppression (so every bucket
   // is out of every window ending at or after the watermark, and no suppression is running).
@@ -830,17 +834,9 @@ namespace {
 
 constexpr uint32_t kStateFormat = 1;
 constexpr std::string_view kFormatKey = "rules/format";
-constexpr std::string_view kEntityPrefix = "rules/k/";
 constexpr std::string_view kSequencePrefix = "rules/s/";
 constexpr std::string_view kTypologyPrefix = "rules/t/";
 constexpr std::string_view kPairPrefix = "rules/p/";
-
-std::string prefixed(std::string_view prefix, std::string_view name, std::string_view key) {
-  std::string k(prefix);
-  k.append(name).push_back('\0');
-  k.append(key);
-  return k;
-}
 
 std::string pair_key(uint64_t hash) {
   std::string k(kPairPrefix);
