@@ -168,6 +168,22 @@ EngineOptions tracking() {
   return o;
 }
 
+// Writes what changed since the engine's last checkpoint into `store`.
+void checkpoint_into(RuleEngine& engine, state::MemoryStateStore& store) {
+  state::WriteBatch batch;
+  engine.checkpoint(batch);
+  store.write(batch);
+}
+
+// A store holding the engine's whole state.
+state::MemoryStateStore snapshot_of(const RuleEngine& engine) {
+  state::MemoryStateStore store;
+  state::WriteBatch all;
+  engine.snapshot(all);
+  store.write(all);
+  return store;
+}
+
 // Feeds events [from, to), expiring every 97 events a little behind the newest time (as
 // rule_handler does at batch ends).
 void feed(RuleEngine& engine, const std::vector<OwnedEvent>& events, size_t from, size_t to,
@@ -238,22 +254,16 @@ TEST(EngineStateTest, CollidingKeyHashesNeverMixState) {
       RuleEngine engine(set, t, o);
       engine.restore(store);
       feed(engine, ev, at, stop, max_ts);
-      state::WriteBatch batch;
-      engine.checkpoint(batch);
-      store.write(batch);
+      checkpoint_into(engine, store);
       at = stop;
     }
     EXPECT_EQ(t.lines, expected);
     // The store does not depend on the hash either (keys are saved by their text).
     Transcript t2;
     RuleEngine plain(set, t2, tracking());
-    state::MemoryStateStore direct;
     int64_t max2 = INT64_MIN;
     feed(plain, ev, 0, ev.size(), max2);
-    state::WriteBatch all;
-    plain.snapshot(all);
-    direct.write(all);
-    EXPECT_EQ(store.entries(), direct.entries());
+    EXPECT_EQ(store.entries(), snapshot_of(plain).entries());
   }
 }
 
@@ -266,14 +276,9 @@ TEST(EngineStateTest, IncrementalCheckpointsEqualAFullSnapshot) {
   int64_t max_ts = INT64_MIN;
   for (size_t at = 0; at < ev.size(); at += 173) {
     feed(engine, ev, at, std::min(ev.size(), at + 173), max_ts);
-    state::WriteBatch batch;
-    engine.checkpoint(batch);
-    incremental.write(batch);
+    checkpoint_into(engine, incremental);
 
-    state::MemoryStateStore full;
-    state::WriteBatch all;
-    engine.snapshot(all);
-    full.write(all);
+    const state::MemoryStateStore full = snapshot_of(engine);
     ASSERT_EQ(incremental.entries(), full.entries()) << "after event " << at + 173;
   }
   // Something of every kind is in there.
@@ -287,9 +292,7 @@ TEST(EngineStateTest, IncrementalCheckpointsEqualAFullSnapshot) {
   // Expiry far ahead drops everything but running consecutive streaks (they last until the
   // next pay cycle, however late), and the checkpoint erases it from the store.
   engine.expire(max_ts + 400LL * 24 * kHour);
-  state::WriteBatch batch;
-  engine.checkpoint(batch);
-  incremental.write(batch);
+  checkpoint_into(engine, incremental);
   size_t streaks = 0;
   incremental.scan("rules/s/sweep", [&](std::string_view, std::string_view) { ++streaks; });
   EXPECT_GT(streaks, 0u);
@@ -307,9 +310,7 @@ TEST(EngineStateTest, ChangedOrRemovedRulesDropTheirStateAndKeepTheRest) {
     RuleEngine engine(set, t, tracking());
     int64_t max_ts = INT64_MIN;
     feed(engine, ev, 0, ev.size(), max_ts);
-    state::WriteBatch batch;
-    engine.checkpoint(batch);
-    store.write(batch);
+    checkpoint_into(engine, store);
   }
   // fan_in's window changes (7d -> 5d), many_payees goes, `paid_back` changes its step;
   // a changed threshold (burst) keeps its state.
@@ -343,13 +344,8 @@ TEST(EngineStateTest, ChangedOrRemovedRulesDropTheirStateAndKeepTheRest) {
   EXPECT_GT(r.pairs, 0u);
   EXPECT_GT(r.typology_entities, 0u);
   // The next checkpoint erases what was dropped: the store equals a snapshot again.
-  state::WriteBatch batch;
-  engine.checkpoint(batch);
-  store.write(batch);
-  state::MemoryStateStore full;
-  state::WriteBatch all;
-  engine.snapshot(all);
-  full.write(all);
+  checkpoint_into(engine, store);
+  const state::MemoryStateStore full = snapshot_of(engine);
   EXPECT_EQ(store.entries(), full.entries());
 }
 
@@ -362,9 +358,7 @@ TEST(EngineStateTest, CorruptValuesAreFatalAndNameNoEntity) {
     RuleEngine engine(set, t, tracking());
     int64_t max_ts = INT64_MIN;
     feed(engine, ev, 0, ev.size(), max_ts);
-    state::WriteBatch batch;
-    engine.snapshot(batch);
-    good.write(batch);
+    good = snapshot_of(engine);
   }
   size_t checked = 0;
   for (const auto& [key, value] : good.entries()) {
