@@ -695,8 +695,28 @@ class Compiler {
                                 : (is_min ? OpCode::min_int : OpCode::max_int));
       return common;
     }
+    if (f == "coalesce") {
+      // coalesce(a, b, ...): the first of the strings that is not empty ("" when all are).
+      if (n.children.size() < 2) {
+        return fail(n, "coalesce() takes two or more strings, got " +
+                           std::to_string(n.children.size()));
+      }
+      for (size_t i = 0; i < n.children.size(); ++i) {
+        std::optional<Type> t = emit(*n.children[i]);
+        if (!t) return std::nullopt;
+        if (*t != Type::string) {
+          return fail(*n.children[i],
+                      "coalesce() takes strings, got " + std::string(type_name(*t)));
+        }
+        if (i > 0) {
+          pop_depth();
+          op(OpCode::coalesce_string);
+        }
+      }
+      return Type::string;
+    }
     return fail(n, "unknown function '" + f +
-                       "'; functions: in_list, lookup, is_round, near_below, abs, "
+                       "'; functions: in_list, lookup, coalesce, is_round, near_below, abs, "
                        "min, max");
   }
 

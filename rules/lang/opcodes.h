@@ -53,6 +53,7 @@ enum class OpCode : uint8_t {
   is_multiple,       // [x, step] -> step != 0 and x % step == 0
   near_below_exact,  // [x, threshold, fraction] in decimal units
   near_below_number,
+  coalesce_string,  // [a, b] -> a when it is not empty, else b
 };
 
 }  // namespace corridor::rules::lang

@@ -255,6 +255,10 @@ Value Program::evaluate(const EvalContext& c) const noexcept {
         stack[sp - 1].i = x >= threshold * (1 - stack[sp + 1].d) && x < threshold;
         break;
       }
+      case OpCode::coalesce_string:
+        --sp;
+        if (stack[sp - 1].s.empty()) stack[sp - 1].s = stack[sp].s;
+        break;
     }
   }
   return sp == 0 ? Value{} : stack[0];  // an empty (default) Program pushes nothing

@@ -216,6 +216,12 @@ TEST_F(ExpressionTest, Functions) {
   EXPECT_FALSE(test("is_round(amount_base, 100)"));
   EXPECT_TRUE(test(R"(in_list("transit_countries", receiver.country))"));
   EXPECT_FALSE(test(R"(in_list("transit_countries", sender.country))"));
+  // coalesce: the first non-empty string, left to right; "" when all are empty.
+  EXPECT_TRUE(test(R"(coalesce(receiver.city, sender.city) == "Sylhet")"));
+  EXPECT_TRUE(test(R"(coalesce(sender.city, receiver.country) == "Sylhet")"));
+  EXPECT_TRUE(test(R"(coalesce(receiver.city, agent, receiver.country, "x") == "LY")"));
+  EXPECT_TRUE(test(R"(coalesce(receiver.city, agent) == "")"));
+  EXPECT_TRUE(test(R"(coalesce(receiver.city, "") == "" and coalesce("", "a") == "a")"));
 }
 
 TEST_F(ExpressionTest, ErrorsNameThePlaceAndTheProblem) {
@@ -248,6 +254,12 @@ TEST_F(ExpressionTest, ErrorsNameThePlaceAndTheProblem) {
 
   e = error("frobnicate(1)");
   EXPECT_NE(e.message.find("unknown function 'frobnicate'"), std::string::npos);
+
+  e = error("coalesce(sender.city)");
+  EXPECT_EQ(e.message, "coalesce() takes two or more strings, got 1");
+  e = error("coalesce(sender.city, amount)");
+  EXPECT_EQ(e.offset, 22u);
+  EXPECT_EQ(e.message, "coalesce() takes strings, got decimal");
 
   e = error("near_below(amount_base, 3000)");
   EXPECT_EQ(e.message, "near_below() takes 3 arguments, got 2");
