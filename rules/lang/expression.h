@@ -51,11 +51,13 @@ struct LookupTable {
     std::string key[2];  // key[1] is used by two-part tables only
     int64_t number = 0;  // decimal (10^-4 units) and integer tables
     std::string text;    // string tables
+    bool operator==(const Row&) const = default;
   };
   Type type = Type::decimal;  // of the values: decimal, integer or string
   uint32_t key_parts = 1;     // 1, or 2 (e.g. origin and destination country)
   std::vector<Row> rows;      // sorted by key, no two equal
   Row fallback;               // the value of a key not in the table (its key is unused)
+  bool operator==(const LookupTable&) const = default;
 };
 
 // Resolves names and lists while compiling. Implementations decide what an expression may

@@ -470,25 +470,33 @@ class PackReader {
     r_.error(locate(text_, n, e.offset), what + ": " + e.message);
   }
 
-  // Calls read(name, what, key node, value node) for each entry of the mapping `section`
-  // (lists, tables) whose name no pack of this load has claimed yet; a name defined twice
-  // is reported at its second definition.
-  template <typename Read>
+  // For each entry of the mapping `section` (lists, tables): read(name, what, value node)
+  // builds its value (nothing after an error), stored in `into` under the name. Several
+  // packs may each define the same name with the same contents (packs that share a list
+  // file each declare it, so that each also loads alone): it is one list or table. A name
+  // defined again with different contents is reported at its second definition.
+  template <typename T, typename Read>
   void each_new_name(const YAML::Node& n, const std::string& section, const std::string& noun,
-                     std::map<std::string, Site>& claimed, Read read) {
+                     std::map<std::string, Site>& claimed, std::map<std::string, T>& into,
+                     Read read) {
     if (!r_.expect_free_map(n, section)) return;
     std::set<std::string> here;
     for (const auto& kv : n) {
       const std::string name = kv.first.Scalar();
       const std::string what = section + "." + name;
       if (!here.insert(name).second) continue;  // a duplicate key: expect_free_map said so
-      if (const auto it = claimed.find(name); it != claimed.end()) {
-        r_.error(kv.first,
-                 what + ": " + noun + " '" + name + "' is already defined at " + it->second.text());
+      const auto it = claimed.find(name);
+      if (it == claimed.end()) {
+        claimed.emplace(name, site(kv.first));
+        if (std::optional<T> value = read(name, what, kv.second)) into[name] = std::move(*value);
         continue;
       }
-      claimed.emplace(name, site(kv.first));
-      read(name, what, kv.second);
+      std::optional<T> value = read(name, what, kv.second);
+      const auto first = into.find(name);
+      if (value && first != into.end() && !(*value == first->second)) {
+        r_.error(kv.first, what + ": " + noun + " '" + name + "' is already defined at " +
+                               it->second.text() + " with different contents");
+      }
     }
   }
 
@@ -518,9 +526,12 @@ class PackReader {
   //     file: lists/x.csv        # or rows in a file, one per line: US, 3000
   void read_tables(const YAML::Node& n) {
     each_new_name(
-        n, "tables", "table", sites_.tables,
-        [&](const std::string& name, const std::string& what, const YAML::Node& t) {
-          if (!r_.expect_map(t, what, {"type", "keys", "default", "rows", "file", "doc"})) return;
+        n, "tables", "table", sites_.tables, set_.tables,
+        [&](const std::string&, const std::string& what,
+            const YAML::Node& t) -> std::optional<lang::LookupTable> {
+          if (!r_.expect_map(t, what, {"type", "keys", "default", "rows", "file", "doc"})) {
+            return std::nullopt;
+          }
           const size_t errors_before = r_.error_count();
           lang::LookupTable table;
           if (const auto v = t["type"]) {
@@ -641,17 +652,18 @@ class PackReader {
           } else {
             r_.error(t, what + ": missing `rows` or `file`");
           }
-          if (r_.error_count() != errors_before) return;
+          if (r_.error_count() != errors_before) return std::nullopt;
           std::sort(table.rows.begin(), table.rows.end(), [](const auto& a, const auto& b) {
             return std::tie(a.key[0], a.key[1]) < std::tie(b.key[0], b.key[1]);
           });
-          set_.tables[name] = std::move(table);
+          return table;
         });
   }
 
   void read_lists(const YAML::Node& n) {
-    each_new_name(n, "lists", "list", sites_.lists,
-                  [&](const std::string& name, const std::string& what, const YAML::Node& v) {
+    each_new_name(n, "lists", "list", sites_.lists, set_.lists,
+                  [&](const std::string&, const std::string& what,
+                      const YAML::Node& v) -> std::optional<std::vector<std::string>> {
                     std::vector<std::string> values;
                     if (v.IsSequence()) {
                       for (const auto& item : v) {
@@ -659,14 +671,14 @@ class PackReader {
                       }
                     } else if (const auto file = text_of(v, what)) {
                       auto data = data_file(v, *file, what, "list");
-                      if (!data) return;
+                      if (!data) return std::nullopt;
                       for (DataLine& line : data->second) values.push_back(std::move(line.text));
                     } else {
-                      return;
+                      return std::nullopt;
                     }
                     std::sort(values.begin(), values.end());
                     values.erase(std::unique(values.begin(), values.end()), values.end());
-                    set_.lists[name] = std::move(values);
+                    return values;
                   });
   }
 

@@ -716,11 +716,45 @@ rules:
   EXPECT_EQ(formatted(r),
             (Lines{
                 "b.yaml:3:3: error: lists.transit: list 'transit' is already defined at "
-                "a.yaml:3:3",
+                "a.yaml:3:3 with different contents",
                 "b.yaml:5:10: error: typologies[0].id: typology 'smuggling_fee' is already "
                 "defined at a.yaml:5:10",
                 "b.yaml:7:9: error: rules[0].id: rule 'r1' is already defined at a.yaml:7:10",
             }));
+}
+
+// Packs that share a list or table each declare it, so that each also loads alone: the
+// same name with the same contents is one list or table; different contents are an error.
+TEST(RuleLoaderReferenceTest, ListsAndTablesDeclaredAlikeInSeveralPacksAreShared) {
+  const std::string rules = R"yaml(typologies:
+  - {id: t, title: T, horizon: 30d, threshold: 1}
+rules:
+  - {id: r1, title: T, typology: t, key: agent, when: 'in_list("transit", agent) and lookup("fee", agent) > 1', severity: low, weight: 1}
+)yaml";
+  // A pack declaring the list `transit` and the table `fee`; the first also has the rule.
+  const auto pack = [&](const std::string& name, const std::string& list,
+                        const std::string& rows, const std::string& fallback) {
+    return "pack: " + name + "\nlists:\n  transit: " + list +
+           "\ntables:\n  fee: {keys: [country], default: " + fallback + ", rows: " + rows +
+           ", doc: " + name + "'s words}\n" + (name == "a" ? rules : "rules: []\n");
+  };
+  RuleLoadResult same = parse_rule_packs({{"a.yaml", pack("a", "[LY, TR]", "[[BD, 5]]", "1")},
+                                          {"b.yaml", pack("b", "[TR, LY, TR]", "[[BD, 5.0]]", "1")}});
+  ASSERT_TRUE(same.rules.has_value()) << formatted(same).front();
+  EXPECT_EQ(same.rules->lists.at("transit"), (std::vector<std::string>{"LY", "TR"}));
+  EXPECT_EQ(same.rules->tables.at("fee").rows.size(), 1u);
+
+  RuleLoadResult different = parse_rule_packs({{"a.yaml", pack("a", "[LY]", "[[BD, 5]]", "1")},
+                                               {"b.yaml", pack("b", "[LY]", "[[BD, 6]]", "1")},
+                                               {"c.yaml", pack("c", "[LY]", "[[BD, 5]]", "2")},
+                                               {"d.yaml", pack("d", "[TR]", "[[BD, 5]]", "1")}});
+  EXPECT_EQ(formatted(different),
+            (Lines{"b.yaml:5:3: error: tables.fee: table 'fee' is already defined at a.yaml:5:3 "
+                   "with different contents",
+                   "c.yaml:5:3: error: tables.fee: table 'fee' is already defined at a.yaml:5:3 "
+                   "with different contents",
+                   "d.yaml:3:3: error: lists.transit: list 'transit' is already defined at "
+                   "a.yaml:3:3 with different contents"}));
 }
 
 TEST(RuleLoaderReferenceTest, DuplicateKeysReportedOnce) {
@@ -1187,7 +1221,7 @@ TEST(RuleLoaderExpressionTest, UnknownNamesAndLists) {
             Lines{"pack.yaml:9:21: error: rule r1.filter: no list named 'transit'"});
   EXPECT_EQ(filter_errors("median(amount) > 5"),
             Lines{"pack.yaml:9:13: error: rule r1.filter: unknown function 'median'; functions: "
-                  "in_list, lookup, is_round, near_below, abs, min, max"});
+                  "in_list, lookup, coalesce, is_round, near_below, abs, min, max"});
   EXPECT_EQ(filter_errors("amount_base"),
             Lines{"pack.yaml:9:13: error: rule r1.filter: expected a boolean expression, got "
                   "decimal"});
