@@ -77,7 +77,7 @@ void append_signal_json(std::string& out, const Signal& s, const OutputContext& 
   field(out, "typology", r.typology);
   field(out, "role", role_name(r.role));
   out.push_back('}');
-  field(out, "severity", severity_name(r.severity));
+  field(out, "severity", severity_name(s.severity));
   number_field(out, "weight", r.weight);
   field(out, "entity", s.entity);
   field(out, "key", s.key);

@@ -624,6 +624,7 @@ struct RuleEngine::Impl {
     sig.entity = bar == std::string::npos ? sig.key : sig.key.substr(bar + 1);
     sig.direction = std::string(p.direction);
     sig.trigger_event_id = std::string(e.id);
+    sig.severity = r.severity;
     sig.ts_ms = e.ts_ms;
     sig.window_end_ms = e.ts_ms;
     sig.id = hash_id(r.id, current_key, e.id);
@@ -667,6 +668,7 @@ struct RuleEngine::Impl {
     const Rule& r = *c.rule;
     Signal sig = new_signal(r, e, p);
     sig.window_start_ms = sequence_hit.episode_start_ms;  // the completing episode
+    if (sequence_hit.escalated) sig.severity = r.sequence->escalate_severity;
     sig.values = sequence_hit.values;
     sig.evidence = sequence_hit.evidence;
     if (r.explain.empty()) {
@@ -753,7 +755,7 @@ struct RuleEngine::Impl {
     const bool was_over = over(typ, st.hits, total);
     std::erase_if(st.hits, [&](const Contribution& h) { return h.rule_id == sig.rule->id; });
     st.hits.push_back(Contribution{sig.id, sig.rule->id, sig.rule->pattern, sig.rule->role,
-                                   sig.rule->weight, sig.ts_ms, sig.evidence});
+                                   sig.rule->weight, sig.severity, sig.ts_ms, sig.evidence});
     std::stable_sort(
         st.hits.begin(), st.hits.end(),
         [](const Contribution& a, const Contribution& b) { return a.ts_ms < b.ts_ms; });
@@ -768,9 +770,7 @@ struct RuleEngine::Impl {
     alert.id = hash_id(typ.id, sig.entity, sig.trigger_event_id);
     std::string parts;
     for (const Contribution& h : st.hits) {
-      for (const CompiledRule& c : rules) {
-        if (c.rule->id == h.rule_id) alert.severity = std::max(alert.severity, c.rule->severity);
-      }
+      alert.severity = std::max(alert.severity, h.severity);
       if (!parts.empty()) parts += " + ";
       parts += (h.pattern.empty() ? h.rule_id : h.pattern + " " + h.rule_id) + " (" +
                std::to_string(h.weight) + ")";
@@ -861,6 +861,7 @@ void encode_hits(const TypologyState& st, std::string& out) {
     w.bytes(h.pattern);
     w.u8(static_cast<uint8_t>(h.role));
     w.u32(h.weight);
+    w.u8(static_cast<uint8_t>(h.severity));
     w.i64(h.ts_ms);
     w.u32(static_cast<uint32_t>(h.evidence.size()));
     for (const std::string& id : h.evidence) w.bytes(id);
@@ -879,6 +880,9 @@ bool decode_hits(std::string_view in, TypologyState& st) {
     if (role > static_cast<uint8_t>(Role::contributor)) return false;
     h.role = static_cast<Role>(role);
     h.weight = r.u32();
+    const uint8_t severity = r.u8();
+    if (severity > static_cast<uint8_t>(Severity::critical)) return false;
+    h.severity = static_cast<Severity>(severity);
     h.ts_ms = r.i64();
     const uint32_t m = r.u32();
     for (uint32_t j = 0; j < m && r.ok(); ++j) h.evidence.emplace_back(r.bytes());

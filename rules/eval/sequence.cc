@@ -48,6 +48,11 @@ struct KeyState {
   std::vector<std::string> episode_ids;  // B events of the open episode
   uint32_t streak = 0;                   // consecutive completed cycles
   std::vector<int64_t> completions;      // completion times (non-consecutive repeat)
+  // The run of completed cycles (Sequence::escalate_after_ms): since when, how many cycles,
+  // and the total of Sequence::run_total over them.
+  int64_t run_since = 0;
+  uint32_t run_cycles = 0;
+  Int128 run_total = 0;
   int64_t suppressed_until = INT64_MIN;
   int64_t last_ts = INT64_MIN;
   bool dirty = false;  // changed since the last checkpoint
@@ -76,7 +81,9 @@ struct SequenceRuleState::Impl {
   // saved under other ones would mean something else. `when` may change.
   static uint64_t shape_of(const Sequence& q) {
     std::string t = q.first_as + '\x1f' + q.second_as + '\x1f' + std::to_string(q.within_ms) + '/' +
-                    std::to_string(q.consecutive) + '/' + std::to_string(q.repeat_within_ms);
+                    std::to_string(q.consecutive) + '/' + std::to_string(q.repeat_within_ms) +
+                    '/' + std::to_string(q.escalate_after_ms > 0) + '/' +
+                    std::to_string(q.run_total);
     for (const Binding& b : q.bindings) {
       t += '\x1f' + b.name + '/' + std::to_string(static_cast<int>(b.type));
     }
@@ -128,6 +135,10 @@ struct SequenceRuleState::Impl {
     w.u32(s.streak);
     w.u32(static_cast<uint32_t>(s.completions.size()));
     for (const int64_t t : s.completions) w.i64(t);
+    w.i64(s.run_since);
+    w.u32(s.run_cycles);
+    w.u64(static_cast<uint64_t>(static_cast<UInt128>(s.run_total)));
+    w.u64(static_cast<uint64_t>(static_cast<UInt128>(s.run_total) >> 64));
     w.i64(s.suppressed_until);
     w.i64(s.last_ts);
   }
@@ -183,6 +194,9 @@ struct SequenceRuleState::Impl {
     s.streak = r.u32();
     const uint32_t nc = r.u32();
     for (uint32_t i = 0; i < nc && r.ok(); ++i) s.completions.push_back(r.i64());
+    s.run_since = r.i64();
+    s.run_cycles = r.u32();
+    s.run_total = i128();
     s.suppressed_until = r.i64();
     s.last_ts = r.i64();
     return r.done() ? Restored::yes : Restored::corrupt;
@@ -341,12 +355,24 @@ struct SequenceRuleState::Impl {
                 bool& suppressed) {
     s.completed = true;
     uint32_t cycles = 0;
+    bool new_run = false;  // no completed cycle of the key's run is still counting
     if (q.consecutive) {
       cycles = ++s.streak;
+      new_run = cycles == 1;
     } else {
-      s.completions.push_back(e.ts_ms);
       std::erase_if(s.completions, [&](int64_t t) { return t <= e.ts_ms - q.repeat_within_ms; });
+      new_run = s.completions.empty();
+      s.completions.push_back(e.ts_ms);
       cycles = static_cast<uint32_t>(s.completions.size());
+    }
+    if (q.escalate_after_ms > 0) {
+      if (new_run) {
+        s.run_since = s.anchor_ts;
+        s.run_cycles = 0;
+        s.run_total = 0;
+      }
+      ++s.run_cycles;
+      if (q.run_total >= 0) s.run_total += slots[kFirstAggregateSlot + q.run_total].i;
     }
     if (cycles < q.cycles) return false;
     if (e.ts_ms < s.suppressed_until) {
@@ -367,8 +393,18 @@ struct SequenceRuleState::Impl {
       hit.values.emplace_back(q.bindings[k].name, render(v, q.bindings[k].type, false));
       hit.shown.emplace_back(q.bindings[k].name, render(v, q.bindings[k].type, true));
     }
-    hit.values.emplace_back("cycles", std::to_string(cycles));
-    hit.shown.emplace_back("cycles", std::to_string(cycles));
+    const auto report = [&hit](const char* name, const Value& v, Type t) {
+      hit.values.emplace_back(name, render(v, t, false));
+      hit.shown.emplace_back(name, render(v, t, true));
+    };
+    report("cycles", Value{.i = cycles}, Type::integer);
+    if (q.escalate_after_ms > 0) {
+      hit.escalated = e.ts_ms - s.run_since >= q.escalate_after_ms;
+      report("run_since", Value{.i = s.run_since}, Type::time);
+      report("run_cycles", Value{.i = s.run_cycles}, Type::integer);
+      if (q.run_total >= 0) report("run_total", Value{.i = saturate(s.run_total)}, Type::decimal);
+      report("escalated", Value{.i = hit.escalated}, Type::boolean);
+    }
     if (rule.evidence > 0) {
       hit.evidence.push_back(s.anchor_id);
       hit.evidence.insert(hit.evidence.end(), s.episode_ids.begin(), s.episode_ids.end());

@@ -25,6 +25,7 @@ struct SequenceHit {
   std::vector<std::string> evidence;                        // A, then the episode's B events
   uint32_t cycles = 0;
   int64_t episode_start_ms = 0;
+  bool escalated = false;  // the run has lasted Sequence::escalate_after_ms
 };
 
 class SequenceRuleState {

@@ -17,7 +17,8 @@ struct Signal {
   std::string entity;     // the entity typologies score: the key, or its last component
   std::string direction;  // "in" or "out" for account-keyed rules, else empty
   std::string trigger_event_id;
-  int64_t ts_ms = 0;  // event time of the trigger
+  Severity severity = Severity::low;  // the rule's, or its escalated severity
+  int64_t ts_ms = 0;                  // event time of the trigger
   int64_t window_start_ms = 0;
   int64_t window_end_ms = 0;
   std::vector<std::pair<std::string, std::string>> values;  // aggregate -> rendered value
@@ -31,6 +32,7 @@ struct Contribution {
   std::string pattern;
   Role role = Role::primary;
   uint32_t weight = 0;
+  Severity severity = Severity::low;  // the signal's
   int64_t ts_ms = 0;
   std::vector<std::string> evidence;  // the signal's evidence event ids
 };
@@ -42,7 +44,7 @@ struct Alert {
   std::string trigger_event_id;
   int64_t ts_ms = 0;
   uint32_t score = 0;
-  Severity severity = Severity::low;        // the highest of the contributing rules
+  Severity severity = Severity::low;        // the highest of the contributing signals
   std::vector<Contribution> contributions;  // distinct rules within the horizon, by time
   std::vector<std::string> evidence;        // the contributions' evidence, deduplicated, in order
   std::string explanation;

@@ -131,6 +131,7 @@ class CaseRunner {
     check("trigger", got.trigger_event_id);
     check("key", got.key);
     check("direction", got.direction);
+    check("severity", std::string(severity_name(got.severity)));
     check("explanation", got.explanation);
     if (const YAML::Node values = want["values"]) {
       for (const auto& kv : values) {

@@ -14,7 +14,7 @@
 //       alerts: []                          # exactly these (omitted: none expected)
 //
 // An expected signal must give rule, entity and trigger; values (a subset of aggregates),
-// explanation, evidence, key and direction are compared when given. An expected alert must
+// explanation, evidence, key, direction and severity are compared when given. An expected alert must
 // give typology, entity and trigger; score, rules (the contributing rule ids in order),
 // explanation and severity are compared when given.
 #pragma once

@@ -87,6 +87,13 @@ struct Sequence {
   uint32_t cycles = 1;
   bool consecutive = true;
   int64_t repeat_within_ms = 0;  // non-consecutive cycles count within this
+  // `escalate`: a run is the key's completed cycles without a break (consecutive: the
+  // streak; otherwise each within repeat_within_ms of the one before). When the run has
+  // lasted escalate_after_ms (from its first cycle's first step to the trigger), a hit
+  // signals with escalate_severity. 0: the rule does not escalate (and reports no run).
+  int64_t escalate_after_ms = 0;
+  Severity escalate_severity = Severity::critical;
+  int run_total = -1;  // a sum aggregate (index) totalled over the run's cycles, or -1
 };
 
 struct Rule {

@@ -1073,7 +1073,8 @@ class PackReader {
       if (!r_.expect_map(n, what, {"id",      "title",     "pattern", "typology", "role",
                                    "version", "doc",       "key",     "filter",   "window",
                                    "bucket",  "aggregate", "when",    "sequence", "repeat",
-                                   "explain", "severity",  "weight",  "evidence", "suppress"})) {
+                                   "escalate", "explain",  "severity", "weight",  "evidence",
+                                   "suppress"})) {
         continue;
       }
       Rule rule;
@@ -1081,6 +1082,7 @@ class PackReader {
       rule.source_line = n.Mark().line + 1;
       rule.version = pack_version_;
       failed_aggregates_.clear();
+      escalate_given_ = run_total_given_ = false;
       const size_t errors_before = r_.error_count();
       if (const auto v = n["id"]) {
         if (auto id = text_of(v, what + ".id")) {
@@ -1183,6 +1185,10 @@ class PackReader {
                              ".window: a window without aggregates keeps nothing; add "
                              "`aggregate` or remove `window`");
       }
+      if (const auto esc = n["escalate"]; esc && !n["sequence"]) {
+        r_.error(key_of(n, "escalate"),
+                 label + ".escalate: only a sequence rule with `repeat` escalates");
+      }
       if (const auto v = n["sequence"]) {
         if (n["when"]) {
           r_.error(key_of(n, "when"), label +
@@ -1191,6 +1197,19 @@ class PackReader {
         }
         if (window) r_.error(window, label + ".window: a sequence rule's window is `within`");
         read_sequence(v, n["repeat"], label, rule);
+        // For `explain`: the run's values are known once `escalate` is given, even with
+        // errors in it (reported there, not again as unknown placeholders).
+        escalate_given_ = static_cast<bool>(n["escalate"]);
+        run_total_given_ = escalate_given_ && n["escalate"].IsMap() && n["escalate"]["total"];
+        if (const auto esc = n["escalate"]) {
+          if (!n["repeat"]) {
+            r_.error(key_of(n, "escalate"),
+                     label + ".escalate: only a rule with `repeat` escalates (a run is its "
+                             "repeated cycles)");
+          } else if (rule.sequence) {
+            read_escalate(esc, label + ".escalate", *rule.sequence);
+          }
+        }
       } else if (const auto rep = n["repeat"]) {
         r_.error(key_of(n, "repeat"), label + ".repeat: only a sequence rule repeats");
       } else if (const auto when_node = n["when"]) {
@@ -1214,12 +1233,7 @@ class PackReader {
         }
       }
       if (const auto v = n["severity"]) {
-        if (auto s = r_.one_of(v, label + ".severity", {"low", "medium", "high", "critical"})) {
-          rule.severity = *s == "low"      ? Severity::low
-                          : *s == "medium" ? Severity::medium
-                          : *s == "high"   ? Severity::high
-                                           : Severity::critical;
-        }
+        if (auto s = severity(v, label + ".severity")) rule.severity = *s;
       } else {
         r_.missing(n, label, "severity");
       }
@@ -1262,6 +1276,8 @@ class PackReader {
       if (rule.sequence) {
         const Sequence& q = *rule.sequence;
         in_sequence = name == "cycles" ||
+                      (escalate_given_ && is_sequence_value(name) &&
+                       (name != "run_total" || q.run_total >= 0 || run_total_given_)) ||
                       std::any_of(q.aggregates.begin(), q.aggregates.end(),
                                   [&](const EpisodeAggregate& a) { return a.name == name; }) ||
                       std::any_of(q.bindings.begin(), q.bindings.end(),
@@ -1410,6 +1426,59 @@ class PackReader {
     rule.sequence = std::move(q);
   }
 
+  // The values a sequence rule's signals report besides its aggregates and bindings:
+  // cycles, and with `escalate` the run's.
+  static bool is_sequence_value(const std::string& name) {
+    return name == "cycles" || name == "run_since" || name == "run_cycles" ||
+           name == "run_total" || name == "escalated";
+  }
+
+  std::optional<Severity> severity(const YAML::Node& v, const std::string& what) {
+    const auto s = r_.one_of(v, what, {"low", "medium", "high", "critical"});
+    if (!s) return std::nullopt;
+    return *s == "low"      ? Severity::low
+           : *s == "medium" ? Severity::medium
+           : *s == "high"   ? Severity::high
+                            : Severity::critical;
+  }
+
+  // escalate: {after: 548d, severity: critical, total: returned}
+  void read_escalate(const YAML::Node& n, const std::string& what, Sequence& q) {
+    if (!r_.expect_map(n, what, {"after", "severity", "total"})) return;
+    if (const auto v = n["after"]) {
+      if (auto d = r_.duration_ms(v, what + ".after")) {
+        if (*d <= 0) {
+          r_.error(v, what + ".after: must be more than 0");
+        } else {
+          q.escalate_after_ms = *d;
+        }
+      }
+    } else {
+      r_.missing(n, what, "after");
+    }
+    if (const auto v = n["severity"]) {
+      if (auto s = severity(v, what + ".severity")) q.escalate_severity = *s;
+    } else {
+      r_.missing(n, what, "severity");
+    }
+    if (const auto v = n["total"]) {
+      if (auto name = text_of(v, what + ".total")) {
+        std::string sums;
+        for (size_t i = 0; i < q.aggregates.size(); ++i) {
+          const EpisodeAggregate& a = q.aggregates[i];
+          if (a.kind != EpisodeAggregate::Kind::sum) continue;
+          if (a.name == *name) q.run_total = static_cast<int>(i);
+          sums += (sums.empty() ? "" : ", ") + a.name;
+        }
+        if (q.run_total < 0) {
+          r_.error(v, what + ".total: '" + *name +
+                          "' is not a sum aggregate of the second step; sums: " +
+                          (sums.empty() ? "none" : sums));
+        }
+      }
+    }
+  }
+
   void read_episode_aggregates(const YAML::Node& n, const std::string& what, bool account,
                                Sequence& q) {
     if (!r_.expect_free_map(n, what)) return;
@@ -1417,10 +1486,13 @@ class PackReader {
     for (const auto& kv : n) {
       const std::string name = kv.first.Scalar();
       const std::string where = what + "." + name;
-      if (std::string why = bad_aggregate_name(name, account); !why.empty() || name == "cycles") {
+      if (std::string why = bad_aggregate_name(name, account);
+          !why.empty() || is_sequence_value(name)) {
         r_.error(kv.first, where + ": " +
-                               (why.empty() ? "'cycles' is an `explain` placeholder; "
-                                              "choose another name"
+                               (why.empty() ? "'" + name +
+                                                  "' is a value sequence signals report (cycles, "
+                                                  "run_since, run_cycles, run_total, escalated); "
+                                                  "choose another name"
                                             : why));
         continue;
       }
@@ -1519,6 +1591,8 @@ class PackReader {
   int64_t max_window_ms_;
   uint32_t pack_version_ = 1;
   std::set<std::string> failed_aggregates_;  // of the rule being read
+  bool escalate_given_ = false;              // ... it has `escalate`
+  bool run_total_given_ = false;             // ... with `total`
 };
 
 // Checked once every pack has loaded without error (each check would otherwise repeat

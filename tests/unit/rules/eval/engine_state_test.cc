@@ -19,7 +19,7 @@ constexpr int64_t kHour = 3'600'000;
 
 // Every kind of state: distinct (exact and past its bound), sums, min/max/last, ratio, a
 // composite and an account key, is_new_pair, suppression, evidence, both sequence kinds
-// with bindings and episode aggregates, and a typology.
+// with bindings, episode aggregates and escalating runs, and a typology.
 const char* kPack = R"(pack: state
 typologies:
   - {id: fee, title: Fee, horizon: 30d, threshold: 80, min_primaries: 1}
@@ -92,6 +92,7 @@ rules:
           payees: distinct(counterparty.id)
         when: to_one >= 0.5 * pay.amount_base
     repeat: {cycles: 2, consecutive: true}
+    escalate: {after: 3d, severity: high}
     severity: medium
     weight: 40
   - id: paid_back
@@ -108,6 +109,7 @@ rules:
           returned: sum(amount_base)
         when: returned >= 0.1 * pay.amount_base
     repeat: {cycles: 2, consecutive: false, within: 30d}
+    escalate: {after: 5d, severity: critical, total: returned}
     severity: medium
     weight: 40
 )";
@@ -148,13 +150,15 @@ std::vector<OwnedEvent> stream(size_t n) {
 struct Transcript : SignalListener {
   std::vector<std::string> lines;
   void on_signal(const Signal& s) override {
-    std::string l = "S " + s.id + " " + s.rule->id + " " + s.key + " " + s.explanation + " [";
+    std::string l = "S " + s.id + " " + s.rule->id + " " + s.key + " " +
+                    std::string(severity_name(s.severity)) + " " + s.explanation + " [";
     for (const auto& [k, v] : s.values) l += k + "=" + v + " ";
     for (const auto& id : s.evidence) l += id + " ";
     lines.push_back(l + "]");
   }
   void on_alert(const Alert& a) override {
-    std::string l = "A " + a.id + " " + a.entity + " " + std::to_string(a.score) + " [";
+    std::string l = "A " + a.id + " " + a.entity + " " + std::to_string(a.score) + " " +
+                    std::string(severity_name(a.severity)) + " [";
     for (const auto& c : a.contributions) l += c.signal_id + " ";
     for (const auto& id : a.evidence) l += id + " ";
     lines.push_back(l + "]");

@@ -514,8 +514,8 @@ TEST(RuleLoaderStructureTest, NotAMapping) {
       (Lines{
           "pack.yaml:5:5: error: rules[0]: expected a mapping with keys id, title, "
           "pattern, typology, role, version, doc, key, filter, window, bucket, "
-          "aggregate, when, sequence, repeat, explain, severity, weight, evidence, suppress, got a "
-          "scalar"}));
+          "aggregate, when, sequence, repeat, escalate, explain, severity, weight, evidence, "
+          "suppress, got a scalar"}));
 }
 
 TEST(RuleLoaderStructureTest, UnknownKeysAtEveryLevel) {
@@ -544,7 +544,8 @@ rules:
                 "title, version, doc, horizon, threshold, min_primaries",
                 "pack.yaml:13:5: error: rules[0]: unknown key 'windw'; allowed: id, title, "
                 "pattern, typology, role, version, doc, key, filter, window, bucket, "
-                "aggregate, when, sequence, repeat, explain, severity, weight, evidence, suppress",
+                "aggregate, when, sequence, repeat, escalate, explain, severity, weight, evidence, "
+                "suppress",
             }));
 }
 

@@ -132,6 +132,62 @@ TEST(SequenceLoaderTest, ErrorsAreLocated) {
                 "seq.yaml:18:13: error: rule sweep.repeat: missing required key 'within'"}));
 }
 
+TEST(SequenceLoaderTest, Escalate) {
+  const std::string rule = kHead + R"(    sequence:
+      - {as: pay, match: kind == "salary" and direction == "in"}
+      - as: back
+        match: direction == "out"
+        within: 72h
+        aggregate: {returned: sum(amount_base), n: count()}
+        when: returned >= 0.2 * pay.amount_base
+    repeat: {cycles: 3, consecutive: false, within: 400d}
+    escalate: ESCALATE
+    explain: "{returned}; {run_cycles} cycles since {run_since}, {run_total} in all; {escalated}"
+)";
+  const auto with = [&](const std::string& escalate) {
+    std::string text = rule;
+    text.replace(text.find("ESCALATE"), 8, escalate);
+    return text;
+  };
+  RuleLoadResult r =
+      parse_rule_pack("seq.yaml", with("{after: 548d, severity: critical, total: returned}"));
+  ASSERT_TRUE(r.rules.has_value()) << config::format_all(r.errors);
+  const Sequence& q = *r.rules->rules.at(0).sequence;
+  EXPECT_EQ(q.escalate_after_ms, 548LL * 86'400'000);
+  EXPECT_EQ(q.escalate_severity, Severity::critical);
+  EXPECT_EQ(q.run_total, 0);
+
+  EXPECT_EQ(errors_of(with("{after: 0d, severity: severe, total: n}")),
+            (std::vector<std::string>{
+                "seq.yaml:19:23: error: rule sweep.escalate.after: must be more than 0",
+                "seq.yaml:19:37: error: rule sweep.escalate.severity: unknown value 'severe'; "
+                "allowed: low, medium, high, critical",
+                "seq.yaml:19:52: error: rule sweep.escalate.total: 'n' is not a sum aggregate of "
+                "the second step; sums: returned"}));
+  // {run_total} needs escalate.total; the run's values need escalate at all.
+  EXPECT_EQ(errors_of(with("{after: 548d, severity: critical}")),
+            (std::vector<std::string>{"seq.yaml:20:66: error: rule sweep.explain: unknown "
+                                      "placeholder {run_total}; use an aggregate name, {key}, "
+                                      "{window} or {base}"}));
+  std::string no_repeat = with("{after: 548d, severity: critical, total: returned}");
+  no_repeat.erase(no_repeat.find("    repeat:"), no_repeat.find("    escalate:") - no_repeat.find("    repeat:"));
+  EXPECT_EQ(errors_of(no_repeat),
+            (std::vector<std::string>{"seq.yaml:18:5: error: rule sweep.escalate: only a rule "
+                                      "with `repeat` escalates (a run is its repeated cycles)"}));
+  EXPECT_EQ(errors_of(kHead + "    when: true\n    escalate: {after: 1d, severity: high}\n"),
+            (std::vector<std::string>{"seq.yaml:12:5: error: rule sweep.escalate: only a "
+                                      "sequence rule with `repeat` escalates"}));
+  // The run's values are reserved names.
+  std::string clash = with("{after: 548d, severity: critical}");
+  clash.replace(clash.find("n: count()"), 10, "run_cycles: count()");
+  clash.replace(clash.find(", {run_total} in all"), 20, "");
+  EXPECT_EQ(errors_of(clash),
+            (std::vector<std::string>{
+                "seq.yaml:16:49: error: rule sweep.sequence[1].aggregate.run_cycles: "
+                "'run_cycles' is a value sequence signals report (cycles, run_since, run_cycles, "
+                "run_total, escalated); choose another name"}));
+}
+
 }  // namespace
 }  // namespace corridor::rules
 
