@@ -127,6 +127,7 @@ int run(const RunOptions& options, std::ostream& err) {
         signals_sink.get(), alerts_sink.get(), rules::OutputContext{cfg.hash, rule_set->hash});
     rules::EngineOptions eopts;
     eopts.new_pair_lookback_ms = cfg.rules.new_pair_lookback_ms;
+    eopts.salary_lookback_ms = cfg.rules.salary_lookback_ms;
     eopts.base_currency = std::string(cfg.currencies.base().view());
     engine = std::make_unique<rules::RuleEngine>(*rule_set, *writer, eopts);
     rule_handler = std::make_unique<rules::RuleHandler>(

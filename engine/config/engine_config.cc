@@ -643,7 +643,8 @@ class EngineConfigReader {
 
   void read_rules(const YAML::Node& n) {
     if (!r_.expect_map(n, "rules",
-                       {"packs", "new_pair_lookback", "max_window", "distinct_exact_bound"})) {
+                       {"packs", "new_pair_lookback", "salary_lookback", "max_window",
+                        "distinct_exact_bound"})) {
       return;
     }
     if (const auto v = n["packs"]) {
@@ -659,6 +660,9 @@ class EngineConfigReader {
     }
     if (const auto v = n["new_pair_lookback"]) {
       if (auto d = r_.duration_ms(v, "rules.new_pair_lookback")) c_.rules.new_pair_lookback_ms = *d;
+    }
+    if (const auto v = n["salary_lookback"]) {
+      if (auto d = r_.duration_ms(v, "rules.salary_lookback")) c_.rules.salary_lookback_ms = *d;
     }
     if (const auto v = n["max_window"]) {
       if (auto d = r_.duration_ms(v, "rules.max_window")) c_.rules.max_window_ms = *d;

@@ -14,12 +14,19 @@
 #include "engine/event/timestamp.h"
 #include "engine/state/encoding.h"
 #include "engine/state/state_store.h"
+#include "rules/eval/history.h"
 #include "rules/eval/render.h"
 #include "rules/eval/sequence.h"
 #include "rules/model/rule_scope.h"
 
 namespace corridor::rules {
 namespace {
+
+// Where the enrichment history is saved (see "State in a StateStore" below).
+constexpr std::string_view kPairPrefix = "rules/p/";
+constexpr std::string_view kSalaryPrefix = "rules/w/";
+// sender_salary_age when no salary is known: longer than any window, so `<= 7d` is false.
+constexpr int64_t kNoSalary = INT64_MAX;
 
 using lang::Type;
 using lang::Value;
@@ -267,11 +274,11 @@ struct RuleEngine::Impl {
   std::vector<CompiledRule> rules;
   std::deque<KeySpace> spaces;  // never relocated: a KeySpace is not cheap to move
   std::vector<absl::flat_hash_map<std::string, TypologyState>> typologies;
-  absl::flat_hash_map<uint64_t, int64_t> pairs;  // sender|receiver hash -> last transfer time
-  // With change tracking: typology entities and pairs changed or dropped since the last
-  // checkpoint (duplicates allowed; what the tables hold at the checkpoint is written).
+  History<int64_t> pairs;           // sender|receiver hash -> last transfer time
+  History<LastSalary> salaries;     // account id hash -> the latest salary credited to it
+  // With change tracking: typology entities changed or dropped since the last checkpoint
+  // (duplicates allowed; what the tables hold at the checkpoint is written).
   std::vector<std::pair<size_t, std::string>> dirty_typologies;
-  std::vector<uint64_t> dirty_pairs;
   std::vector<std::string> stale_keys;  // restored keys of gone rules, erased at the checkpoint
   bool format_written = false;          // the store holds rules/format
   std::string scratch;
@@ -288,7 +295,12 @@ struct RuleEngine::Impl {
   std::vector<EvidenceRing::Entry> evidence_scratch;
 
   Impl(const RuleSet& s, SignalListener& l, EngineOptions o)
-      : set(s), listener(l), options(std::move(o)), typologies(s.typologies.size()) {
+      : set(s),
+        listener(l),
+        options(std::move(o)),
+        typologies(s.typologies.size()),
+        pairs(kPairPrefix, options.track_changes),
+        salaries(kSalaryPrefix, options.track_changes) {
     size_t max_aggregates = 0;
     for (const Rule& r : set.rules) {
       CompiledRule c;
@@ -456,14 +468,22 @@ struct RuleEngine::Impl {
   }
 
   bool is_new_pair(uint64_t pair, int64_t ts_ms) const {
-    auto it = pairs.find(pair);
-    return it == pairs.end() || it->second < ts_ms - options.new_pair_lookback_ms ||
-           it->second > ts_ms;
+    const int64_t* last = pairs.find(pair);
+    return last == nullptr || *last < ts_ms - options.new_pair_lookback_ms || *last > ts_ms;
   }
 
-  static uint64_t pair_hash(const event::Event& e) {
-    const uint64_t a = XXH3_64bits(e.sender.id.data(), e.sender.id.size());
-    return XXH3_64bits_withSeed(e.receiver.id.data(), e.receiver.id.size(), a);
+  // sender_salary_age and sender_salary_payer: the latest salary credited to the sender's
+  // account at or before the event, within the salary lookback.
+  void set_salary_slots(const event::Event& e, uint64_t sender_hash) {
+    const LastSalary* s = e.sender.id.empty() ? nullptr : salaries.find(sender_hash);
+    const bool known = s != nullptr && s->ts <= e.ts_ms &&
+                       s->ts >= e.ts_ms - options.salary_lookback_ms;
+    slots[kSlotSenderSalaryAge].i = known ? e.ts_ms - s->ts : kNoSalary;
+    slots[kSlotSenderSalaryPayer].s = known ? std::string_view(s->payer) : std::string_view();
+  }
+
+  static uint64_t pair_hash(const event::Event& e, uint64_t sender_hash) {
+    return XXH3_64bits_withSeed(e.receiver.id.data(), e.receiver.id.size(), sender_hash);
   }
 
   void set_perspective(const Perspective& p) {
@@ -490,11 +510,14 @@ struct RuleEngine::Impl {
 
   void on_event(const event::Event& e) {
     ++stats.events;
+    const uint64_t sender_hash = XXH3_64bits(e.sender.id.data(), e.sender.id.size());
     const bool has_pair = !e.sender.id.empty() && !e.receiver.id.empty();
-    const uint64_t pair = has_pair ? pair_hash(e) : 0;
+    const uint64_t pair = has_pair ? pair_hash(e, sender_hash) : 0;
     if (has_pair) pairs.prefetch(pair);
+    if (!e.sender.id.empty()) salaries.prefetch(sender_hash);
     prepare(e);
     slots[kSlotIsNewPair].i = has_pair && is_new_pair(pair, e.ts_ms) ? 1 : 0;
+    set_salary_slots(e, sender_hash);
     const lang::EvalContext context{&e, slots.data()};
     for (CompiledRule& c : rules) {
       const Rule& r = *c.rule;
@@ -512,9 +535,19 @@ struct RuleEngine::Impl {
       }
     }
     if (has_pair) {
-      int64_t& last = pairs[pair];
-      if (e.ts_ms > last && options.track_changes) dirty_pairs.push_back(pair);
-      last = std::max(last, e.ts_ms);
+      const int64_t* last = pairs.find(pair);
+      if (last == nullptr || e.ts_ms > *last) pairs.at(pair) = e.ts_ms;
+    }
+    if (e.kind == event::Kind::salary && !e.receiver.id.empty()) {
+      const uint64_t h = XXH3_64bits(e.receiver.id.data(), e.receiver.id.size());
+      const LastSalary* last = salaries.find(h);
+      // The latest salary wins; of two at the same time, the smaller payer id (so that the
+      // order of arrival does not decide).
+      if (last == nullptr || e.ts_ms > last->ts || (e.ts_ms == last->ts && e.sender.id < last->payer)) {
+        LastSalary& s = salaries.at(h);
+        s.ts = e.ts_ms;
+        s.payer.assign(e.sender.id);
+      }
     }
   }
 
@@ -814,11 +847,8 @@ void RuleEngine::expire(int64_t watermark_ms) {
       return entry.second.hits.empty();
     });
   }
-  erase_where(impl_->pairs, [&](const auto& entry) {
-    const bool old = entry.second < watermark_ms - impl_->options.new_pair_lookback_ms;
-    if (old && impl_->options.track_changes) impl_->dirty_pairs.push_back(entry.first);
-    return old;
-  });
+  impl_->pairs.expire(watermark_ms - impl_->options.new_pair_lookback_ms);
+  impl_->salaries.expire(watermark_ms - impl_->options.salary_lookback_ms);
 }
 
 // ---- State in a StateStore -------------------------------------------------------------
@@ -829,6 +859,7 @@ void RuleEngine::expire(int64_t watermark_ms) {
 //   rules/s/<rule id>\0<key>           a sequence rule's state for one key (sequence.cc)
 //   rules/t/<typology id>\0<entity>    an entity's typology hits within the horizon
 //   rules/p/<8 bytes, big-endian>      the sender|receiver hash of a pair -> last transfer
+//   rules/w/<8 bytes, big-endian>      an account id's hash -> its latest salary (history.h)
 
 namespace {
 
@@ -836,13 +867,6 @@ constexpr uint32_t kStateFormat = 1;
 constexpr std::string_view kFormatKey = "rules/format";
 constexpr std::string_view kSequencePrefix = "rules/s/";
 constexpr std::string_view kTypologyPrefix = "rules/t/";
-constexpr std::string_view kPairPrefix = "rules/p/";
-
-std::string pair_key(uint64_t hash) {
-  std::string k(kPairPrefix);
-  for (int i = 7; i >= 0; --i) k.push_back(static_cast<char>((hash >> (8 * i)) & 0xff));
-  return k;
-}
 
 [[noreturn]] void corrupt(std::string_view what) {
   // The key is not named: it may hold an entity identifier.
@@ -964,19 +988,8 @@ void RuleEngine::checkpoint(state::WriteBatch& batch) {
     }
   }
   m.dirty_typologies.clear();
-  std::sort(m.dirty_pairs.begin(), m.dirty_pairs.end());
-  m.dirty_pairs.erase(std::unique(m.dirty_pairs.begin(), m.dirty_pairs.end()), m.dirty_pairs.end());
-  for (const uint64_t h : m.dirty_pairs) {
-    auto it = m.pairs.find(h);
-    if (it == m.pairs.end()) {
-      batch.erase(pair_key(h));
-    } else {
-      value.clear();
-      state::ValueWriter(value).i64(it->second);
-      batch.put(pair_key(h), value);
-    }
-  }
-  m.dirty_pairs.clear();
+  m.pairs.checkpoint(batch);
+  m.salaries.checkpoint(batch);
 }
 
 void RuleEngine::snapshot(state::WriteBatch& batch) const {
@@ -1002,11 +1015,8 @@ void RuleEngine::snapshot(state::WriteBatch& batch) const {
       batch.put(prefixed(kTypologyPrefix, m.set.typologies[t].id, entity), value);
     }
   }
-  for (const auto& [h, ts] : m.pairs) {
-    value.clear();
-    state::ValueWriter(value).i64(ts);
-    batch.put(pair_key(h), value);
-  }
+  m.pairs.snapshot(batch);
+  m.salaries.snapshot(batch);
 }
 
 RestoreStats RuleEngine::restore(const state::StateStore& store) {
@@ -1135,18 +1145,8 @@ RestoreStats RuleEngine::restore(const state::StateStore& store) {
     if (m.options.track_changes) m.stale_keys.emplace_back(key);  // the typology is gone
   });
 
-  store.scan(kPairPrefix, [&](std::string_view key, std::string_view value) {
-    if (key.size() != kPairPrefix.size() + 8) corrupt("pair key");
-    uint64_t h = 0;
-    for (size_t i = kPairPrefix.size(); i < key.size(); ++i) {
-      h = h << 8 | static_cast<unsigned char>(key[i]);
-    }
-    state::ValueReader r(value);
-    const int64_t ts = r.i64();
-    if (!r.done()) corrupt("pair");
-    m.pairs[h] = ts;
-    ++out.pairs;
-  });
+  if (!m.pairs.restore(store, out.pairs)) corrupt("pair");
+  if (!m.salaries.restore(store, out.salaries)) corrupt("salary");
   return out;
 }
 

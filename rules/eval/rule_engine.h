@@ -23,6 +23,8 @@ namespace corridor::rules {
 struct EngineOptions {
   // is_new_pair: no transfer from this sender to this receiver within the lookback.
   int64_t new_pair_lookback_ms = 90LL * 86'400'000;
+  // sender_salary_age / sender_salary_payer: salaries older than this are forgotten.
+  int64_t salary_lookback_ms = 35LL * 86'400'000;
   std::string base_currency = "USD";  // for explanations
   // Remember what changed since the last checkpoint(): needed by checkpoint(), off when no
   // state store is used (the record would only grow).
@@ -40,7 +42,8 @@ struct RestoreStats {
                                 // aggregates changed (its state would mean something else)
   uint64_t sequence_keys = 0;   // (sequence rule, key) states restored
   uint64_t typology_entities = 0;
-  uint64_t pairs = 0;  // is_new_pair history
+  uint64_t pairs = 0;     // is_new_pair history
+  uint64_t salaries = 0;  // sender_salary_* history
 };
 
 struct EngineStats {

@@ -209,7 +209,9 @@ GoldenReport run_golden_file(const std::string& path) {
     r.error(e.mark, "invalid YAML: " + e.msg);
     return report;
   }
-  if (!r.expect_map(root, "test", {"packs", "rates", "new_pair_lookback", "cases"})) return report;
+  if (!r.expect_map(root, "test", {"packs", "rates", "new_pair_lookback", "salary_lookback", "cases"})) {
+    return report;
+  }
   std::vector<std::string> packs;
   const fs::path dir = fs::path(path).parent_path();
   if (const auto p = root["packs"]; p && r.expect_sequence(p, "packs")) {
@@ -234,6 +236,9 @@ GoldenReport run_golden_file(const std::string& path) {
   EngineOptions options;
   if (const auto v = root["new_pair_lookback"]) {
     if (auto d = r.duration_ms(v, "new_pair_lookback")) options.new_pair_lookback_ms = *d;
+  }
+  if (const auto v = root["salary_lookback"]) {
+    if (auto d = r.duration_ms(v, "salary_lookback")) options.salary_lookback_ms = *d;
   }
   const YAML::Node cases = root["cases"];
   if (!cases) r.missing(root, "test", "cases");

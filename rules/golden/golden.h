@@ -4,6 +4,7 @@
 //   packs: [../packs/smuggling_fee.yaml]   # relative to this file
 //   rates: {EUR: "1.08"}                    # optional: base currency USD plus these
 //   new_pair_lookback: 90d                  # optional
+//   salary_lookback: 35d                    # optional
 //   cases:
 //     - name: five unrelated senders pay one collector
 //       events:                             # canonical events, in input order

@@ -13,6 +13,12 @@ constexpr std::string_view kPartyFields[] = {"id",    "account", "name", "countr
 std::optional<lang::Symbol> RuleScope::resolve(std::string_view name) {
   using S = lang::Symbol::Source;
   if (name == "is_new_pair") return lang::Symbol{lang::Type::boolean, S::slot, kSlotIsNewPair, {}};
+  if (name == "sender_salary_age") {
+    return lang::Symbol{lang::Type::duration, S::slot, kSlotSenderSalaryAge, {}};
+  }
+  if (name == "sender_salary_payer") {
+    return lang::Symbol{lang::Type::string, S::slot, kSlotSenderSalaryPayer, {}};
+  }
   if (account_) {
     static constexpr std::string_view kDirections[] = {"in", "out", "self"};
     if (name == "direction") {
@@ -32,7 +38,8 @@ std::optional<lang::Symbol> RuleScope::resolve(std::string_view name) {
 }
 
 std::string RuleScope::known_names() const {
-  std::string names = EventScope::known_names() + ", is_new_pair";
+  std::string names =
+      EventScope::known_names() + ", is_new_pair, sender_salary_age, sender_salary_payer";
   if (account_) names += ", direction, counterparty.{id,country,city,...}";
   return names;
 }

@@ -18,7 +18,9 @@ struct RuleSet;
 inline constexpr uint16_t kSlotIsNewPair = 0;     // boolean
 inline constexpr uint16_t kSlotDirection = 1;     // string: "in", "out", "self" (account keys)
 inline constexpr uint16_t kSlotCounterparty = 2;  // the other party's 10 fields (account keys)
-inline constexpr uint16_t kFirstAggregateSlot = 12;
+inline constexpr uint16_t kSlotSenderSalaryAge = 12;    // duration since the sender's last salary
+inline constexpr uint16_t kSlotSenderSalaryPayer = 13;  // string: who paid that salary
+inline constexpr uint16_t kFirstAggregateSlot = 14;
 inline constexpr uint16_t kMaxSequenceAggregates = 16;
 inline constexpr uint16_t kFirstBindingSlot = kFirstAggregateSlot + kMaxSequenceAggregates;
 inline constexpr uint16_t kMaxBindings = 32;

@@ -1223,12 +1223,13 @@ TEST(EngineConfigRules, PacksResolveAndLimitsAreRead) {
                           "sources: [{name: in, type: stdin}]\n"
                           "sinks: {dead_letter: {type: stderr}}\n"
                           "rules: {packs: [packs/fees.yaml, /opt/p.yaml], new_pair_lookback: 30d, "
-                          "distinct_exact_bound: 128}\n",
+                          "salary_lookback: 40d, distinct_exact_bound: 128}\n",
                           [](const std::string&) { return std::optional<std::string>(); });
   ASSERT_TRUE(ok.config.has_value()) << format_all(ok.errors);
   EXPECT_EQ(ok.config->rules.packs,
             (std::vector<std::string>{"/etc/corridor/packs/fees.yaml", "/opt/p.yaml"}));
   EXPECT_EQ(ok.config->rules.new_pair_lookback_ms, 30LL * 86'400'000);
+  EXPECT_EQ(ok.config->rules.salary_lookback_ms, 40LL * 86'400'000);
   EXPECT_EQ(ok.config->rules.distinct_exact_bound, 128u);
 }
 

@@ -18,7 +18,7 @@ constexpr int64_t kT0 = 1'772'323'200'000;  // 2026-03-01T00:00:00Z
 constexpr int64_t kHour = 3'600'000;
 
 // Every kind of state: distinct (exact and past its bound), sums, min/max/last, ratio, a
-// composite and an account key, is_new_pair, suppression, evidence, both sequence kinds
+// composite and an account key, is_new_pair, salaries, suppression, evidence, both sequence kinds
 // with bindings, episode aggregates and escalating runs, and a typology.
 const char* kPack = R"(pack: state
 typologies:
@@ -77,6 +77,17 @@ rules:
     severity: medium
     weight: 40
     suppress: 1d
+  - id: paid_workers
+    title: Workers paying within two days of payday
+    typology: fee
+    role: contributor
+    key: receiver.id
+    filter: sender_salary_age <= 2d and sender_salary_payer != receiver.id
+    window: 2d
+    aggregate: {workers: distinct(sender.id)}
+    when: workers >= 3
+    severity: low
+    weight: 20
   - id: sweep
     title: Salary swept
     typology: fee
@@ -169,6 +180,7 @@ EngineOptions tracking() {
   EngineOptions o;
   o.track_changes = true;
   o.new_pair_lookback_ms = 3 * 24 * kHour;
+  o.salary_lookback_ms = 4 * 24 * kHour;
   return o;
 }
 

@@ -243,7 +243,7 @@ rules:
 TEST(RuleEngineTest, IsNewPairLooksBackTheConfiguredTime) {
   const RuleSet set = load(kNewPairPack);
   Captured out;
-  RuleEngine engine(set, out, EngineOptions{10 * kDay, "USD"});
+  RuleEngine engine(set, out, EngineOptions{.new_pair_lookback_ms = 10 * kDay});
   std::vector<OwnedEvent> ev{
       {"a", "S1", "R1", "", "", "", kT0, event::Kind::transfer, 1'0000},
       {"b", "S1", "R1", "", "", "", kT0 + 5 * kDay, event::Kind::transfer, 1'0000},   // seen 5d ago

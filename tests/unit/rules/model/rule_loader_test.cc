@@ -46,7 +46,7 @@ Lines rule_errors(const std::string& rules) { return errors(kHead + rules); }
 const std::string kEventNames =
     "id, ts, kind, amount, currency, amount_base, channel, agent, purpose, "
     "sender.{id,account,name,country,city,phone,device,ip,address,employer}, receiver.{same}, "
-    "is_new_pair";
+    "is_new_pair, sender_salary_age, sender_salary_payer";
 
 // A scratch folder removed with the object (pack files, list files).
 class TempDir {

@@ -100,7 +100,8 @@ TEST(SequenceLoaderTest, ErrorsAreLocated) {
                 "seq.yaml:14:60: error: rule sweep.sequence[1].match: unknown name "
                 "'pay.recever.city'; known here: pay.<field>, id, ts, kind, amount, currency, "
                 "amount_base, channel, agent, purpose, sender.{id,account,name,country,city,phone,"
-                "device,ip,address,employer}, receiver.{same}, is_new_pair, direction, "
+                "device,ip,address,employer}, receiver.{same}, is_new_pair, sender_salary_age, "
+                "sender_salary_payer, direction, "
                 "counterparty.{id,country,city,...}"}));
   EXPECT_EQ(errors_of(kHead + R"(    when: true
     sequence:
