@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -55,11 +56,12 @@ constexpr uint8_t kFormatVersionGroups = 2;
 constexpr uint32_t kStartBytes = 8;
 constexpr uint8_t kKinds = 13;
 
-// Kinds with a table beside the buckets (Side::groups).
-constexpr bool is_group_kind(AggregateKind k) noexcept {
-  return k == AggregateKind::max_by_sum || k == AggregateKind::max_by_distinct ||
-         k == AggregateKind::mode;
-}
+// Kinds with a table beside the buckets (Side::groups): the last ones, so one comparison on
+// the paths every other kind takes.
+constexpr bool is_group_kind(AggregateKind k) noexcept { return k >= AggregateKind::max_by_sum; }
+static_assert(static_cast<uint8_t>(AggregateKind::mode) + 1 == kKinds &&
+              AggregateKind::max_by_distinct > AggregateKind::max_by_sum &&
+              AggregateKind::mode > AggregateKind::max_by_distinct);
 // Kinds without a per-bucket partial.
 constexpr bool has_no_partial(AggregateKind k) noexcept {
   return k == AggregateKind::distinct || k == AggregateKind::max_by_sum ||
@@ -124,7 +126,13 @@ Layout make_layout(std::span<const AggregateKind> kinds, bool wide) {
     l.kind[i] = k;
     l.offset[i] = l.record;
     l.record += partial_bytes(k, wide);
-    if (k == AggregateKind::distinct || is_group_kind(k)) l.side_index[i] = l.n_sides++;
+    const auto bit = static_cast<uint16_t>(1u << i);
+    if (k == AggregateKind::distinct || is_group_kind(k)) {
+      l.side_index[i] = l.n_sides++;
+      l.sided |= bit;
+    }
+    if (is_group_kind(k)) l.grouped |= bit;
+    if (has_no_partial(k)) l.unbucketed |= bit;
     l.kinds |= (static_cast<uint64_t>(k) + 1) << (4 * i);
   }
   return l;
@@ -277,7 +285,7 @@ bool apply(unsigned char* rec, const Layout& l, std::span<const AggregateInput> 
   for (size_t i = 0; i < l.n; ++i) {
     const AggregateInput& in = inputs[i];
     const AggregateKind k = l.kind[i];
-    if (!in.matched || has_no_partial(k)) continue;
+    if (!in.matched || ((l.unbucketed >> i) & 1) != 0) continue;
     unsigned char* p = rec + l.offset[i];
     const uint64_t n = get_count(p, w);
     if (!w && n == std::numeric_limits<uint32_t>::max()) return false;
@@ -417,9 +425,8 @@ struct WindowedAggregates::Impl {
     s.sides_.clear();
     s.sides_.reserve(l.n_sides);
     s.sides_.resize(l.n_sides);
-    for (size_t a = 0; a < l.n; ++a)
-      if (is_group_kind(l.kind[a]))
-        s.sides_[l.side_index[a]].groups = std::make_unique<GroupTable>();
+    for (unsigned m = l.grouped; m != 0; m &= m - 1)
+      s.sides_[l.side_index[std::countr_zero(m)]].groups = std::make_unique<GroupTable>();
   }
 
   // Drops every bucket starting at or before `cutoff` and the distinct values last seen there,
@@ -914,14 +921,14 @@ struct WindowedAggregates::Impl {
     };
     for (size_t a = 0; a < l.n; ++a) {
       const AggregateKind k = l.kind[a];
-      if (k == AggregateKind::distinct) {
+      if (((l.sided >> a) & 1) == 0) {
+        out[a] = bucketed(a);
+      } else if (k == AggregateKind::distinct) {
         out[a] = distinct_result(s.sides_[l.side_index[a]], lo, now_ms);
-      } else if (is_group_kind(k)) {
+      } else {
         const uint64_t n = k == AggregateKind::mode ? static_cast<uint64_t>(bucketed(a).exact) : 0;
         out[a] =
             group_result(*s.sides_[l.side_index[a]].groups, k, lo, now_ms, n, layout.tolerance_[a]);
-      } else {
-        out[a] = bucketed(a);
       }
     }
   }
@@ -1231,10 +1238,14 @@ WindowLayout WindowLayout::make(std::span<const AggregateSpec> specs, const Wind
     wide.offset[i] = wide.record;
     narrow.record += partial_bytes(k, false);
     wide.record += partial_bytes(k, true);
+    const auto bit = static_cast<uint16_t>(1u << i);
     if (k == AggregateKind::distinct || is_group_kind(k)) {
       narrow.side_index[i] = wide.side_index[i] = narrow.n_sides++;
       wide.n_sides = narrow.n_sides;
+      narrow.sided |= bit;
     }
+    if (is_group_kind(k)) narrow.grouped |= bit;
+    if (has_no_partial(k)) narrow.unbucketed |= bit;
     if (is_group_kind(k) && specs[i].exact_bound == 0)
       throw std::invalid_argument("window state: a max_by or mode aggregate keeps >= 1 entry");
     if (k == AggregateKind::mode && specs[i].tolerance > kToleranceUnit)
@@ -1244,6 +1255,9 @@ WindowLayout WindowLayout::make(std::span<const AggregateSpec> specs, const Wind
     w.tolerance_[i] = specs[i].tolerance;
   }
   wide.kinds = narrow.kinds;
+  wide.sided = narrow.sided;
+  wide.grouped = narrow.grouped;
+  wide.unbucketed = narrow.unbucketed;
   w.window_ = window;
   w.made_ = true;
   return w;

@@ -152,8 +152,11 @@ struct RecordLayout {
   std::array<AggregateKind, kMaxAggregates> kind{};
   std::array<uint32_t, kMaxAggregates> offset{};
   std::array<uint8_t, kMaxAggregates> side_index{};  // distinct, max_by_*, mode: their table
-  uint64_t kinds = 0;   // packed as in WindowedAggregates (kind + 1 per aggregate, 4 bits)
-  uint32_t record = 8;  // bytes per bucket record: the int64 start, then the partials
+  uint64_t kinds = 0;       // packed as in WindowedAggregates (kind + 1 per aggregate, 4 bits)
+  uint32_t record = 8;      // bytes per bucket record: the int64 start, then the partials
+  uint16_t unbucketed = 0;  // bit i: aggregate i has no per-bucket partial
+  uint16_t sided = 0;       // bit i: aggregate i has a table beside the buckets
+  uint16_t grouped = 0;     // bit i: ... and it is a max_by_* or mode (a GroupTable)
   uint8_t n = 0;
   uint8_t n_sides = 0;  // aggregates with a table beside the buckets
   bool wide = false;
