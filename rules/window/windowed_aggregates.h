@@ -123,8 +123,9 @@ struct WindowSpec {
 // expressions; the window state only adds it up.
 struct AggregateInput {
   bool matched = true;  // the aggregate's own predicate; false: the event does not count
-  int64_t value = 0;    // count/sum/min/max/mean/stddev/cv/last: the input (money in 10^-4
-                        // units, integers as is); share: 1 when the flag is true, else 0
+  int64_t value = 0;    // sum/min/max/mean/stddev/cv/last/max_by_sum/mode: the input (money
+                        // in 10^-4 units, integers as is; max_by of a count: 1); share: 1
+                        // when the flag is true, else 0
   uint64_t hash = 0;    // distinct, max_by_distinct: a fixed 64-bit hash of the value
   uint64_t group = 0;   // max_by_sum, max_by_distinct: a fixed 64-bit hash of the group
 };
