@@ -91,7 +91,12 @@ int run(const RunOptions& options, std::ostream& err) {
     }
     rule_set = std::move(r.rules);
     for (rules::Rule& rule : rule_set->rules) {
-      for (rules::Aggregate& a : rule.aggregates) a.spec.exact_bound = cfg.rules.distinct_exact_bound;
+      for (rules::Aggregate& a : rule.aggregates) {
+        // max_by and mode keep per-group / per-value entries; distinct (and the kinds that
+        // ignore the bound) its values.
+        const bool grouped = a.group || a.spec.kind == rules::window::AggregateKind::mode;
+        a.spec.exact_bound = grouped ? cfg.rules.group_exact_bound : cfg.rules.distinct_exact_bound;
+      }
     }
     err << "corridor: config " << cfg.file << " (hash " << cfg.hash << "), "
         << rule_set->rules.size() << " rules and " << rule_set->typologies.size()

@@ -644,7 +644,7 @@ class EngineConfigReader {
   void read_rules(const YAML::Node& n) {
     if (!r_.expect_map(n, "rules",
                        {"packs", "new_pair_lookback", "salary_lookback", "max_window",
-                        "distinct_exact_bound"})) {
+                        "distinct_exact_bound", "group_exact_bound"})) {
       return;
     }
     if (const auto v = n["packs"]) {
@@ -670,6 +670,11 @@ class EngineConfigReader {
     if (const auto v = n["distinct_exact_bound"]) {
       if (auto b = r_.integer(v, "rules.distinct_exact_bound", 1, 100'000)) {
         c_.rules.distinct_exact_bound = static_cast<uint32_t>(*b);
+      }
+    }
+    if (const auto v = n["group_exact_bound"]) {
+      if (auto b = r_.integer(v, "rules.group_exact_bound", 1, 100'000)) {
+        c_.rules.group_exact_bound = static_cast<uint32_t>(*b);
       }
     }
   }

@@ -49,6 +49,9 @@ struct RulesConfig {
   int64_t max_window_ms = 400LL * 86'400'000;  // the longest window a rule may declare
   // distinct() counts exactly up to this many values per window, then estimates.
   uint32_t distinct_exact_bound = 64;
+  // max_by() and mode()/mode_share() keep up to this many entries per window exactly, then
+  // the newest ones only (their results become lower bounds; docs/rule-language.md).
+  uint32_t group_exact_bound = 256;
 };
 
 struct EngineConfig {

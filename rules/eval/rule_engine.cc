@@ -350,8 +350,29 @@ struct RuleEngine::Impl {
       text += a.text;
       text += '/' + std::to_string(static_cast<int>(a.spec.kind)) + '/' +
               std::to_string(a.spec.exact_bound);
+      // max_by and mode (appended only for them, so the other rules keep their shapes): what
+      // is grouped and how, and the tolerance (in the text too, but spelled there freely).
+      if (a.group)
+        text += a.spec.kind == window::AggregateKind::max_by_distinct ? "/max_by:distinct"
+                : a.argument                                          ? "/max_by:sum"
+                                                                      : "/max_by:count";
+      if (a.spec.kind == window::AggregateKind::mode)
+        text += "/tolerance:" + std::to_string(a.spec.tolerance);
     }
     return XXH3_64bits(text.data(), text.size());
+  }
+
+  // max_by's group: its hash, or no input at all when the group is empty (an event without
+  // an employer is in no employer's group). A count is a sum of ones.
+  static void group_input(const Aggregate& a, const lang::EvalContext& context,
+                          window::AggregateInput& in) {
+    const Value g = a.group->evaluate(context);
+    if (g.s.empty()) {
+      in.matched = false;
+      return;
+    }
+    in.group = window::hash64(g.s);
+    if (!a.argument) in.value = 1;
   }
 
   // The key space of rules keyed like `spec` (created on first use).
@@ -604,6 +625,7 @@ struct RuleEngine::Impl {
             in.hash = XXH3_64bits(&v.i, sizeof v.i);  // little-endian hosts only, like the state
           }
         }
+        if (in.matched && a.group) group_input(a, context, in);
       }
       s.window.add_and_results(c.layout, e.ts_ms, std::span(inputs.data(), c.specs.size()),
                                std::span(results.data(), c.specs.size()));

@@ -31,12 +31,16 @@ struct KeySpec {
 };
 
 // One named aggregate of a windowed rule: `senders: distinct(sender.id)`,
-// `new_pairs: count() where is_new_pair`, `out_in: ratio(outflow, inflow)`.
+// `new_pairs: count() where is_new_pair`, `out_in: ratio(outflow, inflow)`,
+// `top_employer: max_by(sender.employer, distinct(sender.id))`,
+// `near_mode: mode_share(amount_base, 0.1)`.
 struct Aggregate {
   std::string name;
   std::string text;                        // as written
-  window::AggregateSpec spec;              // for windowed kinds
-  std::optional<lang::Program> argument;   // the value (sum, min, distinct...), if any
+  window::AggregateSpec spec;              // for windowed kinds (mode's tolerance in it)
+  std::optional<lang::Program> argument;   // the value (sum, min, distinct, max_by's sum or
+                                           // distinct, mode...), if any
+  std::optional<lang::Program> group;      // max_by: the grouping value (a string)
   std::optional<lang::Program> predicate;  // `where ...`, if any
   lang::Type argument_type = lang::Type::integer;
   lang::Type result_type = lang::Type::integer;
@@ -136,7 +140,7 @@ struct RuleSet {
   std::vector<Rule> rules;
   std::vector<Typology> typologies;
   std::map<std::string, std::vector<std::string>> lists;  // name -> sorted values
-  std::map<std::string, lang::LookupTable> tables;         // name -> rows, for lookup()
+  std::map<std::string, lang::LookupTable> tables;        // name -> rows, for lookup()
   std::string hash;  // FNV-1a 64 over the pack files' bytes, in load order
 };
 

@@ -828,6 +828,11 @@ class PackReader {
         return "last";
       case K::share:
         return "share";
+      case K::max_by_sum:
+      case K::max_by_distinct:
+        return "max_by";
+      case K::mode:
+        return a.result_type == Type::number ? "mode_share" : "mode";
     }
     return "aggregate";
   }
@@ -854,6 +859,167 @@ class PackReader {
              "name";
     }
     return {};
+  }
+
+  // max_by(group, sum(x)) / max_by(group, count()) / max_by(group, distinct(x)): the largest
+  // per-group total, as read for windowed rules and sequence steps alike (a sequence step has
+  // no distinct form). Errors are reported at their token; nullopt after one.
+  struct MaxBy {
+    enum class Of : uint8_t { count, sum, distinct };
+    Of of = Of::count;
+    lang::Program group;
+    std::optional<lang::Program> argument;  // sum's and distinct's x
+    Type result_type = Type::integer;
+  };
+  std::optional<MaxBy> read_max_by(const lang::Node& call, lang::Scope& scope,
+                                   const YAML::Node& node, const std::string& where,
+                                   bool windowed) {
+    const std::string totals = windowed ? "sum(x), count() or distinct(x)" : "sum(x) or count()";
+    auto fail_at = [&](uint32_t offset, const std::string& message) {
+      r_.error(locate(text_, node, offset), where + ": " + message);
+      return std::nullopt;
+    };
+    if (call.children.size() != 2) {
+      return fail_at(call.offset, "max_by(group, total) takes 2 arguments, got " +
+                                      std::to_string(call.children.size()) + "; the total is " +
+                                      totals);
+    }
+    const lang::Node& inner = *call.children[1];
+    const bool is_call = inner.kind == lang::NodeKind::call;
+    if (!is_call ||
+        (inner.text != "sum" && inner.text != "count" && (inner.text != "distinct" || !windowed))) {
+      if (is_call && inner.text == "distinct") {
+        return fail_at(inner.offset,
+                       "max_by(group, distinct(x)) is for windowed rules; a sequence step "
+                       "totals each group with sum(x) or count()");
+      }
+      return fail_at(start_of(inner), "max_by() totals each group with " + totals +
+                                          ", such as max_by(counterparty.id, sum(amount_base))");
+    }
+    const size_t want = inner.text == "count" ? 0 : 1;
+    if (inner.children.size() != want) {
+      return fail_at(inner.offset, inner.text + "() takes " +
+                                       (want == 0 ? std::string("no argument") : "1 argument") +
+                                       ", got " + std::to_string(inner.children.size()));
+    }
+    MaxBy m;
+    m.of = inner.text == "sum"     ? MaxBy::Of::sum
+           : inner.text == "count" ? MaxBy::Of::count
+                                   : MaxBy::Of::distinct;
+    lang::CompileError err;
+    std::optional<lang::Program> group = lang::compile(*call.children[0], scope, std::nullopt, err);
+    if (!group) {
+      expression_error(node, err, where);
+      return std::nullopt;
+    }
+    if (group->type() != Type::string) {
+      return fail_at(start_of(*call.children[0]),
+                     "max_by() groups by a string such as counterparty.id, got " +
+                         std::string(lang::type_name(group->type())));
+    }
+    m.group = std::move(*group);
+    if (m.of == MaxBy::Of::count) return m;
+    m.argument = lang::compile(*inner.children[0], scope, std::nullopt, err);
+    if (!m.argument) {
+      expression_error(node, err, where);
+      return std::nullopt;
+    }
+    const Type t = m.argument->type();
+    const bool exact = t == Type::integer || t == Type::decimal;
+    if (m.of == MaxBy::Of::sum && !exact) {
+      return fail_at(start_of(*inner.children[0]),
+                     "sum() needs an exact number (integer or decimal), got " +
+                         std::string(lang::type_name(t)));
+    }
+    if (m.of == MaxBy::Of::distinct && !exact && t != Type::string) {
+      return fail_at(
+          start_of(*inner.children[0]),
+          "distinct() needs a string or an exact number, got " + std::string(lang::type_name(t)));
+    }
+    m.result_type = m.of == MaxBy::Of::sum ? t : Type::integer;
+    return m;
+  }
+
+  // A decimal literal's value (10^-4 units, >= 0) without trailing zeros: 15000 -> "1.5".
+  static std::string decimal_text(int64_t units) {
+    std::string out = std::to_string(units / lang::kDecimalUnit);
+    std::string fraction =
+        std::to_string(lang::kDecimalUnit + units % lang::kDecimalUnit).substr(1);
+    while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
+    if (!fraction.empty()) out += "." + fraction;
+    return out;
+  }
+
+  // mode(x, tolerance) / mode_share(x, tolerance) into `agg`; false after an error (reported).
+  bool read_mode(const lang::Node& call, lang::Scope& scope, const YAML::Node& node,
+                 const std::string& where, Aggregate& agg) {
+    auto fail_at = [&](uint32_t offset, const std::string& message) {
+      r_.error(locate(text_, node, offset), where + ": " + message);
+      return false;
+    };
+    if (call.children.size() != 2) {
+      return fail_at(call.offset, call.text + "(x, tolerance) takes 2 arguments, got " +
+                                      std::to_string(call.children.size()));
+    }
+    lang::CompileError err;
+    agg.argument = lang::compile(*call.children[0], scope, std::nullopt, err);
+    if (!agg.argument) {
+      expression_error(node, err, where);
+      return false;
+    }
+    agg.argument_type = agg.argument->type();
+    if (agg.argument_type != Type::integer && agg.argument_type != Type::decimal) {
+      return fail_at(start_of(*call.children[0]),
+                     call.text + "() needs an integer or a decimal, got " +
+                         std::string(lang::type_name(agg.argument_type)));
+    }
+    // The tolerance: a literal from 0 to 1, kept in 10^-4 (decimal literals are exact there).
+    const lang::Node& t = *call.children[1];
+    std::optional<int64_t> units;
+    if (t.kind == lang::NodeKind::decimal_literal) units = t.int_value;
+    if (t.kind == lang::NodeKind::integer_literal && t.int_value >= 0 && t.int_value <= 1)
+      units = t.int_value * lang::kDecimalUnit;
+    if (!units || *units < 0 || *units > window::kToleranceUnit) {
+      std::string got;
+      if (t.kind == lang::NodeKind::decimal_literal)
+        got = "; got " + decimal_text(t.int_value);
+      else if (t.kind == lang::NodeKind::integer_literal)
+        got = "; got " + std::to_string(t.int_value);
+      return fail_at(start_of(t), call.text +
+                                      "() takes a tolerance from 0 to 1 written as a literal, "
+                                      "such as 0.1 for ±10 % of the modal value" +
+                                      got);
+    }
+    agg.spec.kind = window::AggregateKind::mode;
+    agg.spec.exact_bound = window::kDefaultGroupExactBound;
+    agg.spec.tolerance = static_cast<uint32_t>(*units);
+    agg.result_type = call.text == "mode" ? agg.argument_type : Type::number;
+    return true;
+  }
+
+  // The windowed max_by into `agg`; false after an error (reported).
+  bool read_windowed_max_by(const lang::Node& call, lang::Scope& scope, const YAML::Node& node,
+                            const std::string& where, Aggregate& agg) {
+    std::optional<MaxBy> m = read_max_by(call, scope, node, where, /*windowed=*/true);
+    if (!m) return false;
+    using K = window::AggregateKind;
+    agg.spec.kind = m->of == MaxBy::Of::distinct ? K::max_by_distinct : K::max_by_sum;
+    agg.spec.exact_bound = window::kDefaultGroupExactBound;
+    agg.group = std::move(m->group);
+    agg.argument = std::move(m->argument);
+    if (agg.argument) agg.argument_type = agg.argument->type();
+    agg.result_type = m->result_type;
+    return true;
+  }
+
+  // An aggregate's `where` condition, if it has one; false after an error (reported).
+  bool read_where(const lang::Node& parsed, lang::Scope& scope, const YAML::Node& node,
+                  const std::string& where, std::optional<lang::Program>& predicate) {
+    if (parsed.children.size() < 2) return true;
+    lang::CompileError err;
+    predicate = lang::compile(*parsed.children[1], scope, Type::boolean, err);
+    if (!predicate) expression_error(node, err, where);
+    return predicate.has_value();
   }
 
   void read_aggregates(const YAML::Node& n, const std::string& what, Rule& rule) {
@@ -908,12 +1074,23 @@ class PackReader {
         failed_aggregates_.erase(name);
         continue;
       }
+      if (call.text == "max_by" || call.text == "mode" || call.text == "mode_share") {
+        RuleScope scope(account, set_);
+        const bool read = call.text == "max_by"
+                              ? read_windowed_max_by(call, scope, kv.second, where, agg)
+                              : read_mode(call, scope, kv.second, where, agg);
+        if (read && read_where(*parsed, scope, kv.second, where, agg.predicate)) {
+          rule.aggregates.push_back(std::move(agg));
+          failed_aggregates_.erase(name);
+        }
+        continue;
+      }
       std::optional<window::AggregateKind> kind = aggregate_kind(call.text);
       if (!kind) {
         r_.error(locate(text_, kv.second, call.offset),
                  where + ": unknown aggregate '" + call.text +
-                     "'; aggregates: count, sum, min, "
-                     "max, mean, stddev, cv, distinct, last, share, ratio");
+                     "'; aggregates: count, sum, min, max, mean, stddev, cv, distinct, "
+                     "last, share, ratio, max_by, mode, mode_share");
         continue;
       }
       agg.spec.kind = *kind;
@@ -967,14 +1144,7 @@ class PackReader {
           }
         }
       }
-      if (parsed->children.size() > 1) {
-        lang::CompileError err;
-        agg.predicate = lang::compile(*parsed->children[1], scope, Type::boolean, err);
-        if (!agg.predicate) {
-          expression_error(kv.second, err, where);
-          ok = false;
-        }
-      }
+      if (!read_where(*parsed, scope, kv.second, where, agg.predicate)) ok = false;
       if (!ok) continue;
       switch (*kind) {
         case K::count:
@@ -995,6 +1165,10 @@ class PackReader {
         case K::share:
           agg.result_type = Type::number;
           break;
+        case K::max_by_sum:
+        case K::max_by_distinct:
+        case K::mode:
+          break;  // not named by aggregate_kind(): read above
       }
       rule.aggregates.push_back(std::move(agg));
       failed_aggregates_.erase(name);
@@ -1546,26 +1720,15 @@ class PackReader {
           fail_at(*call.children[0], "distinct() needs a string or an exact number");
           ok = false;
         }
-      } else if (call.text == "max_by" && call.children.size() == 2 &&
-                 call.children[1]->kind == lang::NodeKind::call &&
-                 ((call.children[1]->text == "sum" && call.children[1]->children.size() == 1) ||
-                  (call.children[1]->text == "count" && call.children[1]->children.empty()))) {
-        // max_by(group, sum(x)) / max_by(group, count()): the largest per-group total.
-        const lang::Node& inner = *call.children[1];
-        agg.kind = inner.text == "sum" ? K::max_by_sum : K::max_by_count;
-        ok = compile_arg(*call.children[0], agg.group);
-        if (ok && agg.group->type() != Type::string) {
-          fail_at(*call.children[0], "max_by() groups by a string such as counterparty.id");
-          ok = false;
+      } else if (call.text == "max_by") {
+        std::optional<MaxBy> m = read_max_by(call, scope, kv.second, where, /*windowed=*/false);
+        ok = m.has_value();
+        if (ok) {
+          agg.kind = m->of == MaxBy::Of::sum ? K::max_by_sum : K::max_by_count;
+          agg.group = std::move(m->group);
+          agg.argument = std::move(m->argument);
+          agg.result_type = m->result_type;
         }
-        if (ok && agg.kind == K::max_by_sum) {
-          ok = compile_arg(*inner.children[0], agg.argument);
-          if (ok && !exact(agg.argument->type())) {
-            fail_at(*inner.children[0], "sum() needs an exact number");
-            ok = false;
-          }
-        }
-        if (ok) agg.result_type = agg.kind == K::max_by_sum ? agg.argument->type() : Type::integer;
       } else {
         fail_at(call,
                 "a sequence step aggregates with count(), sum(x), min(x), max(x), "

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -25,24 +26,47 @@ namespace {
 
 // Serialisation format (all integers little-endian; "varint" is canonical LEB128, "zz" a
 // zigzag varint; see varint.h):
-//   u8 version (1)
+//   u8 version: 2 when a kind is max_by_sum, max_by_distinct or mode, else 1 (so version 1
+//     is the format before those kinds, and a reader that does not know them rejects them)
 //   varint A: aggregates; 0 = empty state, nothing follows
 //   A × u8: the kinds (AggregateKind values)
 //   varint B >= 1: buckets, then per bucket in ascending start order:
 //     zz start (first bucket) or varint start - previous start (>= 1, later buckets)
-//     per aggregate: varint n, and when n > 0:
+//     per aggregate except distinct and max_by_*: varint n, and when n > 0:
 //       sum/mean: zz128 Σx; min/max: zz x; stddev/cv: zz128 Σx, varint192 Σx²;
-//       last: zz ts, zz x; share: varint flagged (<= n); count, distinct: nothing
-//   per distinct aggregate, in spec order:
-//     u8 mode (0 exact, 1 sketch), varint E (sketch: E >= 1), then E entries:
+//       last: zz ts, zz x; share: varint flagged (<= n); count, mode: nothing
+//   per distinct, max_by_* or mode aggregate, in spec order:
+//     distinct: u8 mode (0 exact, 1 sketch), varint E (sketch: E >= 1), then E entries:
 //       exact: u64 hash (8 bytes), varint bucket index; hashes strictly ascending
 //       sketch: varint register (< 2^p), u8 rank (1 .. 65 - p), varint bucket index;
 //               (register, rank) strictly ascending, bucket index strictly descending
 //               within a register
+//     max_by_*, mode: u8 truncated (0, 1); when 1 the cut's key; varint E (truncated:
+//       E >= 1), then E entries, each newer than the cut (by bucket, then key):
+//       max_by_sum: u64 group, varint bucket index, zz128 sum; (group, bucket) strictly
+//         ascending; the cut: u64 group, varint bucket index
+//       max_by_distinct: u64 group, u64 value hash, varint bucket index; (group, value)
+//         strictly ascending; the cut: the same three
+//       mode: zz value, varint bucket index, varint count >= 1; (value, bucket) strictly
+//         ascending; per bucket the counts add up to the aggregate's n there (at most n in
+//         the cut's bucket, 0 before it); the cut: zz value, varint bucket index
 // The reader rejects anything else, so accepted input re-serialises byte for byte.
 constexpr uint8_t kFormatVersion = 1;
+constexpr uint8_t kFormatVersionGroups = 2;
 constexpr uint32_t kStartBytes = 8;
-constexpr uint8_t kKinds = 10;
+constexpr uint8_t kKinds = 13;
+
+// Kinds with a table beside the buckets (Side::groups): the last ones, so one comparison on
+// the paths every other kind takes.
+constexpr bool is_group_kind(AggregateKind k) noexcept { return k >= AggregateKind::max_by_sum; }
+static_assert(static_cast<uint8_t>(AggregateKind::mode) + 1 == kKinds &&
+              AggregateKind::max_by_distinct > AggregateKind::max_by_sum &&
+              AggregateKind::mode > AggregateKind::max_by_distinct);
+// Kinds without a per-bucket partial.
+constexpr bool has_no_partial(AggregateKind k) noexcept {
+  return k == AggregateKind::distinct || k == AggregateKind::max_by_sum ||
+         k == AggregateKind::max_by_distinct;
+}
 
 template <class T>
 T load(const unsigned char* p) noexcept {
@@ -63,6 +87,7 @@ uint32_t partial_bytes(AggregateKind k, bool wide) {
   const uint32_t c = count_bytes(wide), s = sum_bytes(wide), q = squares_bytes(wide);
   switch (k) {
     case AggregateKind::count:
+    case AggregateKind::mode:
       return c;
     case AggregateKind::sum:
     case AggregateKind::mean:
@@ -74,6 +99,8 @@ uint32_t partial_bytes(AggregateKind k, bool wide) {
     case AggregateKind::cv:
       return c + s + q;
     case AggregateKind::distinct:
+    case AggregateKind::max_by_sum:
+    case AggregateKind::max_by_distinct:
       return 0;
     case AggregateKind::last:
       return c + 16;
@@ -99,7 +126,13 @@ Layout make_layout(std::span<const AggregateKind> kinds, bool wide) {
     l.kind[i] = k;
     l.offset[i] = l.record;
     l.record += partial_bytes(k, wide);
-    if (k == AggregateKind::distinct) l.distinct_index[i] = l.n_distinct++;
+    const auto bit = static_cast<uint16_t>(1u << i);
+    if (k == AggregateKind::distinct || is_group_kind(k)) {
+      l.side_index[i] = l.n_sides++;
+      l.sided |= bit;
+    }
+    if (is_group_kind(k)) l.grouped |= bit;
+    if (has_no_partial(k)) l.unbucketed |= bit;
     l.kinds |= (static_cast<uint64_t>(k) + 1) << (4 * i);
   }
   return l;
@@ -168,12 +201,15 @@ struct Partial {
 
 Partial read_partial(const unsigned char* p, AggregateKind k, bool wide) noexcept {
   Partial r;
-  if (k == AggregateKind::distinct) return r;  // no per-bucket partial
+  if (has_no_partial(k)) return r;
   const uint32_t c = count_bytes(wide);
   r.n = get_count(p, wide);
   switch (k) {
     case AggregateKind::count:
     case AggregateKind::distinct:
+    case AggregateKind::max_by_sum:
+    case AggregateKind::max_by_distinct:
+    case AggregateKind::mode:
       break;
     case AggregateKind::sum:
     case AggregateKind::mean:
@@ -200,12 +236,15 @@ Partial read_partial(const unsigned char* p, AggregateKind k, bool wide) noexcep
 }
 
 void write_partial(unsigned char* p, AggregateKind k, bool wide, const Partial& r) noexcept {
-  if (k == AggregateKind::distinct) return;
+  if (has_no_partial(k)) return;
   const uint32_t c = count_bytes(wide);
   put_count(p, wide, r.n);
   switch (k) {
     case AggregateKind::count:
     case AggregateKind::distinct:
+    case AggregateKind::max_by_sum:
+    case AggregateKind::max_by_distinct:
+    case AggregateKind::mode:
       break;
     case AggregateKind::sum:
     case AggregateKind::mean:
@@ -246,13 +285,16 @@ bool apply(unsigned char* rec, const Layout& l, std::span<const AggregateInput> 
   for (size_t i = 0; i < l.n; ++i) {
     const AggregateInput& in = inputs[i];
     const AggregateKind k = l.kind[i];
-    if (!in.matched || k == AggregateKind::distinct) continue;
+    if (!in.matched || ((l.unbucketed >> i) & 1) != 0) continue;
     unsigned char* p = rec + l.offset[i];
     const uint64_t n = get_count(p, w);
     if (!w && n == std::numeric_limits<uint32_t>::max()) return false;
     switch (k) {
       case AggregateKind::count:
       case AggregateKind::distinct:
+      case AggregateKind::max_by_sum:
+      case AggregateKind::max_by_distinct:
+      case AggregateKind::mode:
         break;
       case AggregateKind::sum:
       case AggregateKind::mean:
@@ -364,10 +406,10 @@ struct WindowedAggregates::Impl {
 
   static void reset(Self& s, bool release) noexcept {
     s.buckets_.clear();
-    s.distinct_.clear();
+    s.sides_.clear();
     if (release) {
       s.buckets_.shrink_to_fit();
-      s.distinct_.shrink_to_fit();
+      s.sides_.shrink_to_fit();
     }
     s.kinds_ = 0;
     s.record_size_ = 0;
@@ -380,18 +422,30 @@ struct WindowedAggregates::Impl {
     s.record_size_ = l.record;
     s.n_aggs_ = l.n;
     s.wide_ = l.wide;
-    s.distinct_.clear();
-    s.distinct_.reserve(l.n_distinct);
-    s.distinct_.resize(l.n_distinct);
+    s.sides_.clear();
+    s.sides_.reserve(l.n_sides);
+    s.sides_.resize(l.n_sides);
+    for (unsigned m = l.grouped; m != 0; m &= m - 1)
+      s.sides_[l.side_index[std::countr_zero(m)]].groups = std::make_unique<GroupTable>();
   }
 
-  // Drops every bucket starting at or before `cutoff` and the distinct values last seen there.
+  // Drops every bucket starting at or before `cutoff` and the distinct values last seen there,
+  // and the table entries of those buckets.
   static void drop_through(Self& s, i128 cutoff) noexcept {
     const size_t k = upper(s, cutoff);
     if (k == 0) return;
     s.buckets_.erase(s.buckets_.begin(),
                      s.buckets_.begin() + static_cast<ptrdiff_t>(k * s.record_size_));
-    for (Distinct& d : s.distinct_) {
+    for (Side& d : s.sides_) {
+      if (d.groups) {
+        GroupTable& t = *d.groups;
+        std::erase_if(t.entries, [cutoff](const GroupEntry& e) { return e.bucket <= cutoff; });
+        if (t.truncated && t.cut.bucket <= cutoff) {
+          t.truncated = false;  // every entry the bound dropped has expired
+          t.cut = GroupEntry{};
+        }
+        continue;
+      }
       std::erase_if(d.entries, [cutoff](const Entry& e) { return e.bucket <= cutoff; });
       if (d.entries.empty()) d.sketch = false;
     }
@@ -477,7 +531,7 @@ struct WindowedAggregates::Impl {
     v.insert(v.begin() + at, Entry{key, b});
   }
 
-  static void distinct_add(Distinct& d, uint64_t hash, int64_t b, uint32_t bound) {
+  static void distinct_add(Side& d, uint64_t hash, int64_t b, uint32_t bound) {
     std::vector<Entry>& v = d.entries;
     if (d.sketch) {
       sketch_insert(v, hash, b);
@@ -502,7 +556,7 @@ struct WindowedAggregates::Impl {
     d.sketch = true;
   }
 
-  static AggregateResult distinct_result(const Distinct& d, i128 lo, int64_t now) noexcept {
+  static AggregateResult distinct_result(const Side& d, i128 lo, int64_t now) noexcept {
     AggregateResult r;
     // Inside the window: from <= bucket <= now (int64 compares in the loops below).
     const int64_t from =
@@ -543,6 +597,147 @@ struct WindowedAggregates::Impl {
     return r;
   }
 
+  // --- max_by_sum, max_by_distinct, mode ---------------------------------------------------
+
+  static i128 total_of(const GroupEntry& e) noexcept {
+    return static_cast<i128>(static_cast<u128>(static_cast<uint64_t>(e.high)) << 64 | e.low);
+  }
+  static void set_total(GroupEntry& e, i128 v) noexcept {
+    e.low = static_cast<uint64_t>(v);
+    e.high = static_cast<int64_t>(static_cast<uint64_t>(static_cast<u128>(v) >> 64));
+  }
+  // mode's key: the value + 2^63, so that unsigned order is numeric order.
+  static uint64_t value_key(int64_t v) noexcept {
+    return static_cast<uint64_t>(v) ^ (uint64_t{1} << 63);
+  }
+  static int64_t key_value(uint64_t k) noexcept {
+    return static_cast<int64_t>(k ^ (uint64_t{1} << 63));
+  }
+
+  // The order in which the bound drops entries: the oldest bucket first, then by key.
+  static bool older(AggregateKind k, const GroupEntry& a, const GroupEntry& b) noexcept {
+    if (a.bucket != b.bucket) return a.bucket < b.bucket;
+    if (a.group != b.group) return a.group < b.group;
+    return k == AggregateKind::max_by_distinct && a.low < b.low;
+  }
+  // The table's order: (group, value hash) for max_by_distinct, (group, bucket) otherwise.
+  static bool before(AggregateKind k, const GroupEntry& a, const GroupEntry& b) noexcept {
+    if (a.group != b.group) return a.group < b.group;
+    if (k == AggregateKind::max_by_distinct) return a.low < b.low;
+    return a.bucket < b.bucket;
+  }
+
+  // One event's input into the table of a max_by_* or mode aggregate, in bucket b. Past the
+  // bound the table keeps the `bound` newest entries (by `older`) of everything it was given
+  // and remembers the newest one it dropped: an entry not newer than that is not added, since
+  // it would be dropped again at once. Which entries survive does not depend on the order of
+  // the calls.
+  static void group_add(GroupTable& t, AggregateKind k, const AggregateInput& in, int64_t b,
+                        uint32_t bound) {
+    std::vector<GroupEntry>& v = t.entries;
+    GroupEntry e{};
+    e.bucket = b;
+    if (k == AggregateKind::max_by_distinct) {
+      e.group = in.group;
+      e.low = in.hash;
+    } else {
+      e.group = k == AggregateKind::mode ? value_key(in.value) : in.group;
+    }
+    const auto by_order = [k](const GroupEntry& x, const GroupEntry& y) { return before(k, x, y); };
+    const auto it = std::lower_bound(v.begin(), v.end(), e, by_order);
+    if (it != v.end() && !before(k, e, *it)) {  // the entry exists: newer than any cut
+      if (k == AggregateKind::max_by_distinct)
+        it->bucket = std::max(it->bucket, b);
+      else if (k == AggregateKind::mode)
+        it->low += it->low != std::numeric_limits<uint64_t>::max();
+      else
+        set_total(*it, detail::sat_add(total_of(*it), in.value));
+      return;
+    }
+    if (t.truncated && !older(k, t.cut, e)) return;
+    if (k == AggregateKind::mode)
+      e.low = 1;
+    else if (k == AggregateKind::max_by_sum)
+      set_total(e, in.value);
+    const ptrdiff_t at = it - v.begin();
+    reserve_for(v, 1, 1, 8);
+    v.insert(v.begin() + at, e);
+    if (v.size() <= bound) return;
+    const auto oldest =
+        std::min_element(v.begin(), v.end(),
+                         [k](const GroupEntry& x, const GroupEntry& y) { return older(k, x, y); });
+    t.cut = GroupEntry{oldest->group, oldest->bucket,
+                       k == AggregateKind::max_by_distinct ? oldest->low : 0, 0};
+    t.truncated = true;
+    v.erase(oldest);
+  }
+
+  // The result of a max_by_* or mode aggregate over the window (lo, now]; n: mode's inputs
+  // in the window (from its bucket partials, exact whatever the table dropped).
+  static AggregateResult group_result(const GroupTable& t, AggregateKind k, i128 lo, int64_t now,
+                                      uint64_t n, uint32_t tolerance) noexcept {
+    AggregateResult r;
+    const int64_t from =
+        static_cast<int64_t>(std::max<i128>(lo + 1, std::numeric_limits<int64_t>::min()));
+    const auto inside = [from, now](const GroupEntry& e) {
+      return e.bucket >= from && e.bucket <= now;
+    };
+    // Dropped entries lie in the cut's bucket or before it.
+    r.estimated = t.truncated && t.cut.bucket >= from;
+    const std::vector<GroupEntry>& v = t.entries;
+    if (k == AggregateKind::mode) {
+      // Candidates m are the window's values, ascending (entries are sorted by value, then
+      // bucket). Both ends of m's interval, m·U ∓ tolerance·|m| (U = kToleranceUnit), never
+      // decrease as m grows (tolerance <= U), so two cursors sweep the entries once:
+      // [lo_i, hi_i) are the entries whose values lie in the current m's interval.
+      constexpr i128 kUnit = kToleranceUnit;
+      const auto scaled = [&v](size_t i) {
+        return static_cast<i128>(key_value(v[i].group)) * kUnit;
+      };
+      const auto in_window = [&inside](const GroupEntry& e) { return inside(e) ? e.low : 0; };
+      size_t lo_i = 0, hi_i = 0;
+      u128 near = 0, best = 0;
+      int64_t mode = 0;
+      for (size_t i = 0; i < v.size();) {
+        const uint64_t key = v[i].group;
+        u128 c = 0;
+        for (; i < v.size() && v[i].group == key; ++i) c += in_window(v[i]);
+        if (c == 0) continue;
+        const int64_t m = key_value(key);
+        const i128 slack = static_cast<i128>(tolerance) * (m < 0 ? -static_cast<i128>(m) : m);
+        const i128 low_end = static_cast<i128>(m) * kUnit - slack;
+        const i128 high_end = static_cast<i128>(m) * kUnit + slack;
+        for (; hi_i < v.size() && scaled(hi_i) <= high_end; ++hi_i) near += in_window(v[hi_i]);
+        for (; lo_i < hi_i && scaled(lo_i) < low_end; ++lo_i) near -= in_window(v[lo_i]);
+        if (near > best) {  // ties keep the smaller m
+          best = near;
+          mode = m;
+        }
+      }
+      if (n == 0) return r;
+      r.defined = true;
+      r.exact = mode;
+      r.number = static_cast<double>(static_cast<long double>(best) / static_cast<long double>(n));
+      return r;
+    }
+    i128 best = 0;
+    for (size_t i = 0; i < v.size();) {
+      const uint64_t g = v[i].group;
+      i128 total = 0;
+      bool any = false;
+      for (; i < v.size() && v[i].group == g; ++i) {
+        if (!inside(v[i])) continue;
+        any = true;
+        total = k == AggregateKind::max_by_sum ? detail::sat_add(total, total_of(v[i])) : total + 1;
+      }
+      if (any && (!r.defined || total > best)) best = total;
+      r.defined |= any;
+    }
+    r.exact = clamp64(best);
+    r.number = static_cast<double>(best);
+    return r;
+  }
+
   // --- one aggregate over buckets [i0, i1) -------------------------------------------------
   // Templated on the width so the loops are plain loads and adds. Window accumulators are
   // wide enough never to overflow for real states: Σ of bucket counts in 128 bits, Σx in
@@ -563,8 +758,11 @@ struct WindowedAggregates::Impl {
     Acc n = 0;
     switch (k) {
       case AggregateKind::distinct:
+      case AggregateKind::max_by_sum:
+      case AggregateKind::max_by_distinct:
         break;  // handled by the caller
-      case AggregateKind::count: {
+      case AggregateKind::count:
+      case AggregateKind::mode: {  // mode: its inputs (the rest is the caller's)
         for (const unsigned char* p = first; p != last; p += rs) n += load<Count>(p);
         r.defined = n > 0;
         r.exact = clamp64(static_cast<i128>(n));
@@ -696,10 +894,15 @@ struct WindowedAggregates::Impl {
     }
     const Layout& l = s.wide_ ? layout.wide_ : layout.narrow_;
     apply(rec, l, inputs, ts_ms, /*commit=*/true);
-    if (l.n_distinct == 0) return;
-    for (size_t i = 0; i < l.n; ++i)
-      if (l.kind[i] == AggregateKind::distinct && inputs[i].matched)
-        distinct_add(s.distinct_[l.distinct_index[i]], inputs[i].hash, b, layout.exact_bound_[i]);
+    if (l.n_sides == 0) return;
+    for (size_t i = 0; i < l.n; ++i) {
+      if (!inputs[i].matched) continue;
+      const AggregateKind k = l.kind[i];
+      if (k == AggregateKind::distinct)
+        distinct_add(s.sides_[l.side_index[i]], inputs[i].hash, b, layout.exact_bound_[i]);
+      else if (is_group_kind(k))
+        group_add(*s.sides_[l.side_index[i]].groups, k, inputs[i], b, layout.exact_bound_[i]);
+    }
   }
 
   static void results(const Self& s, const WindowLayout& layout, int64_t now_ms,
@@ -711,27 +914,72 @@ struct WindowedAggregates::Impl {
     const Layout& l = s.wide_ ? layout.wide_ : layout.narrow_;
     const i128 lo = static_cast<i128>(now_ms) - layout.window_.length_ms;
     const size_t i0 = upper(s, lo), i1 = std::max(i0, upper(s, now_ms));
+    const auto bucketed = [&](size_t a) {
+      return s.wide_                 ? result<true>(s, l, a, i0, i1)
+             : i1 - i0 <= UINT32_MAX ? result<false, uint64_t>(s, l, a, i0, i1)
+                                     : result<false>(s, l, a, i0, i1);
+    };
     for (size_t a = 0; a < l.n; ++a) {
-      if (l.kind[a] == AggregateKind::distinct)
-        out[a] = distinct_result(s.distinct_[l.distinct_index[a]], lo, now_ms);
-      else
-        out[a] = s.wide_                 ? result<true>(s, l, a, i0, i1)
-                 : i1 - i0 <= UINT32_MAX ? result<false, uint64_t>(s, l, a, i0, i1)
-                                         : result<false>(s, l, a, i0, i1);
+      const AggregateKind k = l.kind[a];
+      if (((l.sided >> a) & 1) == 0) {
+        out[a] = bucketed(a);
+      } else if (k == AggregateKind::distinct) {
+        out[a] = distinct_result(s.sides_[l.side_index[a]], lo, now_ms);
+      } else {
+        const uint64_t n = k == AggregateKind::mode ? static_cast<uint64_t>(bucketed(a).exact) : 0;
+        out[a] =
+            group_result(*s.sides_[l.side_index[a]].groups, k, lo, now_ms, n, layout.tolerance_[a]);
+      }
     }
   }
 
   // --- serialisation -----------------------------------------------------------------------
 
+  static bool any_group_kind(const Layout& l) noexcept {
+    for (size_t a = 0; a < l.n; ++a)
+      if (is_group_kind(l.kind[a])) return true;
+    return false;
+  }
+
+  static void write_group_key(detail::Writer& w, const Self& s, AggregateKind k,
+                              const GroupEntry& e) {
+    if (k == AggregateKind::mode) {
+      w.s64(key_value(e.group));
+    } else {
+      w.fixed64(e.group);
+      if (k == AggregateKind::max_by_distinct) w.fixed64(e.low);
+    }
+    w.u64(lower(s, e.bucket));  // always a stored bucket
+  }
+
+  static bool read_group_key(detail::Reader& r, AggregateKind k, const std::vector<int64_t>& starts,
+                             GroupEntry& e, size_t& index) {
+    e = GroupEntry{};
+    if (k == AggregateKind::mode) {
+      int64_t v;
+      if (!r.s64(v)) return false;
+      e.group = value_key(v);
+    } else {
+      if (!r.fixed64(e.group)) return false;
+      if (k == AggregateKind::max_by_distinct && !r.fixed64(e.low)) return false;
+    }
+    uint64_t i;
+    if (!r.u64(i) || i >= starts.size()) return false;
+    index = static_cast<size_t>(i);
+    e.bucket = starts[index];
+    return true;
+  }
+
   static void write(const Self& s, std::string& out) {
     out.clear();
     detail::Writer w(out);
-    w.byte(kFormatVersion);
     if (s.n_aggs_ == 0) {
+      w.byte(kFormatVersion);
       w.u64(0);
       return;
     }
     const Layout l = layout(s);
+    w.byte(any_group_kind(l) ? kFormatVersionGroups : kFormatVersion);
     w.u64(l.n);
     for (size_t a = 0; a < l.n; ++a) w.byte(static_cast<uint8_t>(l.kind[a]));
     const size_t nb = bucket_count(s);
@@ -745,13 +993,16 @@ struct WindowedAggregates::Impl {
         w.u64(static_cast<uint64_t>(st) - static_cast<uint64_t>(start(s, i - 1)));
       for (size_t a = 0; a < l.n; ++a) {
         const AggregateKind k = l.kind[a];
-        if (k == AggregateKind::distinct) continue;
+        if (has_no_partial(k)) continue;
         const Partial p = read_partial(rec + l.offset[a], k, l.wide);
         w.u64(p.n);
         if (p.n == 0) continue;
         switch (k) {
           case AggregateKind::count:
           case AggregateKind::distinct:
+          case AggregateKind::max_by_sum:
+          case AggregateKind::max_by_distinct:
+          case AggregateKind::mode:
             break;
           case AggregateKind::sum:
           case AggregateKind::mean:
@@ -776,7 +1027,22 @@ struct WindowedAggregates::Impl {
         }
       }
     }
-    for (const Distinct& d : s.distinct_) {
+    for (size_t a = 0; a < l.n; ++a) {
+      const AggregateKind k = l.kind[a];
+      if (k != AggregateKind::distinct && !is_group_kind(k)) continue;
+      const Side& d = s.sides_[l.side_index[a]];
+      if (d.groups) {
+        const GroupTable& t = *d.groups;
+        w.byte(t.truncated ? 1 : 0);
+        if (t.truncated) write_group_key(w, s, k, t.cut);
+        w.u64(t.entries.size());
+        for (const GroupEntry& e : t.entries) {
+          write_group_key(w, s, k, e);
+          if (k == AggregateKind::max_by_sum) w.s128(total_of(e));
+          if (k == AggregateKind::mode) w.u64(e.low);
+        }
+        continue;
+      }
       w.byte(d.sketch ? 1 : 0);
       w.u64(d.entries.size());
       for (const Entry& e : d.entries) {
@@ -791,12 +1057,56 @@ struct WindowedAggregates::Impl {
     }
   }
 
+  static bool read_group_table(detail::Reader& r, AggregateKind k,
+                               const std::vector<int64_t>& starts, GroupTable& t) {
+    uint8_t truncated;
+    size_t index;
+    if (!r.byte(truncated) || truncated > 1) return false;
+    t.truncated = truncated == 1;
+    if (t.truncated && !read_group_key(r, k, starts, t.cut, index)) return false;
+    uint64_t count;
+    if (!r.u64(count) || count > r.remaining() || (t.truncated && count == 0)) return false;
+    t.entries.reserve(count);
+    for (uint64_t j = 0; j < count; ++j) {
+      GroupEntry e;
+      if (!read_group_key(r, k, starts, e, index)) return false;
+      if (k == AggregateKind::max_by_sum) {
+        i128 total;
+        if (!r.s128(total)) return false;
+        set_total(e, total);
+      } else if (k == AggregateKind::mode) {
+        if (!r.u64(e.low) || e.low == 0) return false;
+      }
+      if (!t.entries.empty() && !before(k, t.entries.back(), e)) return false;
+      if (t.truncated && !older(k, t.cut, e)) return false;
+      t.entries.push_back(e);
+    }
+    return true;
+  }
+
+  // mode's entries count exactly the aggregate's inputs of each bucket, except where the
+  // bound dropped some: at most that many in the cut's bucket, none before it.
+  static bool mode_counts_match(const Self& s, const Layout& l, size_t a,
+                                const std::vector<int64_t>& starts, const GroupTable& t) {
+    std::vector<u128> counts(starts.size(), 0);
+    for (const GroupEntry& e : t.entries) counts[lower(s, e.bucket)] += e.low;
+    for (size_t i = 0; i < starts.size(); ++i) {
+      const uint64_t n = get_count(s.buckets_.data() + i * l.record + l.offset[a], l.wide);
+      if (counts[i] > n) return false;
+      const bool complete = !t.truncated || starts[i] > t.cut.bucket;
+      if (complete ? counts[i] != n : (starts[i] < t.cut.bucket && counts[i] != 0)) return false;
+    }
+    return true;
+  }
+
   static bool read(Self& s, std::string_view in) {
     detail::Reader r(in);
     uint8_t version;
     uint64_t n_aggs;
-    if (!r.byte(version) || version != kFormatVersion || !r.u64(n_aggs)) return false;
-    if (n_aggs == 0) return r.at_end();  // s is empty
+    if (!r.byte(version) || (version != kFormatVersion && version != kFormatVersionGroups) ||
+        !r.u64(n_aggs))
+      return false;
+    if (n_aggs == 0) return version == kFormatVersion && r.at_end();  // s is empty
     if (n_aggs > kMaxAggregates) return false;
     std::array<AggregateKind, kMaxAggregates> kinds;
     for (size_t a = 0; a < n_aggs; ++a) {
@@ -805,6 +1115,7 @@ struct WindowedAggregates::Impl {
       kinds[a] = static_cast<AggregateKind>(k);
     }
     const Layout l = make_layout(std::span(kinds.data(), n_aggs), /*wide=*/true);
+    if (any_group_kind(l) != (version == kFormatVersionGroups)) return false;
     adopt(s, l);
     uint64_t nb;
     if (!r.u64(nb) || nb == 0 || nb > r.remaining()) return false;
@@ -828,7 +1139,7 @@ struct WindowedAggregates::Impl {
       store(rec.data(), st);
       for (size_t a = 0; a < l.n; ++a) {
         const AggregateKind k = l.kind[a];
-        if (k == AggregateKind::distinct) continue;
+        if (has_no_partial(k)) continue;
         Partial p;
         if (!r.u64(p.n)) return false;
         if (p.n > 0) {
@@ -836,6 +1147,9 @@ struct WindowedAggregates::Impl {
           switch (k) {
             case AggregateKind::count:
             case AggregateKind::distinct:
+            case AggregateKind::max_by_sum:
+            case AggregateKind::max_by_distinct:
+            case AggregateKind::mode:
               break;
             case AggregateKind::sum:
             case AggregateKind::mean:
@@ -862,7 +1176,16 @@ struct WindowedAggregates::Impl {
       }
       s.buckets_.insert(s.buckets_.end(), rec.begin(), rec.end());
     }
-    for (Distinct& d : s.distinct_) {
+    for (size_t a = 0; a < l.n; ++a) {
+      const AggregateKind k = l.kind[a];
+      if (k != AggregateKind::distinct && !is_group_kind(k)) continue;
+      Side& d = s.sides_[l.side_index[a]];
+      if (d.groups) {
+        if (!read_group_table(r, k, starts, *d.groups)) return false;
+        if (k == AggregateKind::mode && !mode_counts_match(s, l, a, starts, *d.groups))
+          return false;
+        continue;
+      }
       uint8_t mode;
       uint64_t count;
       if (!r.byte(mode) || mode > 1 || !r.u64(count) || count > r.remaining()) return false;
@@ -915,14 +1238,26 @@ WindowLayout WindowLayout::make(std::span<const AggregateSpec> specs, const Wind
     wide.offset[i] = wide.record;
     narrow.record += partial_bytes(k, false);
     wide.record += partial_bytes(k, true);
-    if (k == AggregateKind::distinct) {
-      narrow.distinct_index[i] = wide.distinct_index[i] = narrow.n_distinct++;
-      wide.n_distinct = narrow.n_distinct;
+    const auto bit = static_cast<uint16_t>(1u << i);
+    if (k == AggregateKind::distinct || is_group_kind(k)) {
+      narrow.side_index[i] = wide.side_index[i] = narrow.n_sides++;
+      wide.n_sides = narrow.n_sides;
+      narrow.sided |= bit;
     }
+    if (is_group_kind(k)) narrow.grouped |= bit;
+    if (has_no_partial(k)) narrow.unbucketed |= bit;
+    if (is_group_kind(k) && specs[i].exact_bound == 0)
+      throw std::invalid_argument("window state: a max_by or mode aggregate keeps >= 1 entry");
+    if (k == AggregateKind::mode && specs[i].tolerance > kToleranceUnit)
+      throw std::invalid_argument("window state: a mode tolerance above 100 %");
     narrow.kinds |= (static_cast<uint64_t>(k) + 1) << (4 * i);
     w.exact_bound_[i] = specs[i].exact_bound;
+    w.tolerance_[i] = specs[i].tolerance;
   }
   wide.kinds = narrow.kinds;
+  wide.sided = narrow.sided;
+  wide.grouped = narrow.grouped;
+  wide.unbucketed = narrow.unbucketed;
   w.window_ = window;
   w.made_ = true;
   return w;
@@ -959,9 +1294,13 @@ bool WindowedAggregates::expire(const WindowSpec& window, int64_t watermark_ms) 
     return capacity_bytes > 2 * size_bytes && capacity_bytes - size_bytes > kSlackBytes;
   };
   if (oversized(buckets_.capacity(), buckets_.size())) buckets_.shrink_to_fit();
-  for (Distinct& d : distinct_)
+  for (Side& d : sides_) {
     if (oversized(d.entries.capacity() * sizeof(Entry), d.entries.size() * sizeof(Entry)))
       d.entries.shrink_to_fit();
+    if (d.groups && oversized(d.groups->entries.capacity() * sizeof(GroupEntry),
+                              d.groups->entries.size() * sizeof(GroupEntry)))
+      d.groups->entries.shrink_to_fit();
+  }
   return false;
 }
 
@@ -1004,8 +1343,11 @@ void WindowedAggregates::add_and_results(const WindowLayout& layout, int64_t ts_
 bool WindowedAggregates::empty() const noexcept { return buckets_.empty(); }
 
 size_t WindowedAggregates::memory_bytes() const noexcept {
-  size_t bytes = buckets_.capacity() + distinct_.capacity() * sizeof(Distinct);
-  for (const Distinct& d : distinct_) bytes += d.entries.capacity() * sizeof(Entry);
+  size_t bytes = buckets_.capacity() + sides_.capacity() * sizeof(Side);
+  for (const Side& d : sides_) {
+    bytes += d.entries.capacity() * sizeof(Entry);
+    if (d.groups) bytes += sizeof(GroupTable) + d.groups->entries.capacity() * sizeof(GroupEntry);
+  }
   return bytes;
 }
 

@@ -35,6 +35,23 @@
 //   the last sighting of a value is kept, a window ending before the newest bucket counts
 //   a value only if its last sighting lies inside that window (a lower bound; exact for
 //   every window ending at or after the newest bucket start).
+// - max_by_sum, max_by_distinct, mode keep a table of entries beside the buckets:
+//   max_by_sum one per (group, bucket) with the group's exact sum in that bucket (128 bits);
+//   max_by_distinct one per (group, value) with the bucket of its last sighting (so, like
+//   distinct, a lower bound for windows ending before the newest bucket); mode one per
+//   (value, bucket) with its count, plus a per-bucket count of its inputs. Results:
+//   max_by_*: the largest total over the groups with an entry in the window (defined when
+//   there is one; exact 0 otherwise). mode: m is the input value with the most inputs x
+//   within |x - m| <= tolerance * |m| (ties: the smallest m), exact = m, number = those
+//   inputs / all the window's inputs (defined when there is an input).
+//   Bound: a table holds at most exact_bound entries. One more drops the oldest entry (by
+//   bucket, then group hash, then value hash for max_by_distinct, or value for mode) and
+//   remembers it as the cut; an event whose entry would not be newer than the cut is not
+//   added to the table. The table is then exactly the exact_bound newest entries of all the
+//   retained events (whatever their order), so it is order-independent too. A window that
+//   reaches back to the cut's bucket reads `estimated`: a lower bound for max_by (inputs
+//   >= 0) and mode's share (its denominator stays exact); mode's m is then the mode of the
+//   kept entries. When expiry passes the cut's bucket the table is exact again.
 // - Determinism: every partial is an exact function of the multiset of events in a bucket
 //   (`last` ties aside: the later added wins), so results and serialisation do not depend
 //   on the order in which events arrived, given the same final expire. The one exception:
@@ -46,6 +63,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -64,14 +82,27 @@ enum class AggregateKind : uint8_t {
   distinct,  // distinct 64-bit hashed values: exact up to `exact_bound`, then a sketch
   last,      // the input of the latest event (by event time; ties: the later added)
   share,     // fraction of the window's events whose input flag is true
+  // Per-group and per-value aggregates: exact up to `exact_bound` entries, then the newest
+  // entries only (see "max_by, mode" below).
+  max_by_sum,       // the largest per-group sum of the inputs (a count: inputs of 1)
+  max_by_distinct,  // the most distinct hashed values in one group
+  mode,             // the modal input within a tolerance, and the share of inputs near it
 };
 
 struct AggregateSpec {
   AggregateKind kind = AggregateKind::count;
-  // distinct only: values counted exactly up to this many per window, then estimated
-  // with a HyperLogLog sketch whose relative standard error is documented below.
+  // distinct: values counted exactly up to this many per window, then estimated with a
+  // HyperLogLog sketch whose relative standard error is documented below.
+  // max_by_sum, max_by_distinct, mode: entries kept (>= 1; see "max_by, mode" above).
   uint32_t exact_bound = 64;
+  // mode only: the tolerance in 10^-4 of |m| (0 .. 10,000, i.e. 0 .. 100 %).
+  uint32_t tolerance = 0;
 };
+
+// The engine's default bound on the entries of a max_by or mode aggregate.
+inline constexpr uint32_t kDefaultGroupExactBound = 256;
+// mode's tolerance is in these units of |m|: 1,000 = 10 %.
+inline constexpr uint32_t kToleranceUnit = 10'000;
 
 // The distinct sketch: 2^10 registers; relative standard error 1.04 / sqrt(1024) ≈ 3.25 %
 // over the whole range (Ertl's estimator has no bias hump between small and large counts).
@@ -92,9 +123,11 @@ struct WindowSpec {
 // expressions; the window state only adds it up.
 struct AggregateInput {
   bool matched = true;  // the aggregate's own predicate; false: the event does not count
-  int64_t value = 0;    // count/sum/min/max/mean/stddev/cv/last: the input (money in 10^-4
-                        // units, integers as is); share: 1 when the flag is true, else 0
-  uint64_t hash = 0;    // distinct: a fixed 64-bit hash of the value
+  int64_t value = 0;    // sum/min/max/mean/stddev/cv/last/max_by_sum/mode: the input (money
+                        // in 10^-4 units, integers as is; max_by of a count: 1); share: 1
+                        // when the flag is true, else 0
+  uint64_t hash = 0;    // distinct, max_by_distinct: a fixed 64-bit hash of the value
+  uint64_t group = 0;   // max_by_sum, max_by_distinct: a fixed 64-bit hash of the group
 };
 
 // The aggregates of one window at one moment. Doubles only where the statistic is not a
@@ -103,10 +136,13 @@ struct AggregateResult {
   bool defined = false;    // false when no matching event is in the window (min, max, mean,
                            // stddev, cv, last, share have no value then; count/sum/distinct are 0)
   int64_t exact = 0;       // count, sum, min, max, last, exact distinct (rounded estimate when
-                           // estimated); share: the events with the flag; mean/stddev/cv: 0
-  double number = 0;       // mean, stddev, cv, share, distinct (also when exact); for the other
-                           // kinds the value as a double (for sum: the unclamped sum)
-  bool estimated = false;  // distinct, computed from the sketch (past its exact bound)
+                           // estimated); share: the events with the flag; mean/stddev/cv: 0;
+                           // max_by_*: the largest group's total; mode: the modal value m
+  double number = 0;       // mean, stddev, cv, share, distinct (also when exact); mode: the
+                           // share of inputs near m; for the other kinds the value as a double
+                           // (for sum and max_by_sum: the unclamped sum)
+  bool estimated = false;  // distinct: computed from the sketch (past its exact bound);
+                           // max_by_*, mode: entries of this window were dropped for the bound
 };
 
 namespace detail {
@@ -116,11 +152,14 @@ struct RecordLayout {
   // Only the first n entries are set.
   std::array<AggregateKind, kMaxAggregates> kind{};
   std::array<uint32_t, kMaxAggregates> offset{};
-  std::array<uint8_t, kMaxAggregates> distinct_index{};
-  uint64_t kinds = 0;   // packed as in WindowedAggregates (kind + 1 per aggregate, 4 bits)
-  uint32_t record = 8;  // bytes per bucket record: the int64 start, then the partials
+  std::array<uint8_t, kMaxAggregates> side_index{};  // distinct, max_by_*, mode: their table
+  uint64_t kinds = 0;       // packed as in WindowedAggregates (kind + 1 per aggregate, 4 bits)
+  uint32_t record = 8;      // bytes per bucket record: the int64 start, then the partials
+  uint16_t unbucketed = 0;  // bit i: aggregate i has no per-bucket partial
+  uint16_t sided = 0;       // bit i: aggregate i has a table beside the buckets
+  uint16_t grouped = 0;     // bit i: ... and it is a max_by_* or mode (a GroupTable)
   uint8_t n = 0;
-  uint8_t n_distinct = 0;
+  uint8_t n_sides = 0;  // aggregates with a table beside the buckets
   bool wide = false;
 };
 }  // namespace detail
@@ -134,7 +173,8 @@ class WindowLayout {
 
   // Validates like WindowedAggregates::add (std::invalid_argument: more than kMaxAggregates
   // specs, an unknown kind, a window with length_ms or bucket_ms <= 0 or bucket_ms not
-  // dividing length_ms).
+  // dividing length_ms, a max_by_* or mode spec with exact_bound 0, a mode tolerance above
+  // kToleranceUnit).
   static WindowLayout make(std::span<const AggregateSpec> specs, const WindowSpec& window);
 
   size_t size() const noexcept { return narrow_.n; }  // aggregates
@@ -145,6 +185,7 @@ class WindowLayout {
   detail::RecordLayout narrow_;
   detail::RecordLayout wide_;
   std::array<uint32_t, kMaxAggregates> exact_bound_{};
+  std::array<uint32_t, kMaxAggregates> tolerance_{};
   WindowSpec window_{};
   bool made_ = false;
 };
@@ -200,7 +241,7 @@ class WindowedAggregates {
   // memory latencies. Changes nothing.
   void prefetch() const noexcept {
     if (!buckets_.empty()) __builtin_prefetch(buckets_.data() + buckets_.size() - 1);
-    if (!distinct_.empty()) __builtin_prefetch(distinct_.data());
+    if (!sides_.empty()) __builtin_prefetch(sides_.data());
   }
   // Heap bytes held: the capacity of the state's own allocations (allocator headers not
   // counted). For the state-size budget and metrics.
@@ -221,19 +262,48 @@ class WindowedAggregates {
   // aggregate's partials at an offset computed from the kinds. Counters and sums are
   // "narrow" (32-bit counts, 64-bit sums, 128-bit sums of squares) until one would overflow;
   // then the whole state turns "wide" (64 / 128 / 192 bits). distinct has no per-bucket
-  // partial (its values live in `distinct_`).
+  // partial (its values live in `sides_`); max_by_* have none either (their tables do).
   struct Entry {
     uint64_t key;    // exact: the hash; sketch: register << 8 | rank
     int64_t bucket;  // exact: start of the bucket of the last sighting; sketch: its bucket
   };
-  struct Distinct {
-    std::vector<Entry> entries;  // sorted by key
-    bool sketch = false;
+  // max_by_sum, max_by_distinct, mode: one entry of their table (32 bytes).
+  struct GroupEntry {
+    uint64_t group;  // max_by_*: the group's hash; mode: the value + 2^63 (unsigned order is
+                     // numeric order)
+    int64_t bucket;  // bucket start (max_by_distinct: of the value's last sighting)
+    uint64_t low;    // max_by_distinct: the value's hash; max_by_sum: the sum's low 64 bits;
+                     // mode: the count
+    int64_t high;    // max_by_sum: the sum's high 64 bits; otherwise 0
+  };
+  struct GroupTable {
+    // Sorted by (group, bucket); max_by_distinct by (group, low).
+    std::vector<GroupEntry> entries;
+    GroupEntry cut{};  // while truncated: the newest entry dropped for the bound (no total)
+    bool truncated = false;
+  };
+  // The table of one aggregate that keeps one beside the buckets, in spec order.
+  struct Side {
+    std::vector<Entry> entries;          // distinct: sorted by key
+    std::unique_ptr<GroupTable> groups;  // max_by_*, mode (a distinct aggregate has none)
+    bool sketch = false;                 // distinct
+
+    Side() = default;
+    Side(Side&&) noexcept = default;
+    Side& operator=(Side&&) noexcept = default;
+    Side(const Side& o)
+        : entries(o.entries),
+          groups(o.groups ? std::make_unique<GroupTable>(*o.groups) : nullptr),
+          sketch(o.sketch) {}
+    Side& operator=(const Side& o) {
+      if (this != &o) *this = Side(o);
+      return *this;
+    }
   };
   struct Impl;  // the implementation's helpers (windowed_aggregates.cc)
 
   std::vector<unsigned char> buckets_;  // records, sorted by start, no two equal
-  std::vector<Distinct> distinct_;      // one per distinct aggregate, in spec order
+  std::vector<Side> sides_;             // one per distinct, max_by_* or mode aggregate
   uint64_t kinds_ = 0;        // kind + 1 per aggregate, 4 bits each, first lowest; 0 while empty
   uint32_t record_size_ = 0;  // bytes per bucket record (0 while empty)
   uint8_t n_aggs_ = 0;        // aggregates (0 while empty)

@@ -1207,7 +1207,8 @@ TEST(EngineConfigRules, PacksResolveAndLimitsAreRead) {
                           "  packs: [packs/fees.yaml, /opt/p.yaml]\n"
                           "  new_pair_lookback: 30d\n"
                           "  max_window: 500d\n"
-                          "  distinct_exact_bound: 0\n",
+                          "  distinct_exact_bound: 0\n"
+                          "  group_exact_bound: 100001\n",
                           [](const std::string&) { return std::optional<std::string>(); });
   std::vector<std::string> got;
   for (const Diagnostic& d : r.errors) got.push_back(d.format());
@@ -1216,14 +1217,16 @@ TEST(EngineConfigRules, PacksResolveAndLimitsAreRead) {
                      "'/etc/corridor/alerts.ndjson' is also the signals sink's file; give each "
                      "sink its own file",
                      "/etc/corridor/engine.yaml:11:25: error: rules.distinct_exact_bound: "
-                     "expected an integer from 1 to 100000, got '0'"}));
+                     "expected an integer from 1 to 100000, got '0'",
+                     "/etc/corridor/engine.yaml:12:22: error: rules.group_exact_bound: "
+                     "expected an integer from 1 to 100000, got '100001'"}));
   const LoadResult ok =
       parse_engine_config("/etc/corridor/engine.yaml",
                           "version: 1\n"
                           "sources: [{name: in, type: stdin}]\n"
                           "sinks: {dead_letter: {type: stderr}}\n"
                           "rules: {packs: [packs/fees.yaml, /opt/p.yaml], new_pair_lookback: 30d, "
-                          "salary_lookback: 40d, distinct_exact_bound: 128}\n",
+                          "salary_lookback: 40d, distinct_exact_bound: 128, group_exact_bound: 32}\n",
                           [](const std::string&) { return std::optional<std::string>(); });
   ASSERT_TRUE(ok.config.has_value()) << format_all(ok.errors);
   EXPECT_EQ(ok.config->rules.packs,
@@ -1231,6 +1234,7 @@ TEST(EngineConfigRules, PacksResolveAndLimitsAreRead) {
   EXPECT_EQ(ok.config->rules.new_pair_lookback_ms, 30LL * 86'400'000);
   EXPECT_EQ(ok.config->rules.salary_lookback_ms, 40LL * 86'400'000);
   EXPECT_EQ(ok.config->rules.distinct_exact_bound, 128u);
+  EXPECT_EQ(ok.config->rules.group_exact_bound, 32u);
 }
 
 }  // namespace

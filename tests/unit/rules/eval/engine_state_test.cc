@@ -3,6 +3,7 @@
 // checkpoints leave the store equal to a full snapshot; changed rules drop their state.
 #include <gtest/gtest.h>
 
+#include <iostream>
 #include <random>
 #include <string>
 #include <vector>
@@ -363,6 +364,70 @@ TEST(EngineStateTest, ChangedOrRemovedRulesDropTheirStateAndKeepTheRest) {
   checkpoint_into(engine, store);
   const state::MemoryStateStore full = snapshot_of(engine);
   EXPECT_EQ(store.entries(), full.entries());
+}
+
+// max_by and mode state, exact and past its bound: a resumed run emits what an uninterrupted
+// one does; a changed tolerance or bound is a changed shape (the state is dropped).
+const char* kGroupPack = R"(pack: groups
+typologies:
+  - {id: fee, title: Fee, horizon: 30d, threshold: 40, min_primaries: 1}
+rules:
+  - id: agent_mix
+    title: Agent mix
+    typology: fee
+    key: agent
+    window: 24h
+    aggregate:
+      top_payer: max_by(sender.id, sum(amount_base))
+      top_count: max_by(receiver.id, count()) where kind == "remittance"
+      cities: max_by(receiver.id, distinct(sender.city))
+      near: mode_share(amount_base, 0.2)
+      modal: mode(amount_base, 0.2)
+    when: top_count >= 2 and near >= 0.3
+    severity: medium
+    weight: 40
+    suppress: 2h
+)";
+
+TEST(EngineStateTest, GroupAggregatesResumeExactlyAndTheirParametersAreTheirShape) {
+  for (const uint32_t bound : {256u, 12u}) {
+    SCOPED_TRACE(bound);
+    RuleSet set = load(kGroupPack);
+    for (Aggregate& a : set.rules[0].aggregates) a.spec.exact_bound = bound;
+    const std::vector<OwnedEvent> ev = stream(2000);
+    const std::vector<std::string> expected = uninterrupted(set, ev);
+    std::cout << "bound " << bound << ": " << expected.size() << " outputs\n";
+    ASSERT_GT(expected.size(), 5u);
+    Transcript t;
+    state::MemoryStateStore store;
+    int64_t max_ts = INT64_MIN;
+    size_t at = 0;
+    for (const size_t stop : {1ul, 333ul, 1000ul, 1999ul, 2000ul}) {
+      RuleEngine engine(set, t, tracking());
+      EXPECT_EQ(engine.restore(store).dropped_states, 0u);
+      feed(engine, ev, at, stop, max_ts);
+      checkpoint_into(engine, store);
+      at = stop;
+    }
+    EXPECT_EQ(t.lines, expected);
+
+    // The same rule with another tolerance, or another bound, keeps none of the state.
+    size_t states = 0;
+    store.scan("rules/k/agent", [&](std::string_view, std::string_view) { ++states; });
+    ASSERT_GT(states, 0u);
+    std::string text = kGroupPack;
+    text.replace(text.find("0.2)\n      modal"), 3, "0.25");
+    RuleSet other_tolerance = load(text);
+    RuleSet other_bound = load(kGroupPack);
+    for (Aggregate& a : other_bound.rules[0].aggregates) a.spec.exact_bound = bound + 1;
+    for (const RuleSet* changed : {&other_tolerance, &other_bound}) {
+      Transcript t2;
+      RuleEngine engine(*changed, t2, tracking());
+      const RestoreStats r = engine.restore(store);
+      EXPECT_EQ(r.dropped_states, states);
+      EXPECT_EQ(r.rule_states, 0u);
+    }
+  }
 }
 
 TEST(EngineStateTest, CorruptValuesAreFatalAndNameNoEntity) {

@@ -1025,13 +1025,144 @@ TEST(RuleLoaderAggregateTest, UnknownFunction) {
   EXPECT_EQ(aggregate_errors("mid: median(amount)"),
             Lines{"pack.yaml:11:12: error: rule r1.aggregate.mid: unknown aggregate 'median'; "
                   "aggregates: count, sum, min, max, mean, stddev, cv, distinct, last, share, "
-                  "ratio"});
+                  "ratio, max_by, mode, mode_share"});
   EXPECT_EQ(aggregate_errors("total: amount"),
             Lines{"pack.yaml:11:14: error: rule r1.aggregate.total: expected an aggregate call "
                   "such as sum(amount_base), got the name 'amount'"});
   EXPECT_EQ(aggregate_errors("total: sum(amount) if amount > 5"),
             Lines{"pack.yaml:11:26: error: rule r1.aggregate.total: unexpected 'if'; an "
                   "aggregate is a call, optionally followed by `where` and a condition"});
+}
+
+TEST(RuleLoaderAggregateTest, MaxByAndModeLoad) {
+  RuleLoadResult r = parse_rule_pack("pack.yaml", kHead + R"yaml(  - id: r1
+    title: T
+    typology: smuggling_fee
+    key: receiver.id
+    window: 7d
+    aggregate:
+      senders: distinct(sender.id)
+      top_employer: max_by(sender.employer, distinct(sender.id))
+      to_one: max_by(sender.id, count()) where kind == "remittance"
+      most_from_one: max_by(sender.id, sum(amount_base))
+      near: mode_share(amount_base, 0.1)
+      modal: mode(amount_base, 0.1)
+      exact_modal: mode(amount_base, 0)
+      anything: mode_share(amount_base, 1)
+    when: senders >= 5 and top_employer >= 0.6 * senders and near >= 0.8 and modal > 100
+    severity: low
+    weight: 1
+)yaml");
+  ASSERT_TRUE(r.rules.has_value()) << config::format_all(r.errors);
+  const std::vector<Aggregate>& a = r.rules->rules.at(0).aggregates;
+  ASSERT_EQ(a.size(), 8u);
+  struct Expected {
+    const char* name;
+    AggregateKind kind;
+    Type result;
+    bool group;
+    bool argument;
+    uint32_t tolerance;
+  };
+  const Expected expected[] = {
+      {"top_employer", AggregateKind::max_by_distinct, Type::integer, true, true, 0},
+      {"to_one", AggregateKind::max_by_sum, Type::integer, true, false, 0},
+      {"most_from_one", AggregateKind::max_by_sum, Type::decimal, true, true, 0},
+      {"near", AggregateKind::mode, Type::number, false, true, 1'000},
+      {"modal", AggregateKind::mode, Type::decimal, false, true, 1'000},
+      {"exact_modal", AggregateKind::mode, Type::decimal, false, true, 0},
+      {"anything", AggregateKind::mode, Type::number, false, true, 10'000},
+  };
+  for (size_t i = 0; i < std::size(expected); ++i) {
+    SCOPED_TRACE(expected[i].name);
+    const Aggregate& g = a[i + 1];
+    EXPECT_EQ(g.name, expected[i].name);
+    EXPECT_EQ(g.spec.kind, expected[i].kind);
+    EXPECT_EQ(g.result_type, expected[i].result);
+    EXPECT_EQ(g.group.has_value(), expected[i].group);
+    EXPECT_EQ(g.argument.has_value(), expected[i].argument);
+    EXPECT_EQ(g.spec.tolerance, expected[i].tolerance);
+    // The engine config's rules.group_exact_bound replaces it; distinct keeps its own.
+    EXPECT_EQ(g.spec.exact_bound, window::kDefaultGroupExactBound);
+  }
+  EXPECT_EQ(a[0].spec.exact_bound, 64u);
+  EXPECT_EQ(a[1].argument_type, Type::string);  // distinct's values are hashed as strings
+  EXPECT_TRUE(a[2].predicate.has_value());
+  EXPECT_EQ(a[2].group->type(), Type::string);
+}
+
+TEST(RuleLoaderAggregateTest, MaxByErrors) {
+  EXPECT_EQ(aggregate_errors("top: max_by(sender.employr, count())"),
+            Lines{"pack.yaml:11:19: error: rule r1.aggregate.top: unknown name 'sender.employr'; "
+                  "known here: " +
+                  kEventNames});
+  EXPECT_EQ(aggregate_errors("top: max_by(sender.employer)"),
+            Lines{"pack.yaml:11:12: error: rule r1.aggregate.top: max_by(group, total) takes 2 "
+                  "arguments, got 1; the total is sum(x), count() or distinct(x)"});
+  EXPECT_EQ(aggregate_errors("top: max_by(sender.employer, count(), sum(amount))"),
+            Lines{"pack.yaml:11:12: error: rule r1.aggregate.top: max_by(group, total) takes 2 "
+                  "arguments, got 3; the total is sum(x), count() or distinct(x)"});
+  EXPECT_EQ(aggregate_errors("top: max_by(sender.employer, mean(amount))"),
+            Lines{"pack.yaml:11:36: error: rule r1.aggregate.top: max_by() totals each group "
+                  "with sum(x), count() or distinct(x), such as max_by(counterparty.id, "
+                  "sum(amount_base))"});
+  EXPECT_EQ(aggregate_errors("top: max_by(sender.employer, sum())"),
+            Lines{"pack.yaml:11:36: error: rule r1.aggregate.top: sum() takes 1 argument, got 0"});
+  EXPECT_EQ(aggregate_errors("top: max_by(sender.employer, count(amount))"),
+            Lines{"pack.yaml:11:36: error: rule r1.aggregate.top: count() takes no argument, "
+                  "got 1"});
+  EXPECT_EQ(aggregate_errors("top: max_by(amount, count())"),
+            Lines{"pack.yaml:11:19: error: rule r1.aggregate.top: max_by() groups by a string "
+                  "such as counterparty.id, got decimal"});
+  EXPECT_EQ(aggregate_errors("top: max_by(sender.id, sum(sender.city))"),
+            Lines{"pack.yaml:11:34: error: rule r1.aggregate.top: sum() needs an exact number "
+                  "(integer or decimal), got string"});
+  EXPECT_EQ(aggregate_errors("top: max_by(sender.id, distinct(is_new_pair))"),
+            Lines{"pack.yaml:11:39: error: rule r1.aggregate.top: distinct() needs a string or "
+                  "an exact number, got boolean"});
+  EXPECT_EQ(aggregate_errors("top: max_by(sender.id, count()) where amount"),
+            Lines{"pack.yaml:11:45: error: rule r1.aggregate.top: expected a boolean "
+                  "expression, got decimal"});
+  // A max_by is no sum for ratio(), and its result is typed in `when`.
+  EXPECT_EQ(aggregate_errors("top: max_by(sender.id, sum(amount))", "top == \"x\""),
+            Lines{"pack.yaml:12:15: error: rule r1.when: cannot compare decimal with string"});
+}
+
+TEST(RuleLoaderAggregateTest, ModeErrors) {
+  EXPECT_EQ(aggregate_errors("near: mode_share(amount_base)"),
+            Lines{"pack.yaml:11:13: error: rule r1.aggregate.near: mode_share(x, tolerance) "
+                  "takes 2 arguments, got 1"});
+  EXPECT_EQ(aggregate_errors("near: mode(amount_base, 0.1, 0.2)"),
+            Lines{"pack.yaml:11:13: error: rule r1.aggregate.near: mode(x, tolerance) takes 2 "
+                  "arguments, got 3"});
+  const std::string tolerance =
+      "() takes a tolerance from 0 to 1 written as a literal, such as 0.1 for ±10 % of the "
+      "modal value";
+  EXPECT_EQ(aggregate_errors("near: mode_share(amount_base, 1.5)"),
+            Lines{"pack.yaml:11:37: error: rule r1.aggregate.near: mode_share" + tolerance +
+                  "; got 1.5"});
+  EXPECT_EQ(aggregate_errors("near: mode_share(amount_base, 1.0001)"),
+            Lines{"pack.yaml:11:37: error: rule r1.aggregate.near: mode_share" + tolerance +
+                  "; got 1.0001"});
+  EXPECT_EQ(aggregate_errors("near: mode(amount_base, 2)"),
+            Lines{"pack.yaml:11:31: error: rule r1.aggregate.near: mode" + tolerance + "; got 2"});
+  EXPECT_EQ(aggregate_errors("near: mode_share(amount_base, -0.1)"),
+            Lines{"pack.yaml:11:37: error: rule r1.aggregate.near: mode_share" + tolerance});
+  EXPECT_EQ(aggregate_errors("near: mode_share(amount_base, 0.1 * 2)"),
+            Lines{"pack.yaml:11:37: error: rule r1.aggregate.near: mode_share" + tolerance});
+  EXPECT_EQ(aggregate_errors("near: mode(sender.id, 0.1)"),
+            Lines{"pack.yaml:11:18: error: rule r1.aggregate.near: mode() needs an integer or a "
+                  "decimal, got string"});
+  EXPECT_EQ(aggregate_errors("near: mode_share(ts, 0.1)"),
+            Lines{"pack.yaml:11:24: error: rule r1.aggregate.near: mode_share() needs an "
+                  "integer or a decimal, got time"});
+  EXPECT_EQ(aggregate_errors("near: mode_share(amont, 0.1)"),
+            Lines{"pack.yaml:11:24: error: rule r1.aggregate.near: unknown name 'amont'; known "
+                  "here: " +
+                  kEventNames});
+  // mode_share is a number, mode the argument's type.
+  EXPECT_EQ(aggregate_errors("near: mode(amount_base, 0.1)", "near == 0.5 or near == \"x\""),
+            Lines{"pack.yaml:12:31: error: rule r1.when: cannot compare decimal with string"});
 }
 
 TEST(RuleLoaderAggregateTest, ArgumentCounts) {

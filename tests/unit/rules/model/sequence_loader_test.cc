@@ -218,5 +218,39 @@ rules:
             "of value; 'money' sums decimals, 'waits' durations");
 }
 
+TEST(SequenceLoaderTest, MaxByIsReadLikeInWindowedRules) {
+  const auto step = [](const std::string& aggregate) {
+    return errors_of(kHead + R"(    sequence:
+      - {as: pay, match: kind == "salary"}
+      - as: sweep
+        match: direction == "out"
+        within: 24h
+        aggregate:
+          )" + aggregate +
+                     R"(
+        when: true
+)");
+  };
+  // The distinct form is for windowed rules only.
+  EXPECT_EQ(step("top: max_by(counterparty.id, distinct(counterparty.country))"),
+            (std::vector<std::string>{
+                "seq.yaml:17:40: error: rule sweep.sequence[1].aggregate.top: max_by(group, "
+                "distinct(x)) is for windowed rules; a sequence step totals each group with "
+                "sum(x) or count()"}));
+  // The same messages as a windowed rule's max_by, saying what a sequence step allows.
+  EXPECT_EQ(step("top: max_by(counterparty.id)"),
+            (std::vector<std::string>{
+                "seq.yaml:17:16: error: rule sweep.sequence[1].aggregate.top: max_by(group, "
+                "total) takes 2 arguments, got 1; the total is sum(x) or count()"}));
+  EXPECT_EQ(step("top: max_by(amount, sum(amount))"),
+            (std::vector<std::string>{
+                "seq.yaml:17:23: error: rule sweep.sequence[1].aggregate.top: max_by() groups "
+                "by a string such as counterparty.id, got decimal"}));
+  EXPECT_EQ(step("top: max_by(counterparty.id, sum(counterparty.city))"),
+            (std::vector<std::string>{
+                "seq.yaml:17:44: error: rule sweep.sequence[1].aggregate.top: sum() needs an "
+                "exact number (integer or decimal), got string"}));
+}
+
 }  // namespace
 }  // namespace corridor::rules
