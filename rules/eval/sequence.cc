@@ -393,17 +393,19 @@ struct SequenceRuleState::Impl {
       hit.values.emplace_back(q.bindings[k].name, render(v, q.bindings[k].type, false));
       hit.shown.emplace_back(q.bindings[k].name, render(v, q.bindings[k].type, true));
     }
-    const auto report = [&hit](const char* name, const Value& v, Type t) {
+    const auto report = [&hit](const char* name, int64_t i, Type t) {
+      Value v;
+      v.i = i;
       hit.values.emplace_back(name, render(v, t, false));
       hit.shown.emplace_back(name, render(v, t, true));
     };
-    report("cycles", Value{.i = cycles}, Type::integer);
+    report("cycles", cycles, Type::integer);
     if (q.escalate_after_ms > 0) {
       hit.escalated = e.ts_ms - s.run_since >= q.escalate_after_ms;
-      report("run_since", Value{.i = s.run_since}, Type::time);
-      report("run_cycles", Value{.i = s.run_cycles}, Type::integer);
-      if (q.run_total >= 0) report("run_total", Value{.i = saturate(s.run_total)}, Type::decimal);
-      report("escalated", Value{.i = hit.escalated}, Type::boolean);
+      report("run_since", s.run_since, Type::time);
+      report("run_cycles", s.run_cycles, Type::integer);
+      if (q.run_total >= 0) report("run_total", saturate(s.run_total), Type::decimal);
+      report("escalated", hit.escalated, Type::boolean);
     }
     if (rule.evidence > 0) {
       hit.evidence.push_back(s.anchor_id);
