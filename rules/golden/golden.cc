@@ -209,7 +209,8 @@ GoldenReport run_golden_file(const std::string& path) {
     r.error(e.mark, "invalid YAML: " + e.msg);
     return report;
   }
-  if (!r.expect_map(root, "test", {"packs", "rates", "new_pair_lookback", "salary_lookback", "cases"})) {
+  if (!r.expect_map(root, "test",
+                    {"packs", "tables", "rates", "new_pair_lookback", "salary_lookback", "cases"})) {
     return report;
   }
   std::vector<std::string> packs;
@@ -218,6 +219,13 @@ GoldenReport run_golden_file(const std::string& path) {
     for (const auto& item : p) packs.push_back((dir / item.Scalar()).lexically_normal().string());
   } else if (!p) {
     r.missing(root, "test", "packs");
+  }
+  PackLoadOptions load_options;
+  if (const auto t = root["tables"]; t && r.expect_free_map(t, "tables")) {
+    for (const auto& kv : t) {
+      load_options.table_files[kv.first.Scalar()] =
+          (dir / kv.second.Scalar()).lexically_normal().string();
+    }
   }
   event::CurrencyTable currencies;
   if (const auto rates = root["rates"]; rates && r.expect_free_map(rates, "rates")) {
@@ -244,7 +252,7 @@ GoldenReport run_golden_file(const std::string& path) {
   if (!cases) r.missing(root, "test", "cases");
   if (!report.errors.empty()) return report;
 
-  RuleLoadResult loaded = load_rule_packs(packs);
+  RuleLoadResult loaded = load_rule_packs(packs, load_options);
   if (!loaded.rules) {
     report.errors = std::move(loaded.errors);
     return report;

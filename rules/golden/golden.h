@@ -2,6 +2,8 @@
 // produce. Run by `corridor test-rules` and by ctest.
 //
 //   packs: [../packs/smuggling_fee.yaml]   # relative to this file
+//   tables: {minimum_wage: wages.csv}       # optional: replace a pack table's rows with a
+//                                           # file's (relative to this file)
 //   rates: {EUR: "1.08"}                    # optional: base currency USD plus these
 //   new_pair_lookback: 90d                  # optional
 //   salary_lookback: 35d                    # optional

@@ -141,12 +141,20 @@ struct RuleSet {
   std::vector<Typology> typologies;
   std::map<std::string, std::vector<std::string>> lists;  // name -> sorted values
   std::map<std::string, lang::LookupTable> tables;        // name -> rows, for lookup()
-  std::string hash;  // FNV-1a 64 over the pack files' bytes, in load order
+  std::string hash;  // FNV-1a 64 over the pack files' and their list and table files' bytes, in load order
 };
 
 struct RuleLoadResult {
   std::optional<RuleSet> rules;  // set only when there are no errors
   std::vector<config::Diagnostic> errors;
+};
+
+struct PackLoadOptions {
+  int64_t max_window_ms = 400LL * 86'400'000;  // the state limit (rules.max_window)
+  // Table name -> a file whose rows replace the rows the packs give that table (its keys,
+  // type and default stay the pack's): golden tests of a pack with other reference data.
+  // Naming a table no pack declares is an error.
+  std::map<std::string, std::string> table_files;
 };
 
 // Loads and checks rule packs: unknown keys and names, type errors in expressions, windows
@@ -160,5 +168,9 @@ RuleLoadResult parse_rule_pack(const std::string& path, const std::string& text,
 // names are global across them; a rule may use a list or typology of any of them.
 RuleLoadResult parse_rule_packs(const std::vector<std::pair<std::string, std::string>>& files,
                                 int64_t max_window_ms = 400LL * 86'400'000);
+RuleLoadResult load_rule_packs(const std::vector<std::string>& paths,
+                               const PackLoadOptions& options);
+RuleLoadResult parse_rule_packs(const std::vector<std::pair<std::string, std::string>>& files,
+                                const PackLoadOptions& options);
 
 }  // namespace corridor::rules

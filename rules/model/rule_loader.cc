@@ -397,9 +397,16 @@ std::vector<std::string> split_cells(std::string_view text) {
 
 class PackReader {
  public:
+  // `hashed` collects the bytes of the list and table files read (for RuleSet::hash).
   PackReader(YamlReader& r, const std::string& text, RuleSet& set, Sites& sites,
-             int64_t max_window_ms)
-      : r_(r), text_(text), set_(set), sites_(sites), max_window_ms_(max_window_ms) {}
+             const PackLoadOptions& options, std::string& hashed)
+      : r_(r),
+        text_(text),
+        set_(set),
+        sites_(sites),
+        table_files_(options.table_files),
+        hashed_(hashed),
+        max_window_ms_(options.max_window_ms) {}
 
   // First pass over every pack: the pack's own keys and its lists, so that a rule may use a
   // list defined in any pack, whatever the load order. False when the root is no mapping.
@@ -514,7 +521,15 @@ class PackReader {
       r_.error(file, what + ": cannot read " + noun + " file " + path.string());
       return std::nullopt;
     }
+    hash_bytes(content);
     return std::make_pair(path.string(), data_lines(content));
+  }
+
+  // Length-prefixed, so files split differently cannot hash alike.
+  void hash_bytes(const std::string& content) {
+    hashed_ += std::to_string(content.size());
+    hashed_ += '\n';
+    hashed_ += content;
   }
 
   // tables:
@@ -527,7 +542,7 @@ class PackReader {
   void read_tables(const YAML::Node& n) {
     each_new_name(
         n, "tables", "table", sites_.tables, set_.tables,
-        [&](const std::string&, const std::string& what,
+        [&](const std::string& name, const std::string& what,
             const YAML::Node& t) -> std::optional<lang::LookupTable> {
           if (!r_.expect_map(t, what, {"type", "keys", "default", "rows", "file", "doc"})) {
             return std::nullopt;
@@ -618,7 +633,24 @@ class PackReader {
           };
           const auto rows = t["rows"];
           const auto file = t["file"];
-          if (rows && file) {
+          if (const auto over = table_files_.find(name); over != table_files_.end()) {
+            // The load replaces this table's rows with a file of its own (golden tests).
+            bool ok = false;
+            const std::string content = read_file(over->second, ok);
+            if (!ok) {
+              r_.error(t, what + ": cannot read the replacing table file " + over->second);
+            } else {
+              hash_bytes(content);
+              for (const DataLine& line : data_lines(content)) {
+                add_row(
+                    split_cells(line.text),
+                    [&](const std::string& m) {
+                      r_.error_in(over->second, line.line, line.column, what + ": " + m);
+                    },
+                    over->second + ":" + std::to_string(line.line));
+              }
+            }
+          } else if (rows && file) {
             r_.error(key_of(t, "file"), what + ": give `rows` or `file`, not both");
           } else if (rows) {
             if (r_.expect_sequence(rows, what + ".rows")) {
@@ -1751,6 +1783,8 @@ class PackReader {
   const std::string& text_;
   RuleSet& set_;
   Sites& sites_;
+  const std::map<std::string, std::string>& table_files_;
+  std::string& hashed_;
   int64_t max_window_ms_;
   uint32_t pack_version_ = 1;
   std::set<std::string> failed_aggregates_;  // of the rule being read
@@ -1799,7 +1833,7 @@ void check_typologies(const RuleSet& set, const Sites& sites, std::vector<Diagno
 }  // namespace
 
 RuleLoadResult parse_rule_packs(const std::vector<std::pair<std::string, std::string>>& files,
-                                int64_t max_window_ms) {
+                                const PackLoadOptions& options) {
   RuleLoadResult result;
   RuleSet set;
   Sites sites;
@@ -1824,11 +1858,17 @@ RuleLoadResult parse_rule_packs(const std::vector<std::pair<std::string, std::st
       reader->error(e.mark, "invalid YAML: " + e.msg);
       continue;
     }
-    auto pack = std::make_unique<PackReader>(*reader, text, set, sites, max_window_ms);
+    auto pack = std::make_unique<PackReader>(*reader, text, set, sites, options, all_bytes);
     if (!pack->read_header(root)) continue;
     packs.push_back({std::move(reader), std::move(pack), root});
   }
   for (Pack& p : packs) p.pack->read_body(p.root);
+  for (const auto& [name, file] : options.table_files) {
+    if (sites.tables.count(name) == 0) {
+      result.errors.push_back(
+          Diagnostic{file, 1, 1, "replaces table '" + name + "', which no pack of the load declares"});
+    }
+  }
   for (const Sites::TypologyRef& ref : sites.typology_refs) {
     if (sites.typologies.count(ref.id) == 0) {
       std::string known;
@@ -1860,12 +1900,26 @@ RuleLoadResult parse_rule_packs(const std::vector<std::pair<std::string, std::st
   return result;
 }
 
+RuleLoadResult parse_rule_packs(const std::vector<std::pair<std::string, std::string>>& files,
+                                int64_t max_window_ms) {
+  PackLoadOptions options;
+  options.max_window_ms = max_window_ms;
+  return parse_rule_packs(files, options);
+}
+
 RuleLoadResult parse_rule_pack(const std::string& path, const std::string& text,
                                int64_t max_window_ms) {
   return parse_rule_packs({{path, text}}, max_window_ms);
 }
 
 RuleLoadResult load_rule_packs(const std::vector<std::string>& paths, int64_t max_window_ms) {
+  PackLoadOptions options;
+  options.max_window_ms = max_window_ms;
+  return load_rule_packs(paths, options);
+}
+
+RuleLoadResult load_rule_packs(const std::vector<std::string>& paths,
+                               const PackLoadOptions& options) {
   std::vector<std::pair<std::string, std::string>> files;
   RuleLoadResult result;
   for (const std::string& p : paths) {
@@ -1878,7 +1932,7 @@ RuleLoadResult load_rule_packs(const std::vector<std::string>& paths, int64_t ma
     files.emplace_back(p, std::move(text));
   }
   if (!result.errors.empty()) return result;
-  return parse_rule_packs(files, max_window_ms);
+  return parse_rule_packs(files, options);
 }
 
 }  // namespace corridor::rules

@@ -1666,6 +1666,39 @@ Lines table_errors(const std::string& tables, const std::string& filter = "amoun
                 filter + "'}\n");
 }
 
+// The rule set's hash covers the list and table files, not only the packs: a changed
+// threshold in a file is a changed configuration. A load may replace a table's rows with
+// another file (golden tests); naming a table no pack declares is an error.
+TEST(RuleLoaderTablesTest, TableFilesAreHashedAndCanBeReplaced) {
+  TempDir dir;
+  dir.write("fee_bands.csv", kFeeBands);
+  dir.write("other_bands.csv", "BD, MY, 1\n");
+  const std::string pack = (dir.path() / "pack.yaml").string();
+  RuleLoadResult a = parse_rule_pack(pack, kTablesPack);
+  ASSERT_TRUE(a.rules.has_value()) << config::format_all(a.errors);
+  dir.write("fee_bands.csv", std::string(kFeeBands) + "LK, AE, 3000\n");
+  RuleLoadResult b = parse_rule_pack(pack, kTablesPack);
+  ASSERT_TRUE(b.rules.has_value()) << config::format_all(b.errors);
+  EXPECT_NE(a.rules->hash, b.rules->hash);
+
+  PackLoadOptions options;
+  options.table_files["fee_band_high"] = (dir.path() / "other_bands.csv").string();
+  RuleLoadResult c = parse_rule_packs({{pack, kTablesPack}}, options);
+  ASSERT_TRUE(c.rules.has_value()) << config::format_all(c.errors);
+  const lang::LookupTable& bands = c.rules->tables.at("fee_band_high");
+  ASSERT_EQ(bands.rows.size(), 1u);
+  EXPECT_EQ(bands.rows[0].number, 1'0000);
+  EXPECT_EQ(bands.fallback.number, c.rules->tables.at("fee_band_high").fallback.number);
+  EXPECT_NE(c.rules->hash, b.rules->hash);
+
+  options.table_files["fee_band_hihg"] = (dir.path() / "other_bands.csv").string();
+  RuleLoadResult d = parse_rule_packs({{pack, kTablesPack}}, options);
+  EXPECT_EQ(config::format_all(d.errors),
+            (dir.path() / "other_bands.csv").string() +
+                ":1:1: error: replaces table 'fee_band_hihg', which no pack of the load "
+                "declares\n");
+}
+
 TEST(RuleLoaderTablesTest, EveryMistakeInATableIsLocated) {
   EXPECT_EQ(table_errors("  a: {keys: [k], rows: [[US, 1]]}\n"),
             Lines{"pack.yaml:3:6: error: tables.a: missing required key 'default'"});
