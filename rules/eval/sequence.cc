@@ -307,6 +307,13 @@ struct SequenceRuleState::Impl {
     suppressed = false;
     auto it = keys.find(absl::string_view(key.data(), key.size()));
     KeyState* s = it == keys.end() ? nullptr : &it->second;
+    if (s != nullptr && q.consecutive && s->streak > 0 &&
+        e.ts_ms - s->last_ts > q.streak_lapse_ms) {
+      // No event of the rule for longer than the state limit: the streak has lapsed (as if
+      // expiry had dropped it; the same whether or not it already has).
+      touch(key, *s);
+      s->streak = 0;
+    }
     if (s != nullptr) set_bindings(*s, slots);
     const lang::EvalContext context{&e, slots.data()};
     // An event may match both steps (a payment on one leg of a route is the second step of
@@ -429,14 +436,15 @@ bool SequenceRuleState::on_event(std::string_view key, const event::Event& e,
 void SequenceRuleState::expire(int64_t watermark_ms) {
   const Sequence& q = impl_->q;
   // A key matters while its open episode can still take B events, its cycles can still
-  // count (a consecutive streak lasts until the next A: keep it), or it is suppressed.
-  const int64_t keep = q.consecutive ? INT64_MAX : q.repeat_within_ms;
+  // count (a consecutive streak lasts until the next A, or until it lapses), or it is
+  // suppressed.
+  const int64_t keep = q.consecutive ? q.streak_lapse_ms : q.repeat_within_ms;
   auto& keys = impl_->keys;
   for (auto it = keys.begin(); it != keys.end();) {
     const KeyState& s = it->second;
     const bool episode_live = s.open && !s.completed && s.anchor_ts + q.within_ms > watermark_ms;
     const bool cycles_live =
-        q.consecutive ? s.streak > 0
+        q.consecutive ? s.streak > 0 && s.last_ts >= watermark_ms - keep
                       : !s.completions.empty() && s.completions.back() > watermark_ms - keep;
     if (!episode_live && !cycles_live && s.suppressed_until <= watermark_ms) {
       if (impl_->track) impl_->changed.push_back(it->first);

@@ -91,6 +91,9 @@ struct Sequence {
   uint32_t cycles = 1;
   bool consecutive = true;
   int64_t repeat_within_ms = 0;  // non-consecutive cycles count within this
+  // A consecutive streak lapses when the key has had no event of the rule for this long
+  // (the state limit, rules.max_window): its state is not kept forever.
+  int64_t streak_lapse_ms = 400LL * 86'400'000;
   // `escalate`: a run is the key's completed cycles without a break (consecutive: the
   // streak; otherwise each within repeat_within_ms of the one before). When the run has
   // lasted escalate_after_ms (from its first cycle's first step to the trigger), a hit

@@ -1629,6 +1629,7 @@ class PackReader {
         }
       }
     }
+    q.streak_lapse_ms = max_window_ms_;
     rule.sequence = std::move(q);
   }
 

@@ -307,8 +307,9 @@ TEST(EngineStateTest, IncrementalCheckpointsEqualAFullSnapshot) {
     EXPECT_GT(n, 0u) << prefix;
   }
   // Expiry far ahead drops everything but running consecutive streaks (they last until the
-  // next pay cycle, however late), and the checkpoint erases it from the store.
-  engine.expire(max_ts + 400LL * 24 * kHour);
+  // next pay cycle, up to the state limit of 400 days), and the checkpoint erases it from
+  // the store.
+  engine.expire(max_ts + 399LL * 24 * kHour);
   checkpoint_into(engine, incremental);
   size_t streaks = 0;
   incremental.scan("rules/s/sweep", [&](std::string_view, std::string_view) { ++streaks; });
@@ -316,6 +317,11 @@ TEST(EngineStateTest, IncrementalCheckpointsEqualAFullSnapshot) {
   EXPECT_EQ(engine.stats().state_keys, streaks);
   EXPECT_EQ(incremental.size(), 1 + streaks);
   EXPECT_TRUE(incremental.get("rules/format").has_value());
+  // Past the limit the streaks have lapsed too: nothing is left but the format.
+  engine.expire(max_ts + 401LL * 24 * kHour);
+  checkpoint_into(engine, incremental);
+  EXPECT_EQ(engine.stats().state_keys, 0u);
+  EXPECT_EQ(incremental.size(), 1u);
 }
 
 TEST(EngineStateTest, ChangedOrRemovedRulesDropTheirStateAndKeepTheRest) {
