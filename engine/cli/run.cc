@@ -15,6 +15,7 @@
 #include "rules/eval/cloudevents.h"
 #include "rules/eval/rule_engine.h"
 #include "rules/eval/rule_handler.h"
+#include "rules/golden/golden.h"
 #include "rules/model/rule.h"
 
 namespace corridor::cli {
@@ -53,21 +54,6 @@ FileKind kind_of(const std::string& path) {
   } catch (const std::exception&) {
   }
   return FileKind::engine_config;  // its loader reports whatever is wrong
-}
-
-// The packs a golden test file names (`packs: [a.pack.yaml]`, relative to the file).
-std::vector<std::string> golden_packs(const std::string& path) {
-  std::vector<std::string> packs;
-  const YAML::Node root = YAML::LoadFile(path);
-  const std::filesystem::path dir = std::filesystem::path(path).parent_path();
-  if (const YAML::Node list = root["packs"]; list && list.IsSequence()) {
-    for (const auto& p : list) {
-      if (!p.IsScalar()) continue;
-      const std::filesystem::path pack(p.Scalar());
-      packs.push_back((pack.is_absolute() ? pack : dir / pack).string());
-    }
-  }
-  return packs;
 }
 
 }  // namespace
@@ -192,15 +178,17 @@ int validate(const std::vector<std::string>& files, std::ostream& out, std::ostr
     const FileKind kind = kind_of(f);
     if (kind == FileKind::golden_tests) {
       // Its packs are checked here; its cases run with test-rules.
-      const std::vector<std::string> packs = golden_packs(f);
-      rules::RuleLoadResult r = rules::load_rule_packs(packs);
-      if (packs.empty() || !r.rules) {
-        if (packs.empty()) err << f << ":1:1: error: golden tests: no `packs` to test\n";
-        err << config::format_all(r.errors);
+      const rules::GoldenPacks g = rules::load_golden_packs(f);
+      if (g.packs.empty() || !g.loaded.rules) {
+        if (g.packs.empty() && g.loaded.errors.empty()) {
+          err << f << ":1:1: error: golden tests: no `packs` to test\n";
+        }
+        err << config::format_all(g.loaded.errors);
         ++bad;
       } else {
-        out << f << ": golden tests; their " << packs.size() << " pack(s) ok, "
-            << r.rules->rules.size() << " rules (run the cases with corridor test-rules)\n";
+        out << f << ": golden tests; their " << g.packs.size() << " pack(s) ok, "
+            << g.loaded.rules->rules.size()
+            << " rules (run the cases with corridor test-rules)\n";
       }
       continue;
     }

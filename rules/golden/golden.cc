@@ -188,45 +188,68 @@ class CaseRunner {
   std::vector<std::string>& failures_;
 };
 
-}  // namespace
-
-GoldenReport run_golden_file(const std::string& path) {
-  GoldenReport report;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    report.errors.push_back(config::Diagnostic{path, 1, 1, "cannot read the test file"});
-    return report;
-  }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const std::string text = buffer.str();
-  config::EnvLookup no_env = [](const std::string&) { return std::optional<std::string>(); };
-  config::YamlReader r(path, report.errors, no_env);
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
-    r.error(e.mark, "invalid YAML: " + e.msg);
-    return report;
-  }
-  if (!r.expect_map(root, "test",
-                    {"packs", "tables", "rates", "new_pair_lookback", "salary_lookback", "cases"})) {
-    return report;
-  }
-  std::vector<std::string> packs;
-  const fs::path dir = fs::path(path).parent_path();
+// The test file's packs and table replacements (`packs`, `tables`, relative to the file).
+void read_packs(const YAML::Node& root, config::YamlReader& r, const fs::path& dir,
+                std::vector<std::string>& packs, PackLoadOptions& options) {
   if (const auto p = root["packs"]; p && r.expect_sequence(p, "packs")) {
     for (const auto& item : p) packs.push_back((dir / item.Scalar()).lexically_normal().string());
   } else if (!p) {
     r.missing(root, "test", "packs");
   }
-  PackLoadOptions load_options;
   if (const auto t = root["tables"]; t && r.expect_free_map(t, "tables")) {
     for (const auto& kv : t) {
-      load_options.table_files[kv.first.Scalar()] =
+      options.table_files[kv.first.Scalar()] =
           (dir / kv.second.Scalar()).lexically_normal().string();
     }
   }
+}
+
+// Reads and parses the test file; false, with errors, when it cannot.
+bool read_test_file(const std::string& path, std::vector<config::Diagnostic>& errors,
+                    YAML::Node& root) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    errors.push_back(config::Diagnostic{path, 1, 1, "cannot read the test file"});
+    return false;
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  config::EnvLookup no_env = [](const std::string&) { return std::optional<std::string>(); };
+  config::YamlReader r(path, errors, no_env);
+  try {
+    root = YAML::Load(buffer.str());
+  } catch (const YAML::ParserException& e) {
+    r.error(e.mark, "invalid YAML: " + e.msg);
+    return false;
+  }
+  return r.expect_map(root, "test",
+                      {"packs", "tables", "rates", "new_pair_lookback", "salary_lookback", "cases"});
+}
+
+}  // namespace
+
+GoldenPacks load_golden_packs(const std::string& path) {
+  GoldenPacks out;
+  YAML::Node root;
+  if (!read_test_file(path, out.loaded.errors, root)) return out;
+  config::EnvLookup no_env = [](const std::string&) { return std::optional<std::string>(); };
+  config::YamlReader r(path, out.loaded.errors, no_env);
+  PackLoadOptions options;
+  read_packs(root, r, fs::path(path).parent_path(), out.packs, options);
+  if (!out.loaded.errors.empty()) return out;
+  out.loaded = load_rule_packs(out.packs, options);
+  return out;
+}
+
+GoldenReport run_golden_file(const std::string& path) {
+  GoldenReport report;
+  YAML::Node root;
+  if (!read_test_file(path, report.errors, root)) return report;
+  config::EnvLookup no_env = [](const std::string&) { return std::optional<std::string>(); };
+  config::YamlReader r(path, report.errors, no_env);
+  std::vector<std::string> packs;
+  PackLoadOptions load_options;
+  read_packs(root, r, fs::path(path).parent_path(), packs, load_options);
   event::CurrencyTable currencies;
   if (const auto rates = root["rates"]; rates && r.expect_free_map(rates, "rates")) {
     for (const auto& kv : rates) {

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "engine/config/diagnostic.h"
+#include "rules/model/rule.h"
 
 namespace corridor::rules {
 
@@ -40,5 +41,13 @@ struct GoldenReport {
 };
 
 GoldenReport run_golden_file(const std::string& path);
+
+// The packs a golden test file names, loaded as its cases run them (with its `tables`
+// replacements): for `corridor validate`. Errors of the test file itself come first.
+struct GoldenPacks {
+  std::vector<std::string> packs;
+  RuleLoadResult loaded;
+};
+GoldenPacks load_golden_packs(const std::string& path);
 
 }  // namespace corridor::rules

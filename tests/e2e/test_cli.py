@@ -213,6 +213,14 @@ class RulesRun(Workdir):
         golden = run("validate", str(SRC / "rules/packs/smuggling_fee.test.yaml"))
         self.assertEqual(golden.returncode, 0, golden.stderr.decode())
         self.assertIn(b"smuggling_fee.test.yaml: golden tests; their 1 pack(s) ok", golden.stdout)
+        # A golden file's table replacement is checked too: a misspelt table name fails.
+        replaced = self.config(
+            f"packs: [{SRC / 'rules/packs/debt_bondage.yaml'}]\n"
+            "tables: {minimum_wag: wages.csv}\ncases: []\n", name="wages.test.yaml")
+        bad_table = run("validate", str(replaced))
+        self.assertEqual(bad_table.returncode, 3)
+        self.assertIn(b"replaces table 'minimum_wag', which no pack of the load declares",
+                      bad_table.stderr)
         passing = run("test-rules", str(SRC / "tests/golden/fan_in.test.yaml"))
         self.assertEqual(passing.returncode, 0, passing.stderr.decode())
         failing_text = (SRC / "tests/golden/fan_in.test.yaml").read_text().replace(
