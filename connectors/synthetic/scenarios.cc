@@ -1,0 +1,339 @@
+// Injected scenarios, one generator per pattern of TYPOLOGIES.md. Each plans whole
+// instances with new parties (so the background population never dilutes or completes
+// them), labels every event with the instance id and the party's role, and fills one
+// truth record. A fire instance sits clearly past every threshold of its pattern's
+// defaults; a near miss misses exactly one of them, chosen at random, and says which in
+// its note. Registered by name at the bottom of this file.
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "connectors/synthetic/scenario.h"
+#include "engine/event/event.h"
+
+namespace corridor::synthetic {
+namespace {
+
+using event::Kind;
+
+uint8_t pick_corridor(Rng& rng) { return static_cast<uint8_t>(rng.index(corridors().size())); }
+
+Planned transfer(int64_t ts, uint32_t from, uint32_t to, uint8_t ccy, int64_t amount,
+                 Channel channel, uint32_t label) {
+  Planned e;
+  e.ts_ms = ts;
+  e.kind = static_cast<uint8_t>(Kind::transfer);
+  e.channel = channel;
+  e.currency = ccy;
+  e.amount_units = amount;
+  e.sender = from;
+  e.receiver = to;
+  e.label = label;
+  return e;
+}
+
+// ---------------------------------------------------------------- R1
+// Many unrelated senders pay one beneficiary: families in several origin districts pay a
+// smuggler's collector, each for the first time, within a week. Thresholds (7 days):
+// >= 5 senders, >= 3 sender cities, >= 80 % first-seen pairs.
+class FanInUnrelatedSenders final : public ScenarioGenerator {
+ public:
+  bool plan(WorldState& w, Variant variant, Rng& rng) override {
+    if (w.params().days < 10) return false;
+    const uint8_t corridor = pick_corridor(rng);
+    const Corridor& c = corridors()[corridor];
+    int senders = static_cast<int>(rng.between(int64_t{5}, int64_t{9}));
+    int cities = static_cast<int>(rng.between(int64_t{3}, int64_t{std::min(senders, 6)}));
+    double gap_days = rng.between(0.1, 4.0 / senders);  // all inside about four days
+    std::string note = "clearly above every threshold";
+    if (variant == Variant::near_miss) {
+      switch (rng.index(3)) {
+        case 0:
+          senders = 4;
+          cities = static_cast<int>(rng.between(int64_t{3}, int64_t{4}));
+          note = "4 senders (threshold 5)";
+          break;
+        case 1:
+          cities = 2;
+          note = "senders from 2 cities (threshold 3)";
+          break;
+        default:
+          gap_days = 2.5;  // at most 3 senders in any 7 days
+          note = "senders 2.5 days apart: at most 3 in any 7 days (threshold 5)";
+          break;
+      }
+    }
+    const double span_days = gap_days * (senders - 1);
+    const int64_t last_start = w.params().days - static_cast<int64_t>(span_days) - 2;
+    if (last_start < 1) return false;
+    const int64_t day0 = rng.between(int64_t{1}, last_start);
+
+    const uint32_t s = w.new_scenario("R1", "smuggling_fee", variant_name(variant),
+                                      variant == Variant::fire);
+    TruthRecord& t = w.truth(s);
+    t.note = note;
+    const uint32_t collector = w.make_person(rng, corridor, false, "col-", Role::scenario);
+    w.add_entity(s, "collector", collector);
+    const uint32_t payer_label = w.scenario_label(s, "payer");
+    std::vector<std::string_view> city_pool(c.origin_cities.begin(), c.origin_cities.end());
+    for (size_t i = city_pool.size(); i > 1; --i) std::swap(city_pool[i - 1], city_pool[rng.index(i)]);
+    const int64_t fee_usd = rng.between(int64_t{1000}, int64_t{4000});  // IOM: 1,000-5,000
+    const int64_t t0 = w.daytime(rng, day0, c.origin_utc_offset_h);
+    for (int i = 0; i < senders; ++i) {
+      const uint32_t payer = w.make_person(rng, corridor, false, "pyr-", Role::scenario);
+      PartyRecord& pp = w.party(payer);
+      pp.city = city_pool[static_cast<size_t>(i % cities)];
+      w.add_entity(s, "payer", payer);
+      const double ch = rng.uniform();
+      const Channel channel = ch < 0.5 ? Channel::mobile_money : ch < 0.85 ? Channel::mto
+                                                                         : Channel::hawala;
+      const int64_t at =
+          t0 + static_cast<int64_t>(gap_days * i * static_cast<double>(kDayMs)) +
+          rng.between(int64_t{0}, kHourMs);
+      // An instalment of the fee: a third to a half of it, in round thousands.
+      const double usd = static_cast<double>(fee_usd) * rng.between(0.33, 0.5);
+      Planned e = transfer(at, payer, collector, c.origin_ccy,
+                           usd_in(c.origin_ccy, usd, units(1000)), channel, payer_label);
+      if (channel == Channel::mto) {
+        e.agent = w.agents_origin[corridor][rng.index(w.agents_origin[corridor].size())];
+      }
+      w.add(e);
+    }
+    t.params = {{"senders", senders},
+                {"cities", cities},
+                {"span_days", span_days},
+                {"max_senders_in_7d", std::min<double>(senders, 1 + std::floor(7.0 / gap_days))}};
+    return true;
+  }
+};
+
+// Pay cycles that fit: `needed` paydays `cycle_days` apart, plus `tail_days` after the last.
+struct Cycles {
+  int64_t first_day = 0, cycle_days = 30;
+  int count = 0;
+};
+bool fit_cycles(const WorldState& w, Rng& rng, int needed, int most, int64_t tail_days,
+                Cycles& out) {
+  const int64_t days = w.params().days;
+  for (int64_t cycle : {int64_t{30}, int64_t{14}}) {
+    const int64_t span = (needed - 1) * cycle + tail_days + 1;
+    if (span > days) continue;
+    out.cycle_days = cycle;
+    out.first_day = rng.between(int64_t{0}, std::min<int64_t>(cycle - 1, days - span));
+    out.count = static_cast<int>(std::min<int64_t>(most, (days - tail_days - 1 - out.first_day) / cycle + 1));
+    return true;
+  }
+  return false;
+}
+
+// A migrant worker of a scenario employer (created for the scenario, so its payroll and
+// its worker stay together in the truth record).
+struct ScenarioWorker {
+  uint32_t worker, employer;
+  uint8_t corridor;
+  int64_t wage;  // whole host units
+};
+ScenarioWorker make_worker(WorldState& w, Rng& rng) {
+  ScenarioWorker sw;
+  sw.corridor = pick_corridor(rng);
+  const Corridor& c = corridors()[sw.corridor];
+  sw.employer = w.make_firm(rng, sw.corridor, true, "emp-", "Contractors", Role::scenario);
+  sw.worker = w.make_person(rng, sw.corridor, true, "wrk-", Role::scenario);
+  w.party(sw.worker).employer = w.party(sw.employer).id;
+  w.party(sw.worker).city = w.party(sw.employer).city;
+  sw.wage = rng.between(c.wage_lo, c.wage_hi);
+  return sw;
+}
+
+Planned salary(WorldState& w, const ScenarioWorker& sw, int64_t day, uint32_t label) {
+  const Corridor& c = corridors()[sw.corridor];
+  Planned e;
+  e.ts_ms = w.at_local(day, 10, c.utc_offset_h);
+  e.kind = static_cast<uint8_t>(Kind::salary);
+  e.channel = Channel::bank;
+  e.currency = c.host_ccy;
+  e.amount_units = units(sw.wage);
+  e.sender = sw.employer;
+  e.receiver = sw.worker;
+  e.purpose = kSala;
+  e.label = label;
+  return e;
+}
+
+// The normal part of a wage: 50-60 % home to the family.
+void send_home(WorldState& w, Rng& rng, const ScenarioWorker& sw, uint32_t family, int64_t after,
+               double share, uint32_t label) {
+  const Corridor& c = corridors()[sw.corridor];
+  Planned e = transfer(after + rng.between(2 * kHourMs, 48 * kHourMs), sw.worker, family,
+                       c.host_ccy, round_units(static_cast<double>(sw.wage) * share, 10),
+                       Channel::mto, label);
+  e.kind = static_cast<uint8_t>(Kind::remittance);
+  e.agent = w.agents_host[sw.corridor][rng.index(w.agents_host[sw.corridor].size())];
+  e.purpose = kFami;
+  w.add(e);
+}
+
+// ---------------------------------------------------------------- R7
+// Salary swept to one third party: within 24 h of payday >= 70 % of the pay goes to one
+// domestic party (the recruiter's controller), in >= 2 consecutive cycles.
+class SalarySweep final : public ScenarioGenerator {
+ public:
+  bool plan(WorldState& w, Variant variant, Rng& rng) override {
+    Cycles cy;
+    if (!fit_cycles(w, rng, 2, 4, 3, cy)) return false;
+    double share_lo = 0.75, share_hi = 0.92;
+    int64_t delay_lo = 1, delay_hi = 20;  // hours after the salary
+    bool alternate = false;               // sweep every other cycle only
+    std::string note = "clearly above every threshold";
+    if (variant == Variant::near_miss) {
+      switch (rng.index(3)) {
+        case 0:
+          share_lo = 0.55, share_hi = 0.66;
+          note = "55-66 % of the pay swept (threshold 70 %)";
+          break;
+        case 1:
+          delay_lo = 28, delay_hi = 40;
+          note = "swept 28-40 h after payday (threshold 24 h)";
+          break;
+        default:
+          alternate = true;
+          note = "swept in every other cycle only (threshold 2 consecutive)";
+          break;
+      }
+    }
+    const ScenarioWorker sw = make_worker(w, rng);
+    const uint32_t s =
+        w.new_scenario("R7", "debt_bondage", variant_name(variant), variant == Variant::fire);
+    w.truth(s).note = note;
+    const uint32_t controller = w.make_person(rng, sw.corridor, true, "ctl-", Role::scenario);
+    const uint32_t family = w.make_person(rng, sw.corridor, false, "fam-", Role::scenario);
+    w.add_entity(s, "worker", sw.worker);
+    w.add_entity(s, "controller", controller);
+    w.add_entity(s, "employer", sw.employer);
+    w.add_entity(s, "family", family);
+    const uint32_t pay_label = w.scenario_label(s, "employer");
+    const uint32_t worker_label = w.scenario_label(s, "worker");
+    const Corridor& c = corridors()[sw.corridor];
+    int swept = 0;
+    double min_share = 1;
+    int64_t max_delay = 0;
+    for (int k = 0; k < cy.count; ++k) {
+      const Planned pay = salary(w, sw, cy.first_day + k * cy.cycle_days, pay_label);
+      w.add(pay);
+      if (alternate && k % 2 == 1) {
+        send_home(w, rng, sw, family, pay.ts_ms, rng.between(0.5, 0.6), worker_label);
+        continue;
+      }
+      const double share = rng.between(share_lo, share_hi);
+      const int64_t delay = rng.between(delay_lo * kHourMs, delay_hi * kHourMs);
+      const int parts = rng.chance(0.3) ? 2 : 1;
+      const int64_t total = round_units(static_cast<double>(sw.wage) * share, 10);
+      for (int part = 0; part < parts; ++part) {
+        const int64_t amount = parts == 1 ? total : part == 0 ? total / 20000 * 10000 : total - total / 20000 * 10000;
+        const int64_t at = pay.ts_ms + (part == 0 ? delay : delay + rng.between(int64_t{60'000}, kHourMs * 3));
+        // A split sweep still lands inside the window it is meant to hit or miss.
+        const int64_t capped = delay_hi <= 24 ? std::min(at, pay.ts_ms + 23 * kHourMs) : at;
+        w.add(transfer(capped, sw.worker, controller, c.host_ccy, amount,
+                       rng.chance(0.5) ? Channel::bank : Channel::mobile_money, worker_label));
+        max_delay = std::max(max_delay, capped - pay.ts_ms);
+      }
+      min_share = std::min(min_share, static_cast<double>(total) / static_cast<double>(units(sw.wage)));
+      ++swept;
+    }
+    w.truth(s).params = {{"cycles", cy.count},
+                         {"cycle_days", static_cast<double>(cy.cycle_days)},
+                         {"swept_cycles", swept},
+                         {"min_share_swept", min_share},
+                         {"max_delay_h", static_cast<double>(max_delay) / kHourMs}};
+    return true;
+  }
+};
+
+// ---------------------------------------------------------------- R11
+// Wage paid back to the employer: >= 20 % of the pay returned within 72 h, in >= 3 cycles.
+class WagePaidBack final : public ScenarioGenerator {
+ public:
+  bool plan(WorldState& w, Variant variant, Rng& rng) override {
+    Cycles cy;
+    if (!fit_cycles(w, rng, 3, 5, 5, cy)) return false;
+    double share_lo = 0.25, share_hi = 0.40;
+    int64_t delay_lo = 2, delay_hi = 60;
+    int returning = cy.count;
+    std::string note = "clearly above every threshold";
+    if (variant == Variant::near_miss) {
+      switch (rng.index(3)) {
+        case 0:
+          share_lo = 0.12, share_hi = 0.18;
+          note = "12-18 % of the pay returned (threshold 20 %)";
+          break;
+        case 1:
+          delay_lo = 80, delay_hi = 110;
+          note = "returned 80-110 h after payday (threshold 72 h)";
+          break;
+        default:
+          returning = 2;
+          note = "returned in 2 cycles only (threshold 3)";
+          break;
+      }
+    }
+    const ScenarioWorker sw = make_worker(w, rng);
+    const uint32_t s =
+        w.new_scenario("R11", "debt_bondage", variant_name(variant), variant == Variant::fire);
+    w.truth(s).note = note;
+    const uint32_t family = w.make_person(rng, sw.corridor, false, "fam-", Role::scenario);
+    w.add_entity(s, "worker", sw.worker);
+    w.add_entity(s, "employer", sw.employer);
+    w.add_entity(s, "family", family);
+    const uint32_t pay_label = w.scenario_label(s, "employer");
+    const uint32_t worker_label = w.scenario_label(s, "worker");
+    const Corridor& c = corridors()[sw.corridor];
+    double min_share = 1;
+    int64_t max_delay = 0;
+    for (int k = 0; k < cy.count; ++k) {
+      const Planned pay = salary(w, sw, cy.first_day + k * cy.cycle_days, pay_label);
+      w.add(pay);
+      send_home(w, rng, sw, family, pay.ts_ms, rng.between(0.4, 0.5), worker_label);
+      if (k >= returning) continue;
+      const double share = rng.between(share_lo, share_hi);
+      const int64_t delay = rng.between(delay_lo * kHourMs, delay_hi * kHourMs);
+      const int64_t amount = round_units(static_cast<double>(sw.wage) * share, 10);
+      w.add(transfer(pay.ts_ms + delay, sw.worker, sw.employer, c.host_ccy, amount, Channel::bank,
+                     worker_label));
+      min_share = std::min(min_share, static_cast<double>(amount) / static_cast<double>(units(sw.wage)));
+      max_delay = std::max(max_delay, delay);
+    }
+    w.truth(s).params = {{"cycles", cy.count},
+                         {"cycle_days", static_cast<double>(cy.cycle_days)},
+                         {"returning_cycles", std::min(returning, cy.count)},
+                         {"min_share_returned", min_share},
+                         {"max_delay_h", static_cast<double>(max_delay) / kHourMs}};
+    return true;
+  }
+};
+
+template <class T>
+std::unique_ptr<ScenarioGenerator> make() {
+  return std::make_unique<T>();
+}
+
+}  // namespace
+
+std::string_view variant_name(Variant v) noexcept {
+  switch (v) {
+    case Variant::fire: return "fire";
+    case Variant::near_miss: return "near_miss";
+    case Variant::lookalike: return "lookalike";
+  }
+  return "fire";
+}
+
+const std::vector<ScenarioSpec>& scenario_registry() {
+  static const std::vector<ScenarioSpec> registry = {
+      {"R1", &make<FanInUnrelatedSenders>},
+      {"R7", &make<SalarySweep>},
+      {"R11", &make<WagePaidBack>},
+  };
+  return registry;
+}
+
+}  // namespace corridor::synthetic
