@@ -206,11 +206,14 @@ class SalarySweep final : public ScenarioGenerator {
         w.new_scenario("R7", "debt_bondage", variant_name(variant), variant == Variant::fire);
     w.truth(s).note = note;
     const uint32_t controller = w.make_person(rng, sw.corridor, true, "ctl-", Role::scenario);
-    const uint32_t family = w.make_person(rng, sw.corridor, false, "fam-", Role::scenario);
     w.add_entity(s, "worker", sw.worker);
     w.add_entity(s, "controller", controller);
     w.add_entity(s, "employer", sw.employer);
-    w.add_entity(s, "family", family);
+    uint32_t family = kNone;  // only where the worker keeps enough to send home
+    if (alternate) {
+      family = w.make_person(rng, sw.corridor, false, "fam-", Role::scenario);
+      w.add_entity(s, "family", family);
+    }
     const uint32_t pay_label = w.scenario_label(s, "employer");
     const uint32_t worker_label = w.scenario_label(s, "worker");
     const Corridor& c = corridors()[sw.corridor];
