@@ -65,6 +65,7 @@ const std::vector<Corridor>& corridors();
 // One party of the world, rendered once; events view these strings.
 struct PartyRecord {
   std::string id, account, name, country, city, phone, device, ip, employer;
+  std::string json;  // the canonical JSON object, rendered at first use
   Role role = Role::customer;
   uint8_t corridor = 0;
   bool host = true;  // lives in the host country (else at origin)

@@ -10,9 +10,7 @@
 #include "connectors/synthetic/model.h"
 #include "connectors/synthetic/scenario.h"
 #include "engine/event/event.h"
-#include "engine/event/event_json.h"
 #include "engine/event/json_text.h"
-#include "engine/event/schema.h"
 #include "engine/event/timestamp.h"
 
 namespace corridor::synthetic {
@@ -104,7 +102,6 @@ struct World::Impl {
   void render(const Planned& e, std::string& out);
 
   WorldState state;
-  event::CurrencyTable rates;
   std::vector<Employer> employers_;
   std::vector<Worker> workers_;
   std::vector<Customer> customers_;
@@ -115,15 +112,15 @@ struct World::Impl {
   std::vector<Planned> current;
   size_t cursor = 0;
   uint64_t next_id = 1;
-  event::Event ev;
-  std::string id_buf;
+  event::Rate usd_rates[kCcyCount] = {};
+  int64_t date_day = -1;
+  std::string date_prefix;
 };
 
-World::Impl::Impl(const WorldParams& p) : state(p), rates(event::Currency{{'U', 'S', 'D'}}) {
-  for (const auto& [code, text] : default_rates()) {
-    event::Rate r{};
-    event::parse_rate(text, r);
-    rates.set_rate(event::Currency{{code[0], code[1], code[2]}}, r);
+World::Impl::Impl(const WorldParams& p) : state(p) {
+  for (uint8_t c = 0; c < kCcyCount; ++c) {
+    event::parse_rate(c == USD ? std::string_view("1") : default_rates()[c - 1].second,
+                      usd_rates[c]);
   }
   build_population();
   if (!p.no_scenarios) plan_scenarios();
@@ -437,61 +434,109 @@ void World::Impl::generate_local_day(int64_t d) {
   for (const Customer& cu : customers_) customer_day(cu, d);
 }
 
+// A party as its canonical JSON object, fields in canonical order. Parties never change
+// once the world is built, so each is rendered once and the object reused per event.
+void append_party_object(std::string& out, const PartyRecord& r, const std::string* device,
+                         bool with_account) {
+  const std::string* values[] = {&r.id,   &r.account, &r.name,    &r.country, &r.city,
+                                 &r.phone, device,    &r.ip,      &r.employer};
+  static constexpr std::string_view kKeys[] = {"\"id\":",    "\"account\":", "\"name\":",
+                                               "\"country\":", "\"city\":",    "\"phone\":",
+                                               "\"device\":",  "\"ip\":",      "\"employer\":"};
+  out.push_back('{');
+  bool first = true;
+  for (size_t k = 0; k < std::size(kKeys); ++k) {
+    if (values[k]->empty() || (k == 1 && !with_account)) continue;
+    if (!first) out.push_back(',');
+    first = false;
+    out += kKeys[k];
+    event::append_json_string(out, *values[k]);
+  }
+  out.push_back('}');
+}
+
+void append_2(std::string& out, int64_t v) {
+  out.push_back(static_cast<char>('0' + v / 10));
+  out.push_back(static_cast<char>('0' + v % 10));
+}
+
+// The canonical form of event_json.cc's append_event_json, written from the world's own
+// tables: party objects cached, the date of the day cached. The unit tests check that it
+// is byte for byte what append_event_json writes for the decoded event.
 void World::Impl::render(const Planned& p, std::string& out) {
-  ev = event::Event{};
-  id_buf = "ev-";
-  const std::string digits = std::to_string(next_id++);
-  id_buf.append(digits.size() < 10 ? 10 - digits.size() : 0, '0');
-  id_buf += digits;
-  using event::Field;
-  const auto set = [&](Field f) { ev.present |= 1U << static_cast<unsigned>(f); };
-  ev.id = id_buf;
-  ev.ts_ms = p.ts_ms;
-  ev.kind = static_cast<Kind>(p.kind);
-  ev.amount.units = p.amount_units;
-  const std::string_view code = ccy_code(p.currency);
-  ev.currency = event::Currency{{code[0], code[1], code[2]}};
-  ev.amount_base = event::convert(ev.amount, *rates.find(ev.currency)).value_or(event::Money{});
-  for (Field f : {Field::id, Field::ts, Field::kind, Field::amount, Field::currency}) set(f);
+  out += "{\"id\":\"ev-";
+  char digits[20];
+  int n = 0;
+  for (uint64_t v = next_id++; v != 0 || n == 0; v /= 10) digits[n++] = static_cast<char>('0' + v % 10);
+  for (int i = n; i < 10; ++i) out.push_back('0');
+  while (n > 0) out.push_back(digits[--n]);
+
+  out += "\",\"ts\":\"";
+  const int64_t day_index = p.ts_ms / kDayMs;  // worlds start after 1990: no negative times
+  if (day_index != date_day) {
+    date_day = day_index;
+    date_prefix.clear();
+    event::append_rfc3339(date_prefix, day_index * kDayMs);
+    date_prefix.resize(11);  // "2026-01-01T"
+  }
+  out += date_prefix;
+  const int64_t in_day = p.ts_ms - day_index * kDayMs;
+  append_2(out, in_day / kHourMs);
+  out.push_back(':');
+  append_2(out, in_day / 60'000 % 60);
+  out.push_back(':');
+  append_2(out, in_day / 1000 % 60);
+  out.push_back('.');
+  const int64_t ms = in_day % 1000;
+  out.push_back(static_cast<char>('0' + ms / 100));
+  append_2(out, ms % 100);
+  out += "Z\",\"kind\":\"";
+  out += event::kind_name(static_cast<Kind>(p.kind));
+  out += "\",\"amount\":\"";
+  const event::Money amount{p.amount_units};
+  event::append_money(out, amount);
+  out += "\",\"currency\":\"";
+  out += ccy_code(p.currency);
+  out += "\",\"amount_base\":\"";
+  event::append_money(out, event::convert(amount, usd_rates[p.currency]).value_or(event::Money{}));
+  out.push_back('"');
   if (p.channel != Channel::none) {
-    ev.channel = channel_name(p.channel);
-    set(Field::channel);
+    out += ",\"channel\":\"";
+    out += channel_name(p.channel);
+    out.push_back('"');
   }
   if (p.agent != kNone) {
-    ev.agent = state.party(p.agent).id;
-    set(Field::agent);
+    out += ",\"agent\":";
+    event::append_json_string(out, state.party(p.agent).id);
   }
   if (p.purpose != kNoPurpose) {
-    ev.purpose = purpose_code(p.purpose);
-    set(Field::purpose);
+    out += ",\"purpose\":\"";
+    out += purpose_code(p.purpose);
+    out.push_back('"');
   }
-  const auto party = [&](uint32_t index, event::Party& out_party, Field first) {
-    if (index == kNone) return;
-    const PartyRecord& r = state.party(index);
-    const std::string* values[event::kPartyFieldCount] = {
-        &r.id, &r.account, &r.name, &r.country, &r.city, &r.phone, &r.device, &r.ip, nullptr,
-        &r.employer};
-    std::string_view* slots[event::kPartyFieldCount] = {
-        &out_party.id,    &out_party.account, &out_party.name, &out_party.country,
-        &out_party.city,  &out_party.phone,   &out_party.device, &out_party.ip,
-        &out_party.address, &out_party.employer};
-    for (size_t k = 0; k < event::kPartyFieldCount; ++k) {
-      if (values[k] == nullptr || values[k]->empty()) continue;
-      *slots[k] = *values[k];
-      set(static_cast<Field>(static_cast<size_t>(first) + k));
+  if (p.sender != kNone) {
+    out += ",\"sender\":";
+    PartyRecord& r = state.party(p.sender);
+    if (p.sender_device != kNone) {
+      append_party_object(out, r, &state.extra_devices[p.sender_device], true);
+    } else {
+      if (r.json.empty()) append_party_object(r.json, r, &r.device, true);
+      out += r.json;
     }
-  };
-  party(p.sender, ev.sender, Field::sender_id);
-  party(p.receiver, ev.receiver, Field::receiver_id);
-  if (p.sender_device != kNone) ev.sender.device = state.extra_devices[p.sender_device];
-  if (p.flags & kNoReceiverAccount) {
-    ev.receiver.account = {};
-    ev.present &= ~(1U << static_cast<unsigned>(Field::receiver_account));
   }
-  ev.labels = state.label_text(p.label);
-  set(Field::labels);
-  event::append_event_json(out, ev);
-  out.push_back('\n');
+  if (p.receiver != kNone) {
+    out += ",\"receiver\":";
+    PartyRecord& r = state.party(p.receiver);
+    if (p.flags & kNoReceiverAccount) {
+      append_party_object(out, r, &r.device, false);
+    } else {
+      if (r.json.empty()) append_party_object(r.json, r, &r.device, true);
+      out += r.json;
+    }
+  }
+  out += ",\"labels\":";
+  out += state.label_text(p.label);
+  out += "}\n";
 }
 
 World::World(const WorldParams& params) {

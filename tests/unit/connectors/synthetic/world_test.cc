@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/event/decoder.h"
+#include "engine/event/event_json.h"
 #include "engine/event/schema.h"
 #include "engine/pipeline/record.h"
 
@@ -63,6 +64,8 @@ struct Decoded {
   std::vector<Seen> events;
   size_t dead = 0;
   std::string first_error;
+  size_t not_canonical = 0;  // lines that differ from the decoded event re-encoded
+  std::string first_not_canonical;
 };
 
 Decoded decode_all(const std::string& ndjson) {
@@ -94,6 +97,11 @@ Decoded decode_all(const std::string& ndjson) {
     if (!decoder->decode(record, e, error)) {
       if (d.dead++ == 0) d.first_error = error.detail + ": " + buffer.substr(0, length);
     } else {
+      std::string canonical;
+      event::append_event_json(canonical, e);
+      if (canonical != buffer.substr(0, length) && d.not_canonical++ == 0) {
+        d.first_not_canonical = buffer.substr(0, length) + "\n" + canonical;
+      }
       Seen s;
       s.id = e.id;
       s.ts = e.ts_ms;
@@ -170,6 +178,12 @@ TEST(SyntheticWorld, EveryEventDecodesWithoutADeadLetter) {
   std::set<std::string> ids;
   for (const Seen& s : d.events) ids.insert(s.id);
   EXPECT_EQ(ids.size(), d.events.size()) << "event ids are unique";
+}
+
+// The generator renders events itself (cached party objects); it must write exactly the
+// engine's canonical form, so a decoded and re-encoded event is the same line.
+TEST(SyntheticWorld, EveryLineIsInCanonicalForm) {
+  EXPECT_EQ(world_events().not_canonical, 0U) << world_events().first_not_canonical;
 }
 
 TEST(SyntheticWorld, EventsAreInTimeOrderWithinTheWorld) {
