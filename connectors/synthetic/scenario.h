@@ -21,6 +21,8 @@ class ScenarioGenerator {
   // Plans one instance of `variant` with draws from `rng`. Returns false when the world
   // cannot hold it (too few days for the cycles it needs); it then adds nothing.
   virtual bool plan(WorldState& world, Variant variant, Rng& rng) = 0;
+  // Whether plan() knows a benign look-alike of the pattern (Variant::lookalike).
+  virtual bool has_lookalike() const { return false; }
 };
 
 struct ScenarioSpec {

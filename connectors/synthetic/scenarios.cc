@@ -6,6 +6,7 @@
 // its note. Registered by name at the bottom of this file.
 #include <algorithm>
 #include <cmath>
+#include <set>
 #include <string>
 
 #include "connectors/synthetic/scenario.h"
@@ -38,7 +39,10 @@ Planned transfer(int64_t ts, uint32_t from, uint32_t to, uint8_t ccy, int64_t am
 // >= 5 senders, >= 3 sender cities, >= 80 % first-seen pairs.
 class FanInUnrelatedSenders final : public ScenarioGenerator {
  public:
+  bool has_lookalike() const override { return true; }
+
   bool plan(WorldState& w, Variant variant, Rng& rng) override {
+    if (variant == Variant::lookalike) return cousins(w, rng);
     if (w.params().days < 10) return false;
     const uint8_t corridor = pick_corridor(rng);
     const Corridor& c = corridors()[corridor];
@@ -103,6 +107,57 @@ class FanInUnrelatedSenders final : public ScenarioGenerator {
                 {"cities", cities},
                 {"span_days", span_days},
                 {"max_senders_in_7d", std::min<double>(senders, 1 + std::floor(7.0 / gap_days))}};
+    return true;
+  }
+
+ private:
+  // The benign look-alike: 6-10 cousins working in several host cities each send their
+  // grandmother a little every month; for a festival they all send within three days.
+  // A naive rule sees many senders from many cities in a week; every pair has paid
+  // before, so the first-seen condition keeps R1 quiet.
+  static bool cousins(WorldState& w, Rng& rng) {
+    const int64_t days = w.params().days;
+    if (days < 40) return false;
+    const uint8_t corridor = pick_corridor(rng);
+    const Corridor& c = corridors()[corridor];
+    const int64_t festival = rng.between(int64_t{31}, days - 5);
+    const int n = static_cast<int>(rng.between(int64_t{6}, int64_t{10}));
+    const uint32_t s = w.new_scenario("R1", "smuggling_fee", variant_name(Variant::lookalike), false);
+    w.truth(s).note = "cousins who paid their grandmother before: no first-seen pair";
+    const uint32_t grandmother = w.make_person(rng, corridor, false, "fam-", Role::scenario);
+    w.add_entity(s, "grandmother", grandmother);
+    const std::string& name = w.party(grandmother).name;
+    const std::string surname = name.substr(name.find(' ') + 1);
+    const uint32_t label = w.scenario_label(s, "cousin");
+    std::set<std::string_view> cities;
+    for (int i = 0; i < n; ++i) {
+      const uint32_t cousin = w.make_person(rng, corridor, true, "wrk-", Role::scenario);
+      PartyRecord& cp = w.party(cousin);
+      cp.name = cp.name.substr(0, cp.name.find(' ')) + " " + surname;
+      cp.city = c.host_cities[static_cast<size_t>(i) % c.host_cities.size()];
+      cities.insert(c.host_cities[static_cast<size_t>(i) % c.host_cities.size()]);
+      w.add_entity(s, "cousin", cousin);
+      const auto send = [&](int64_t day, double usd) {
+        Planned e = transfer(w.daytime(rng, day, c.utc_offset_h), cousin, grandmother, c.host_ccy,
+                             usd_in(c.host_ccy, usd, units(10)),
+                             rng.chance(0.6) ? Channel::mto : Channel::mobile_money, label);
+        e.kind = static_cast<uint8_t>(Kind::remittance);
+        e.purpose = kFami;
+        if (e.channel == Channel::mto) {
+          e.agent = w.agents_host[corridor][rng.index(w.agents_host[corridor].size())];
+        }
+        w.add(e);
+      };
+      // First payments three days apart (at most three first-seen pairs in any week),
+      // then monthly.
+      for (int64_t day = 3 * i; day < days; day += 30) {
+        if (day < festival - 3 || day > festival + 3) send(day, rng.between(50.0, 150.0));
+      }
+      send(festival + rng.between(int64_t{0}, int64_t{2}), rng.between(100.0, 300.0));
+    }
+    w.truth(s).params = {{"cousins", n},
+                         {"cities", static_cast<double>(cities.size())},
+                         {"festival_day", static_cast<double>(festival)}};
     return true;
   }
 };

@@ -259,7 +259,8 @@ void World::Impl::plan_scenarios() {
     }
     const std::unique_ptr<ScenarioGenerator> gen = spec.make();
     for (uint32_t i = 0; i < per_variant; ++i) {
-      for (Variant v : {Variant::fire, Variant::near_miss}) {
+      for (Variant v : {Variant::fire, Variant::near_miss, Variant::lookalike}) {
+        if (v == Variant::lookalike && !gen->has_lookalike()) continue;
         Rng rng(p.seed, kScenario, g, i * 4 + static_cast<uint64_t>(v));
         gen->plan(state, v, rng);
       }

@@ -402,7 +402,7 @@ TEST(SyntheticScenarios, OnlyTheNamedGeneratorsRun) {
 TEST(SyntheticScenarios, R1FiresAboveAndNearMissesBelowTheThresholds) {
   size_t fire = 0, near = 0;
   for (const TruthRecord& t : world_truth()) {
-    if (t.pattern != "R1") continue;
+    if (t.pattern != "R1" || t.variant == "lookalike") continue;
     const auto events = events_of(t.scenario);
     size_t best_senders = 0, best_cities = 0;
     for (const Seen* start : events) {
@@ -426,6 +426,40 @@ TEST(SyntheticScenarios, R1FiresAboveAndNearMissesBelowTheThresholds) {
   }
   EXPECT_GE(fire, 1U);
   EXPECT_GE(near, 1U);
+}
+
+// The cousins look like R1 to a rule that counts senders and cities in a week; every
+// one of them paid the grandmother before that week.
+TEST(SyntheticScenarios, R1LookalikeHasManySendersWhoAllPaidBefore) {
+  size_t seen = 0;
+  for (const TruthRecord& t : world_truth()) {
+    if (t.pattern != "R1" || t.variant != "lookalike") continue;
+    ++seen;
+    EXPECT_FALSE(t.expect_alert);
+    const auto events = events_of(t.scenario);
+    bool naive = false;
+    for (const Seen* start : events) {
+      std::set<std::string> senders, cities, first_seen;
+      for (const Seen* e : events) {
+        if (e->ts < start->ts || e->ts >= start->ts + 7 * kDay) continue;
+        senders.insert(e->sender);
+        cities.insert(e->sender_city);
+        const bool before = std::any_of(events.begin(), events.end(), [&](const Seen* o) {
+          return o->sender == e->sender && o->ts < start->ts;
+        });
+        if (!before) first_seen.insert(e->sender);
+      }
+      if (senders.size() >= 5 && cities.size() >= 3) {
+        naive = true;
+        EXPECT_LT(first_seen.size() * 10, senders.size() * 8)
+            << t.scenario << ": " << first_seen.size() << " of " << senders.size()
+            << " senders first seen in the week from " << start->id;
+      }
+      EXPECT_LE(first_seen.size(), 3U) << t.scenario << " from " << start->id;
+    }
+    EXPECT_TRUE(naive) << t.scenario << " never looks like a fan-in";
+  }
+  EXPECT_GE(seen, 1U);
 }
 
 // R7 and R11 from the events: per pay cycle, what went to one party within a delay.
