@@ -37,7 +37,11 @@ void BM_GenerateWorld(benchmark::State& state) {
       static_cast<double>(events) / static_cast<double>(state.iterations());
   state.counters["event_bytes"] = static_cast<double>(bytes) / static_cast<double>(events);
 }
-BENCHMARK(BM_GenerateWorld)->Args({10'000, 60})->Args({100'000, 7})->Unit(benchmark::kMillisecond)->MinTime(3.0);
+BENCHMARK(BM_GenerateWorld)
+    ->Args({10'000, 60})
+    ->Args({100'000, 7})
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(3.0);
 
 }  // namespace
 

@@ -12,10 +12,10 @@ namespace {
 constexpr std::string_view kCcyCodes[kCcyCount] = {"USD", "MYR", "BDT", "QAR", "NPR", "AED",
                                                    "LKR", "THB", "MMK", "SAR", "PHP"};
 // USD per unit; the same figures as config/examples/replay.yaml.
-constexpr std::string_view kCcyRates[kCcyCount] = {"1",      "0.2245", "0.0083", "0.2747",
-                                                   "0.0075", "0.2723", "0.0033", "0.0282",
+constexpr std::string_view kCcyRates[kCcyCount] = {"1",        "0.2245", "0.0083", "0.2747",
+                                                   "0.0075",   "0.2723", "0.0033", "0.0282",
                                                    "0.000476", "0.2666", "0.0175"};
-constexpr double kCcyUsd[kCcyCount] = {1,      0.2245, 0.0083, 0.2747, 0.0075,  0.2723,
+constexpr double kCcyUsd[kCcyCount] = {1,      0.2245, 0.0083,   0.2747, 0.0075, 0.2723,
                                        0.0033, 0.0282, 0.000476, 0.2666, 0.0175};
 
 // Local-hour weights of the daily rhythm: quiet nights, busy late mornings and evenings.
@@ -24,22 +24,30 @@ constexpr double kHourWeights[24] = {1.0, 0.5, 0.3, 0.2, 0.2, 0.5, 2, 4, 6, 7, 8
 
 std::string_view role_name(Role r) noexcept {
   switch (r) {
-    case Role::worker: return "worker";
-    case Role::family: return "family";
-    case Role::employer: return "employer";
-    case Role::payroll: return "payroll";
-    case Role::customer: return "customer";
-    case Role::merchant: return "merchant";
-    case Role::agent: return "agent";
-    case Role::scenario: return "scenario";
+    case Role::worker:
+      return "worker";
+    case Role::family:
+      return "family";
+    case Role::employer:
+      return "employer";
+    case Role::payroll:
+      return "payroll";
+    case Role::customer:
+      return "customer";
+    case Role::merchant:
+      return "merchant";
+    case Role::agent:
+      return "agent";
+    case Role::scenario:
+      return "scenario";
   }
   return "customer";
 }
 
 std::string_view calling_code(std::string_view country) noexcept {
   static constexpr std::pair<std::string_view, std::string_view> kCodes[] = {
-      {"MY", "60"},  {"BD", "880"}, {"QA", "974"}, {"NP", "977"}, {"AE", "971"},
-      {"LK", "94"},  {"TH", "66"},  {"MM", "95"},  {"SA", "966"}, {"PH", "63"}};
+      {"MY", "60"}, {"BD", "880"}, {"QA", "974"}, {"NP", "977"}, {"AE", "971"},
+      {"LK", "94"}, {"TH", "66"},  {"MM", "95"},  {"SA", "966"}, {"PH", "63"}};
   for (const auto& [c, code] : kCodes) {
     if (c == country) return code;
   }
@@ -73,13 +81,20 @@ const std::vector<std::pair<std::string_view, std::string_view>>& default_rates(
 
 std::string_view channel_name(Channel c) noexcept {
   switch (c) {
-    case Channel::none: return "";
-    case Channel::bank: return "bank";
-    case Channel::mto: return "mto";
-    case Channel::mobile_money: return "mobile_money";
-    case Channel::hawala: return "hawala";
-    case Channel::cash: return "cash";
-    case Channel::card: return "card";
+    case Channel::none:
+      return "";
+    case Channel::bank:
+      return "bank";
+    case Channel::mto:
+      return "mto";
+    case Channel::mobile_money:
+      return "mobile_money";
+    case Channel::hawala:
+      return "hawala";
+    case Channel::cash:
+      return "cash";
+    case Channel::card:
+      return "card";
   }
   return "";
 }
@@ -91,46 +106,81 @@ std::string_view purpose_code(uint8_t p) noexcept {
 
 const std::vector<Corridor>& corridors() {
   static const std::vector<Corridor> all = {
-      {"BD-MY", "BD", "MY", BDT, MYR, 8, 6,
+      {"BD-MY",
+       "BD",
+       "MY",
+       BDT,
+       MYR,
+       8,
+       6,
        {"Kuala Lumpur", "Shah Alam", "Johor Bahru", "Klang", "George Town", "Seremban"},
        {"Dhaka", "Chattogram", "Sylhet", "Cumilla", "Khulna", "Noakhali"},
-       1500, 2400,
+       1500,
+       2400,
        {"Mohammad", "Abdul", "Rahim", "Karim", "Hasan", "Rafiq", "Jamal", "Shahid"},
        {"Hossain", "Rahman", "Islam", "Ahmed", "Uddin", "Miah", "Sarker", "Khan"},
        {"Ahmad", "Siti", "Nurul", "Wei Ming", "Mei Ling", "Rajesh", "Farah", "Hafiz"},
        {"bin Ismail", "binti Ahmad", "Tan", "Lee", "Lim", "Kumar", "Wong", "bin Yusof"}},
-      {"NP-QA", "NP", "QA", NPR, QAR, 3, 6,  // Nepal is +5:45; whole hours are enough here
+      {"NP-QA",
+       "NP",
+       "QA",
+       NPR,
+       QAR,
+       3,
+       6,  // Nepal is +5:45; whole hours are enough here
        {"Doha", "Al Rayyan", "Al Wakrah", "Umm Salal", "Al Khor"},
        {"Kathmandu", "Pokhara", "Biratnagar", "Birgunj", "Dharan", "Butwal"},
-       1000, 1800,
+       1000,
+       1800,
        {"Ram", "Sita", "Bishnu", "Krishna", "Hari", "Suman", "Bikash", "Prakash"},
        {"Thapa", "Gurung", "Shrestha", "Tamang", "Rai", "Magar", "Karki", "Adhikari"},
        {"Hamad", "Mariam", "Khalid", "Noora", "Abdulla", "Fatima", "Jassim", "Aisha"},
        {"Al-Thani", "Al-Kuwari", "Al-Marri", "Al-Sulaiti", "Al-Mannai", "Al-Naimi", "Al-Emadi",
         "Al-Hajri"}},
-      {"LK-AE", "LK", "AE", LKR, AED, 4, 5,
+      {"LK-AE",
+       "LK",
+       "AE",
+       LKR,
+       AED,
+       4,
+       5,
        {"Dubai", "Abu Dhabi", "Sharjah", "Ajman", "Al Ain"},
        {"Colombo", "Kandy", "Galle", "Jaffna", "Kurunegala", "Negombo"},
-       1500, 2800,
+       1500,
+       2800,
        {"Nimal", "Kamal", "Sunil", "Chaminda", "Dilani", "Priyanka", "Ruwan", "Lakmal"},
        {"Perera", "Fernando", "Silva", "Jayasinghe", "Bandara", "Wickramasinghe", "Dissanayake",
         "Kumara"},
        {"Mohammed", "Ahmed", "Fatima", "Omar", "Layla", "Saeed", "Maryam", "Rashid"},
-       {"Al Mansoori", "Al Hammadi", "Al Shamsi", "Al Zaabi", "Al Ketbi", "Al Nuaimi",
-        "Al Falasi", "Al Suwaidi"}},
-      {"MM-TH", "MM", "TH", MMK, THB, 7, 7,
+       {"Al Mansoori", "Al Hammadi", "Al Shamsi", "Al Zaabi", "Al Ketbi", "Al Nuaimi", "Al Falasi",
+        "Al Suwaidi"}},
+      {"MM-TH",
+       "MM",
+       "TH",
+       MMK,
+       THB,
+       7,
+       7,
        {"Bangkok", "Samut Sakhon", "Chiang Mai", "Mae Sot", "Chon Buri", "Ranong"},
        {"Yangon", "Mandalay", "Mawlamyine", "Bago", "Dawei", "Hpa-An"},
-       9000, 13000,
+       9000,
+       13000,
        {"Aung", "Kyaw", "Zaw", "Htun", "Moe", "Thiri", "Nilar", "Min"},
        {"Win", "Oo", "Naing", "Lwin", "Aye", "Myint", "Soe", "Thant"},
        {"Somchai", "Suda", "Prasert", "Malee", "Anan", "Kanya", "Wichai", "Ratana"},
        {"Srisuk", "Chaiyaporn", "Boonmee", "Wongsa", "Saetang", "Thongdee", "Rattanakul",
         "Kaewkla"}},
-      {"PH-SA", "PH", "SA", PHP, SAR, 3, 8,
+      {"PH-SA",
+       "PH",
+       "SA",
+       PHP,
+       SAR,
+       3,
+       8,
        {"Riyadh", "Jeddah", "Dammam", "Mecca", "Medina", "Khobar"},
        {"Manila", "Quezon City", "Cebu City", "Davao City", "Iloilo City", "Bacolod"},
-       1500, 3000,
+       1500,
+       3000,
        {"Maria", "Jose", "Juan", "Rosa", "Mark", "Liza", "Jerome", "Grace"},
        {"Santos", "Reyes", "Cruz", "Bautista", "Garcia", "Mendoza", "Ramos", "Dela Cruz"},
        {"Abdullah", "Noura", "Faisal", "Reem", "Sultan", "Hessa", "Turki", "Lama"},
@@ -242,8 +292,8 @@ void WorldState::fill_identifiers(PartyRecord& p, uint32_t index, bool person) {
          std::to_string(1 + ((h >> 36) % 254));
 }
 
-uint32_t WorldState::make_person(Rng& rng, uint8_t corridor, bool host,
-                                 std::string_view id_prefix, Role role) {
+uint32_t WorldState::make_person(Rng& rng, uint8_t corridor, bool host, std::string_view id_prefix,
+                                 Role role) {
   const Corridor& c = corridors()[corridor];
   PartyRecord p;
   p.role = role;

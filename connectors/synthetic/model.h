@@ -43,7 +43,16 @@ inline constexpr int64_t kHourMs = 3'600'000;
 inline constexpr int64_t kDayMs = 24 * kHourMs;
 inline constexpr uint32_t kNone = 0xffffffffU;
 
-enum class Role : uint8_t { worker, family, employer, payroll, customer, merchant, agent, scenario };
+enum class Role : uint8_t {
+  worker,
+  family,
+  employer,
+  payroll,
+  customer,
+  merchant,
+  agent,
+  scenario
+};
 
 // Currencies the world uses; index into currency tables.
 enum Ccy : uint8_t { USD, MYR, BDT, QAR, NPR, AED, LKR, THB, MMK, SAR, PHP, kCcyCount };
@@ -51,13 +60,13 @@ std::string_view ccy_code(uint8_t c) noexcept;
 double usd_per_unit(uint8_t c) noexcept;  // the same rates as default_rates(), for planning
 
 struct Corridor {
-  std::string_view name;                  // "BD-MY"
-  std::string_view origin, host;          // ISO 3166 alpha-2
+  std::string_view name;          // "BD-MY"
+  std::string_view origin, host;  // ISO 3166 alpha-2
   uint8_t origin_ccy, host_ccy;
-  int utc_offset_h;                       // the host country's
+  int utc_offset_h;  // the host country's
   int origin_utc_offset_h;
   std::vector<std::string_view> host_cities, origin_cities;
-  int64_t wage_lo, wage_hi;               // monthly, whole host-currency units
+  int64_t wage_lo, wage_hi;  // monthly, whole host-currency units
   std::vector<std::string_view> origin_given, origin_family, host_given, host_family;
 };
 const std::vector<Corridor>& corridors();
@@ -77,7 +86,7 @@ std::string_view channel_name(Channel c) noexcept;
 // An event before it is rendered: indices into the world's tables, no strings.
 struct Planned {
   int64_t ts_ms = 0;
-  uint64_t order = 0;  // creation order: the tie-break between equal times
+  uint64_t order = 0;        // creation order: the tie-break between equal times
   int64_t amount_units = 0;  // Money units (10^-4)
   uint32_t sender = kNone, receiver = kNone, agent = kNone;
   uint32_t label = 0;
@@ -88,7 +97,6 @@ struct Planned {
   // Alternate device for the sender on this event (kNone: the party's own).
   uint32_t sender_device = kNone;
   uint8_t flags = 0;  // kNoReceiverAccount
-
 };
 std::string_view purpose_code(uint8_t p) noexcept;
 inline constexpr uint8_t kNoReceiverAccount = 1;  // cash salary: no account credited
@@ -141,7 +149,7 @@ class WorldState {
   std::vector<uint32_t> agents_host[8], agents_origin[8];  // by corridor
   std::vector<uint32_t> employers[8];
   std::vector<uint32_t> workers, families, customers, merchants;
-  std::vector<uint32_t> worker_family;       // by position in `workers`
+  std::vector<uint32_t> worker_family;  // by position in `workers`
   WorldStats stats;
 
   // A time on day `day` (from start) at a local hour drawn from the daily rhythm.

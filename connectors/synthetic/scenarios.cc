@@ -72,15 +72,16 @@ class FanInUnrelatedSenders final : public ScenarioGenerator {
     if (last_start < 1) return false;
     const int64_t day0 = rng.between(int64_t{1}, last_start);
 
-    const uint32_t s = w.new_scenario("R1", "smuggling_fee", variant_name(variant),
-                                      variant == Variant::fire);
+    const uint32_t s =
+        w.new_scenario("R1", "smuggling_fee", variant_name(variant), variant == Variant::fire);
     TruthRecord& t = w.truth(s);
     t.note = note;
     const uint32_t collector = w.make_person(rng, corridor, false, "col-", Role::scenario);
     w.add_entity(s, "collector", collector);
     const uint32_t payer_label = w.scenario_label(s, "payer");
     std::vector<std::string_view> city_pool(c.origin_cities.begin(), c.origin_cities.end());
-    for (size_t i = city_pool.size(); i > 1; --i) std::swap(city_pool[i - 1], city_pool[rng.index(i)]);
+    for (size_t i = city_pool.size(); i > 1; --i)
+      std::swap(city_pool[i - 1], city_pool[rng.index(i)]);
     const int64_t fee_usd = rng.between(int64_t{1000}, int64_t{4000});  // IOM: 1,000-5,000
     const int64_t t0 = w.daytime(rng, day0, c.origin_utc_offset_h);
     for (int i = 0; i < senders; ++i) {
@@ -89,11 +90,11 @@ class FanInUnrelatedSenders final : public ScenarioGenerator {
       pp.city = city_pool[static_cast<size_t>(i % cities)];
       w.add_entity(s, "payer", payer);
       const double ch = rng.uniform();
-      const Channel channel = ch < 0.5 ? Channel::mobile_money : ch < 0.85 ? Channel::mto
-                                                                         : Channel::hawala;
-      const int64_t at =
-          t0 + static_cast<int64_t>(gap_days * i * static_cast<double>(kDayMs)) +
-          rng.between(int64_t{0}, kHourMs);
+      const Channel channel = ch < 0.5    ? Channel::mobile_money
+                              : ch < 0.85 ? Channel::mto
+                                          : Channel::hawala;
+      const int64_t at = t0 + static_cast<int64_t>(gap_days * i * static_cast<double>(kDayMs)) +
+                         rng.between(int64_t{0}, kHourMs);
       // An instalment of the fee: a third to a half of it, in round thousands.
       const double usd = static_cast<double>(fee_usd) * rng.between(0.33, 0.5);
       Planned e = transfer(at, payer, collector, c.origin_ccy,
@@ -122,7 +123,8 @@ class FanInUnrelatedSenders final : public ScenarioGenerator {
     const Corridor& c = corridors()[corridor];
     const int64_t festival = rng.between(int64_t{31}, days - 5);
     const int n = static_cast<int>(rng.between(int64_t{6}, int64_t{10}));
-    const uint32_t s = w.new_scenario("R1", "smuggling_fee", variant_name(Variant::lookalike), false);
+    const uint32_t s =
+        w.new_scenario("R1", "smuggling_fee", variant_name(Variant::lookalike), false);
     w.truth(s).note = "cousins who paid their grandmother before: no first-seen pair";
     const uint32_t grandmother = w.make_person(rng, corridor, false, "fam-", Role::scenario);
     w.add_entity(s, "grandmother", grandmother);
@@ -175,7 +177,8 @@ bool fit_cycles(const WorldState& w, Rng& rng, int needed, int most, int64_t tai
     if (span > days) continue;
     out.cycle_days = cycle;
     out.first_day = rng.between(int64_t{0}, std::min<int64_t>(cycle - 1, days - span));
-    out.count = static_cast<int>(std::min<int64_t>(most, (days - tail_days - 1 - out.first_day) / cycle + 1));
+    out.count = static_cast<int>(
+        std::min<int64_t>(most, (days - tail_days - 1 - out.first_day) / cycle + 1));
     return true;
   }
   return false;
@@ -219,9 +222,9 @@ Planned salary(WorldState& w, const ScenarioWorker& sw, int64_t day, uint32_t la
 void send_home(WorldState& w, Rng& rng, const ScenarioWorker& sw, uint32_t family, int64_t after,
                double share, uint32_t label) {
   const Corridor& c = corridors()[sw.corridor];
-  Planned e = transfer(after + rng.between(2 * kHourMs, 48 * kHourMs), sw.worker, family,
-                       c.host_ccy, round_units(static_cast<double>(sw.wage) * share, 10),
-                       Channel::mto, label);
+  Planned e =
+      transfer(after + rng.between(2 * kHourMs, 48 * kHourMs), sw.worker, family, c.host_ccy,
+               round_units(static_cast<double>(sw.wage) * share, 10), Channel::mto, label);
   e.kind = static_cast<uint8_t>(Kind::remittance);
   e.agent = w.agents_host[sw.corridor][rng.index(w.agents_host[sw.corridor].size())];
   e.purpose = kFami;
@@ -287,15 +290,19 @@ class SalarySweep final : public ScenarioGenerator {
       const int parts = rng.chance(0.3) ? 2 : 1;
       const int64_t total = round_units(static_cast<double>(sw.wage) * share, 10);
       for (int part = 0; part < parts; ++part) {
-        const int64_t amount = parts == 1 ? total : part == 0 ? total / 20000 * 10000 : total - total / 20000 * 10000;
-        const int64_t at = pay.ts_ms + (part == 0 ? delay : delay + rng.between(int64_t{60'000}, kHourMs * 3));
+        const int64_t amount = parts == 1  ? total
+                               : part == 0 ? total / 20000 * 10000
+                                           : total - total / 20000 * 10000;
+        const int64_t at =
+            pay.ts_ms + (part == 0 ? delay : delay + rng.between(int64_t{60'000}, kHourMs * 3));
         // A split sweep still lands inside the window it is meant to hit or miss.
         const int64_t capped = delay_hi <= 24 ? std::min(at, pay.ts_ms + 23 * kHourMs) : at;
         w.add(transfer(capped, sw.worker, controller, c.host_ccy, amount,
                        rng.chance(0.5) ? Channel::bank : Channel::mobile_money, worker_label));
         max_delay = std::max(max_delay, capped - pay.ts_ms);
       }
-      min_share = std::min(min_share, static_cast<double>(total) / static_cast<double>(units(sw.wage)));
+      min_share =
+          std::min(min_share, static_cast<double>(total) / static_cast<double>(units(sw.wage)));
       ++swept;
     }
     w.truth(s).params = {{"cycles", cy.count},
@@ -357,7 +364,8 @@ class WagePaidBack final : public ScenarioGenerator {
       const int64_t amount = round_units(static_cast<double>(sw.wage) * share, 10);
       w.add(transfer(pay.ts_ms + delay, sw.worker, sw.employer, c.host_ccy, amount, Channel::bank,
                      worker_label));
-      min_share = std::min(min_share, static_cast<double>(amount) / static_cast<double>(units(sw.wage)));
+      min_share =
+          std::min(min_share, static_cast<double>(amount) / static_cast<double>(units(sw.wage)));
       max_delay = std::max(max_delay, delay);
     }
     w.truth(s).params = {{"cycles", cy.count},
@@ -378,9 +386,12 @@ std::unique_ptr<ScenarioGenerator> make() {
 
 std::string_view variant_name(Variant v) noexcept {
   switch (v) {
-    case Variant::fire: return "fire";
-    case Variant::near_miss: return "near_miss";
-    case Variant::lookalike: return "lookalike";
+    case Variant::fire:
+      return "fire";
+    case Variant::near_miss:
+      return "near_miss";
+    case Variant::lookalike:
+      return "lookalike";
   }
   return "fire";
 }

@@ -67,7 +67,7 @@ unsigned day_of_month(int64_t z) {
 struct Employer {
   uint32_t party = kNone, payer = kNone;  // payer: the employer or its payroll contractor
   uint8_t corridor = 0, payday = 25, pay_hour = 10;
-  int64_t base_wage = 0;  // whole host units
+  int64_t base_wage = 0;          // whole host units
   std::vector<uint32_t> workers;  // indices into Impl::workers_
 };
 
@@ -166,7 +166,8 @@ void World::Impl::build_population() {
     ++state.stats.employers;
   }
   std::vector<uint32_t> employers_of[5];
-  for (uint32_t i = 0; i < employers_.size(); ++i) employers_of[employers_[i].corridor].push_back(i);
+  for (uint32_t i = 0; i < employers_.size(); ++i)
+    employers_of[employers_[i].corridor].push_back(i);
 
   for (uint32_t i = 0; i < n_merchants; ++i) {
     const auto c = static_cast<uint8_t>(i % 5);
@@ -224,7 +225,8 @@ void World::Impl::build_population() {
       // unrelated tenants is a look-alike scenario, not background.
       const auto& pool = customers_by_corridor_[w.corridor];
       w.landlord = customers_[pool[tenants[w.corridor]++ % pool.size()]].party;
-      w.rent = std::max<int64_t>(10, w.wage * rng.between(int64_t{10}, int64_t{20}) / 100 / 10 * 10);
+      w.rent =
+          std::max<int64_t>(10, w.wage * rng.between(int64_t{10}, int64_t{20}) / 100 / 10 * 10);
       w.rent_day = static_cast<uint8_t>(rng.between(int64_t{1}, int64_t{5}));
     }
     // Devices: mostly one per person; a few share a roommate's phone, a few have two.
@@ -439,11 +441,11 @@ void World::Impl::generate_local_day(int64_t d) {
 // once the world is built, so each is rendered once and the object reused per event.
 void append_party_object(std::string& out, const PartyRecord& r, const std::string* device,
                          bool with_account) {
-  const std::string* values[] = {&r.id,   &r.account, &r.name,    &r.country, &r.city,
-                                 &r.phone, device,    &r.ip,      &r.employer};
-  static constexpr std::string_view kKeys[] = {"\"id\":",    "\"account\":", "\"name\":",
-                                               "\"country\":", "\"city\":",    "\"phone\":",
-                                               "\"device\":",  "\"ip\":",      "\"employer\":"};
+  const std::string* values[] = {&r.id,    &r.account, &r.name, &r.country, &r.city,
+                                 &r.phone, device,     &r.ip,   &r.employer};
+  static constexpr std::string_view kKeys[] = {
+      "\"id\":",    "\"account\":", "\"name\":", "\"country\":", "\"city\":",
+      "\"phone\":", "\"device\":",  "\"ip\":",   "\"employer\":"};
   out.push_back('{');
   bool first = true;
   for (size_t k = 0; k < std::size(kKeys); ++k) {
@@ -468,7 +470,8 @@ void World::Impl::render(const Planned& p, std::string& out) {
   out += "{\"id\":\"ev-";
   char digits[20];
   int n = 0;
-  for (uint64_t v = next_id++; v != 0 || n == 0; v /= 10) digits[n++] = static_cast<char>('0' + v % 10);
+  for (uint64_t v = next_id++; v != 0 || n == 0; v /= 10)
+    digits[n++] = static_cast<char>('0' + v % 10);
   for (int i = n; i < 10; ++i) out.push_back('0');
   while (n > 0) out.push_back(digits[--n]);
 

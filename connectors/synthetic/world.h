@@ -24,12 +24,12 @@ namespace corridor::synthetic {
 
 struct WorldParams {
   uint64_t seed = 1;
-  uint32_t entities = 10'000;               // people, firms and agents of the population
-  uint32_t days = 60;                       // length of the world, from start_ms
-  int64_t start_ms = 1'767'225'600'000;     // 2026-01-01T00:00:00Z
+  uint32_t entities = 10'000;            // people, firms and agents of the population
+  uint32_t days = 60;                    // length of the world, from start_ms
+  int64_t start_ms = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
   // Scenario generators to run, by name ("R1", "R7", ...); empty: every registered one.
   std::vector<std::string> scenarios;
-  bool no_scenarios = false;                // the background population alone
+  bool no_scenarios = false;  // the background population alone
   // Instances of each variant (fire, near miss) per scenario generator per 10,000
   // entities, at least one each.
   double instances_per_10k = 2.0;
@@ -37,15 +37,15 @@ struct WorldParams {
 
 // One injected scenario instance: what the backtest scores against.
 struct TruthRecord {
-  std::string scenario;  // unique id, also in the labels of its events: "R1-0003"
-  std::string pattern;   // "R1" ... "R14"
-  std::string typology;  // "smuggling_fee" or "debt_bondage"
-  std::string variant;   // "fire", "near_miss" or "lookalike"
+  std::string scenario;       // unique id, also in the labels of its events: "R1-0003"
+  std::string pattern;        // "R1" ... "R14"
+  std::string typology;       // "smuggling_fee" or "debt_bondage"
+  std::string variant;        // "fire", "near_miss" or "lookalike"
   bool expect_alert = false;  // fire: the pattern's rule should signal on `subject`
   std::string subject;        // the entity the pattern's rule is keyed on
   std::vector<std::pair<std::string, std::string>> entities;  // (role, id), subject first
   std::vector<std::pair<std::string, double>> params;         // what was varied, by name
-  std::string note;     // one line: how this instance sits against the threshold
+  std::string note;  // one line: how this instance sits against the threshold
   int64_t first_ms = 0, last_ms = 0;
   uint32_t events = 0;  // events written with this scenario's label
 };

@@ -100,8 +100,7 @@ int gen(const GenOptions& options, std::ostream& err) {
                 "scenarios) in %.2f s\n",
                 static_cast<unsigned long long>(params.seed), params.entities, params.days,
                 static_cast<unsigned long long>(s.events),
-                static_cast<unsigned long long>(s.scenario_events), world->truth().size(),
-                seconds);
+                static_cast<unsigned long long>(s.scenario_events), world->truth().size(), seconds);
   err << line;
   return kOk;
 }

@@ -59,11 +59,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   gen_cmd->add_option("--truth", gen_options.truth,
                       "Truth file (NDJSON, one scenario instance a line); - for stdout");
-  gen_cmd->add_option("--scenarios", gen_options.scenarios,
-                      "Scenario generators to inject, by pattern (default: all registered)")
+  gen_cmd
+      ->add_option("--scenarios", gen_options.scenarios,
+                   "Scenario generators to inject, by pattern (default: all registered)")
       ->delimiter(',');
-  gen_cmd->add_flag("--no-scenarios", gen_options.no_scenarios,
-                    "The background population only")
+  gen_cmd->add_flag("--no-scenarios", gen_options.no_scenarios, "The background population only")
       ->excludes("--scenarios");
 
   CLI::App* version_cmd = app.add_subcommand("version", "Print the version and build facts");

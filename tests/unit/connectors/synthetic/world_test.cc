@@ -277,8 +277,8 @@ TEST(SyntheticPopulation, WorkersSendAboutHalfTheirWageHome) {
   const double median = shares[shares.size() / 2];
   EXPECT_GE(median, 0.45);
   EXPECT_LE(median, 0.62);
-  const auto in_band = std::count_if(shares.begin(), shares.end(),
-                                     [](double x) { return x >= 0.48 && x <= 0.62; });
+  const auto in_band =
+      std::count_if(shares.begin(), shares.end(), [](double x) { return x >= 0.48 && x <= 0.62; });
   EXPECT_GT(static_cast<double>(in_band), 0.7 * static_cast<double>(shares.size()));
   EXPECT_LE(shares.back(), 0.8) << "nobody sends nearly all of it home";
 }
@@ -380,8 +380,8 @@ TEST(SyntheticScenarios, TruthMatchesTheLabelledEvents) {
       EXPECT_EQ(label_value(e->labels, "pattern"), t.pattern) << e->labels;
     }
     for (const auto& [role, id] : t.entities) {
-      EXPECT_TRUE(parties.count(id)) << t.scenario << ": " << role << " " << id
-                                     << " takes part in none of its events";
+      EXPECT_TRUE(parties.count(id))
+          << t.scenario << ": " << role << " " << id << " takes part in none of its events";
     }
   }
   EXPECT_EQ(patterns, (std::set<std::string>{"R1", "R7", "R11"}));
@@ -512,8 +512,7 @@ TEST(SyntheticScenarios, R11ReturnsAboveAndNearMissesBelowTheThresholds) {
     for (const Cycle& c : cycles(t, entity(t, "employer"), 72 * kHour)) {
       returning += c.to_party * 5 >= c.pay ? 1 : 0;
     }
-    EXPECT_EQ(returning >= 3, t.expect_alert) << t.scenario << " " << t.note << ": "
-                                              << returning;
+    EXPECT_EQ(returning >= 3, t.expect_alert) << t.scenario << " " << t.note << ": " << returning;
     (t.expect_alert ? fire : near)++;
   }
   EXPECT_GE(fire, 1U);
@@ -524,10 +523,10 @@ TEST(SyntheticScenarios, TruthJsonCarriesEveryField) {
   ASSERT_FALSE(world_truth().empty());
   std::string line;
   append_truth_json(line, world_truth().front());
-  for (const char* key : {"\"scenario\":", "\"pattern\":", "\"typology\":", "\"variant\":",
-                          "\"expect_alert\":", "\"subject\":", "\"entities\":[{\"role\":",
-                          "\"params\":{", "\"note\":", "\"first_ts\":", "\"last_ts\":",
-                          "\"events\":"}) {
+  for (const char* key :
+       {"\"scenario\":", "\"pattern\":", "\"typology\":", "\"variant\":", "\"expect_alert\":",
+        "\"subject\":", "\"entities\":[{\"role\":", "\"params\":{",
+        "\"note\":", "\"first_ts\":", "\"last_ts\":", "\"events\":"}) {
     EXPECT_NE(line.find(key), std::string::npos) << key << " in " << line;
   }
 }
