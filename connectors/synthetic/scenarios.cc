@@ -164,6 +164,145 @@ class FanInUnrelatedSenders final : public ScenarioGenerator {
   }
 };
 
+// ---------------------------------------------------------------- R2
+// Transfers split just under a reporting threshold, across agents: a migrant sends a fee
+// home in transfers of 82-98 % of 3,000 USD (the default threshold) at different agents
+// within 48 h. Thresholds: >= 2 transfers in [0.8 T, T) at >= 2 agents within 48 h.
+class SplitBelowThreshold final : public ScenarioGenerator {
+ public:
+  bool plan(WorldState& w, Variant variant, Rng& rng) override {
+    if (w.params().days < 5) return false;
+    int transfers = static_cast<int>(rng.between(int64_t{2}, int64_t{4}));
+    double lo = 0.82, hi = 0.98;
+    bool one_agent = false;
+    int64_t gap_lo = 2 * kHourMs, gap_hi = 40 * kHourMs / (transfers - 1);
+    std::string note = "clearly above every threshold";
+    if (variant == Variant::near_miss) {
+      switch (rng.index(3)) {
+        case 0:
+          one_agent = true;
+          note = "every transfer at one agent (threshold 2 agents)";
+          break;
+        case 1:
+          lo = 0.65, hi = 0.77;
+          note = "65-77 % of the threshold (band 80-100 %)";
+          break;
+        default:
+          transfers = 2;
+          gap_lo = 52 * kHourMs, gap_hi = 60 * kHourMs;
+          note = "two transfers 52-60 h apart (window 48 h)";
+          break;
+      }
+    }
+    const uint8_t corridor = pick_corridor(rng);
+    const Corridor& c = corridors()[corridor];
+    const auto& agents = w.agents_host[corridor];
+    if (agents.size() < 2) return false;
+    const int64_t day0 = rng.between(int64_t{0}, w.params().days - 4);
+    const uint32_t s =
+        w.new_scenario("R2", "smuggling_fee", variant_name(variant), variant == Variant::fire);
+    w.truth(s).note = note;
+    const uint32_t sender = w.make_person(rng, corridor, true, "snd-", Role::scenario);
+    const uint32_t receiver = w.make_person(rng, corridor, false, "col-", Role::scenario);
+    w.add_entity(s, "sender", sender);
+    // R2 is also keyed on the phone: its signal names the phone number.
+    w.truth(s).entities.emplace_back("sender_phone", w.party(sender).phone);
+    w.add_entity(s, "receiver", receiver);
+    const uint32_t label = w.scenario_label(s, "sender");
+    const size_t first_agent = rng.index(agents.size());
+    int64_t at = w.daytime(rng, day0, c.utc_offset_h);
+    double min_share = 1, max_share = 0;
+    std::set<uint32_t> used;
+    for (int i = 0; i < transfers; ++i) {
+      const double share = rng.between(lo, hi);
+      Planned e = transfer(at, sender, receiver, c.host_ccy,
+                           usd_in(c.host_ccy, 3000 * share, units(1)), Channel::mto, label);
+      e.kind = static_cast<uint8_t>(Kind::remittance);
+      e.agent =
+          agents[one_agent ? first_agent : (first_agent + static_cast<size_t>(i)) % agents.size()];
+      used.insert(e.agent);
+      w.add(e);
+      min_share = std::min(min_share, share);
+      max_share = std::max(max_share, share);
+      at += rng.between(gap_lo, gap_hi);
+    }
+    for (uint32_t a : used) w.add_entity(s, "agent", a);
+    w.truth(s).params = {{"transfers", transfers},
+                         {"agents", static_cast<double>(used.size())},
+                         {"min_share_of_threshold", min_share},
+                         {"max_share_of_threshold", max_share},
+                         {"threshold_usd", 3000}};
+    return true;
+  }
+};
+
+// ---------------------------------------------------------------- R14
+// Several senders pay one receiver at one agent within the hour: an escort brings payers
+// to an agent at origin to pay the collector. Threshold: >= 3 senders within 60 min.
+class SendersAtOneAgent final : public ScenarioGenerator {
+ public:
+  bool plan(WorldState& w, Variant variant, Rng& rng) override {
+    if (w.params().days < 2) return false;
+    int senders = static_cast<int>(rng.between(int64_t{3}, int64_t{5}));
+    int64_t gap_lo = 2 * 60'000, gap_hi = 45 * 60'000 / (senders - 1);
+    bool many_agents = false;
+    std::string note = "clearly above every threshold";
+    if (variant == Variant::near_miss) {
+      switch (rng.index(3)) {
+        case 0:
+          senders = 2;
+          note = "2 senders (threshold 3)";
+          break;
+        case 1:
+          senders = 3;
+          gap_lo = 38 * 60'000, gap_hi = 45 * 60'000;
+          note = "3 senders over 76-90 min: at most 2 in any hour (threshold 3)";
+          break;
+        default:
+          many_agents = true;
+          note = "senders at different agents (threshold 3 at one agent)";
+          break;
+      }
+    }
+    const uint8_t corridor = pick_corridor(rng);
+    const Corridor& c = corridors()[corridor];
+    const auto& agents = w.agents_origin[corridor];
+    if (many_agents && agents.size() < static_cast<size_t>(senders)) return false;
+    const int64_t day0 = rng.between(int64_t{0}, w.params().days - 2);
+    const uint32_t s =
+        w.new_scenario("R14", "smuggling_fee", variant_name(variant), variant == Variant::fire);
+    w.truth(s).note = note;
+    const uint32_t collector = w.make_person(rng, corridor, false, "col-", Role::scenario);
+    w.add_entity(s, "collector", collector);
+    const uint32_t label = w.scenario_label(s, "payer");
+    const size_t first_agent = rng.index(agents.size());
+    const std::string city = w.party(agents[first_agent]).city;
+    int64_t at = w.at_local(day0, static_cast<int>(rng.between(int64_t{10}, int64_t{16})),
+                            c.origin_utc_offset_h) +
+                 rng.between(int64_t{0}, kHourMs);
+    const int64_t first = at;
+    std::set<uint32_t> used;
+    for (int i = 0; i < senders; ++i) {
+      const uint32_t payer = w.make_person(rng, corridor, false, "pyr-", Role::scenario);
+      w.party(payer).city = city;  // brought to one agent: they come from around it
+      w.add_entity(s, "payer", payer);
+      Planned e = transfer(at, payer, collector, c.origin_ccy,
+                           usd_in(c.origin_ccy, rng.between(300.0, 1200.0), units(100)),
+                           Channel::mto, label);
+      e.agent = agents[many_agents ? (first_agent + static_cast<size_t>(i)) % agents.size()
+                                   : first_agent];
+      used.insert(e.agent);
+      w.add(e);
+      if (i + 1 < senders) at += rng.between(gap_lo, gap_hi);
+    }
+    for (uint32_t a : used) w.add_entity(s, "agent", a);
+    w.truth(s).params = {{"senders", senders},
+                         {"agents", static_cast<double>(used.size())},
+                         {"span_min", static_cast<double>(at - first) / 60'000.0}};
+    return true;
+  }
+};
+
 // Pay cycles that fit: `needed` paydays `cycle_days` apart, plus `tail_days` after the last.
 struct Cycles {
   int64_t first_day = 0, cycle_days = 30;
@@ -398,9 +537,9 @@ std::string_view variant_name(Variant v) noexcept {
 
 const std::vector<ScenarioSpec>& scenario_registry() {
   static const std::vector<ScenarioSpec> registry = {
-      {"R1", &make<FanInUnrelatedSenders>},
-      {"R7", &make<SalarySweep>},
-      {"R11", &make<WagePaidBack>},
+      {"R1", &make<FanInUnrelatedSenders>}, {"R2", &make<SplitBelowThreshold>},
+      {"R7", &make<SalarySweep>},           {"R11", &make<WagePaidBack>},
+      {"R14", &make<SendersAtOneAgent>},
   };
   return registry;
 }

@@ -135,7 +135,7 @@ void World::Impl::build_population() {
   };
   const uint32_t n_workers = count(0.35, 5);
   const uint32_t n_employers = count(0.35 / 40, 5);
-  const uint32_t n_agents = count(0.005, 10);
+  const uint32_t n_agents = count(0.005, 40);  // at least 4 per corridor and side
   const uint32_t n_merchants = count(0.03, 5);
   const uint32_t used = 2 * n_workers + n_employers + n_agents + n_merchants;
   const uint32_t n_customers = p.entities > used + 5 ? p.entities - used : 5;

@@ -46,7 +46,7 @@ WorldParams small(uint64_t seed) {
 // What the tests read of a decoded event (the decoder's views die with the next record).
 struct Seen {
   std::string id, sender, receiver, sender_device, sender_country, sender_city, receiver_country,
-      labels, channel, currency;
+      labels, channel, currency, agent, sender_phone;
   int64_t ts = 0;
   Kind kind = Kind::transfer;
   int64_t amount_base = 0;  // Money units
@@ -109,6 +109,8 @@ Decoded decode_all(const std::string& ndjson) {
       s.sender = e.sender.id;
       s.receiver = e.receiver.id;
       s.sender_device = e.sender.device;
+      s.sender_phone = e.sender.phone;
+      s.agent = e.agent;
       s.sender_country = e.sender.country;
       s.sender_city = e.sender.city;
       s.receiver_country = e.receiver.country;
@@ -377,6 +379,8 @@ TEST(SyntheticScenarios, TruthMatchesTheLabelledEvents) {
     for (const Seen* e : events) {
       parties.insert(e->sender);
       parties.insert(e->receiver);
+      parties.insert(e->agent);
+      parties.insert(e->sender_phone);
       EXPECT_EQ(label_value(e->labels, "pattern"), t.pattern) << e->labels;
     }
     for (const auto& [role, id] : t.entities) {
@@ -384,7 +388,7 @@ TEST(SyntheticScenarios, TruthMatchesTheLabelledEvents) {
           << t.scenario << ": " << role << " " << id << " takes part in none of its events";
     }
   }
-  EXPECT_EQ(patterns, (std::set<std::string>{"R1", "R7", "R11"}));
+  EXPECT_EQ(patterns, (std::set<std::string>{"R1", "R2", "R7", "R11", "R14"}));
 }
 
 TEST(SyntheticScenarios, OnlyTheNamedGeneratorsRun) {
@@ -422,6 +426,59 @@ TEST(SyntheticScenarios, R1FiresAboveAndNearMissesBelowTheThresholds) {
     const bool above = best_senders >= 5 && best_cities >= 3;
     EXPECT_EQ(above, t.expect_alert) << t.scenario << " " << t.note << ": " << best_senders
                                      << " senders, " << best_cities << " cities";
+    (t.expect_alert ? fire : near)++;
+  }
+  EXPECT_GE(fire, 1U);
+  EXPECT_GE(near, 1U);
+}
+
+// R2 from the events: transfers in [0.8 T, T) with T = 3,000 USD, and their agents, within
+// 48 hours.
+TEST(SyntheticScenarios, R2SplitsAboveAndNearMissesBelowTheThresholds) {
+  size_t fire = 0, near = 0;
+  constexpr int64_t kT = 3000 * 10'000;  // Money units
+  for (const TruthRecord& t : world_truth()) {
+    if (t.pattern != "R2") continue;
+    const auto events = events_of(t.scenario);
+    bool above = false;
+    for (const Seen* start : events) {
+      size_t in_band = 0;
+      std::set<std::string> agents;
+      for (const Seen* e : events) {
+        if (e->sender != t.subject || e->ts < start->ts || e->ts >= start->ts + 48 * kHour)
+          continue;
+        if (e->amount_base * 10 >= kT * 8 && e->amount_base < kT) {
+          ++in_band;
+          agents.insert(e->agent);
+        }
+      }
+      above = above || (in_band >= 2 && agents.size() >= 2);
+    }
+    EXPECT_EQ(above, t.expect_alert) << t.scenario << " " << t.note;
+    (t.expect_alert ? fire : near)++;
+  }
+  EXPECT_GE(fire, 1U);
+  EXPECT_GE(near, 1U);
+}
+
+// R14 from the events: distinct senders paying the collector at one agent within 60 min.
+TEST(SyntheticScenarios, R14GathersAboveAndNearMissesBelowTheThreshold) {
+  size_t fire = 0, near = 0;
+  for (const TruthRecord& t : world_truth()) {
+    if (t.pattern != "R14") continue;
+    const auto events = events_of(t.scenario);
+    size_t best = 0;
+    for (const Seen* start : events) {
+      std::set<std::string> senders;
+      for (const Seen* e : events) {
+        if (e->receiver == t.subject && e->agent == start->agent && e->ts >= start->ts &&
+            e->ts <= start->ts + 60 * 60'000) {
+          senders.insert(e->sender);
+        }
+      }
+      best = std::max(best, senders.size());
+    }
+    EXPECT_EQ(best >= 3, t.expect_alert) << t.scenario << " " << t.note << ": " << best;
     (t.expect_alert ? fire : near)++;
   }
   EXPECT_GE(fire, 1U);
