@@ -303,6 +303,132 @@ class SendersAtOneAgent final : public ScenarioGenerator {
   }
 };
 
+// ---------------------------------------------------------------- R3
+// Cash in, then rapid cross-border out: an account in a host country takes in collected
+// fees as cash at agents and within hours sends most of it by bank to the origin country.
+// Thresholds (48 h): inflow >= 1,000 USD and outflow >= 0.8 x inflow.
+class CashInThenOut final : public ScenarioGenerator {
+ public:
+  bool plan(WorldState& w, Variant variant, Rng& rng) override {
+    if (w.params().days < 5) return false;
+    double in_lo = 1500, in_hi = 4000, out_lo = 0.85, out_hi = 0.98;
+    int64_t delay_lo = 2 * kHourMs, delay_hi = 30 * kHourMs;  // after the last deposit
+    std::string note = "clearly above every threshold";
+    if (variant == Variant::near_miss) {
+      switch (rng.index(3)) {
+        case 0:
+          in_lo = 650, in_hi = 900;
+          note = "650-900 USD of cash in (threshold 1,000)";
+          break;
+        case 1:
+          out_lo = 0.55, out_hi = 0.72;
+          note = "55-72 % of the cash sent on (threshold 80 %)";
+          break;
+        default:
+          delay_lo = 52 * kHourMs, delay_hi = 70 * kHourMs;
+          note = "sent on 52-70 h after the cash came in (window 48 h)";
+          break;
+      }
+    }
+    const uint8_t corridor = pick_corridor(rng);
+    const Corridor& c = corridors()[corridor];
+    const auto& agents = w.agents_host[corridor];
+    const int64_t day0 = rng.between(int64_t{0}, w.params().days - 5);
+    const uint32_t s =
+        w.new_scenario("R3", "smuggling_fee", variant_name(variant), variant == Variant::fire);
+    w.truth(s).note = note;
+    const uint32_t account = w.make_person(rng, corridor, true, "pas-", Role::scenario);
+    const uint32_t organiser = w.make_person(rng, corridor, false, "org-", Role::scenario);
+    w.add_entity(s, "account", account);
+    w.add_entity(s, "organiser", organiser);
+    const uint32_t label = w.scenario_label(s, "account");
+    const double total_usd = rng.between(in_lo, in_hi);
+    const int deposits = static_cast<int>(rng.between(int64_t{2}, int64_t{4}));
+    int64_t at = w.daytime(rng, day0, c.utc_offset_h);
+    int64_t inflow = 0;  // Money units of the host currency
+    for (int i = 0; i < deposits; ++i) {
+      Planned e;
+      e.ts_ms = at;
+      e.kind = static_cast<uint8_t>(Kind::cash_in);
+      e.channel = Channel::cash;
+      e.currency = c.host_ccy;
+      e.amount_units = usd_in(c.host_ccy, total_usd / deposits, units(10));
+      e.receiver = account;
+      e.agent = agents[rng.index(agents.size())];
+      e.label = label;
+      w.add(e);
+      inflow += e.amount_units;
+      if (i + 1 < deposits) at += rng.between(kHourMs / 2, 4 * kHourMs);
+    }
+    const double share = rng.between(out_lo, out_hi);
+    // One bank transfer or two, without an agent: no structuring signal on the way out.
+    const int parts = rng.chance(0.3) ? 2 : 1;
+    const int64_t first_out = at + rng.between(delay_lo, delay_hi);
+    int64_t out_at = first_out;
+    const int64_t out_total =
+        units(static_cast<int64_t>(static_cast<double>(inflow) * share / 10'000));
+    const int64_t half = units(out_total / 20'000);
+    for (int i = 0; i < parts; ++i) {
+      const int64_t amount = parts == 1 ? out_total : i == 0 ? half : out_total - half;
+      Planned e = transfer(out_at, account, organiser, c.host_ccy, amount, Channel::bank, label);
+      e.kind = static_cast<uint8_t>(Kind::remittance);
+      w.add(e);
+      out_at += rng.between(int64_t{60'000}, kHourMs);
+    }
+    w.truth(s).params = {
+        {"inflow_usd", static_cast<double>(inflow) / 10'000 * usd_per_unit(c.host_ccy)},
+        {"deposits", deposits},
+        {"out_share", share},
+        {"delay_h", static_cast<double>(first_out - at) / kHourMs}};
+    return true;
+  }
+};
+
+// ---------------------------------------------------------------- R9
+// Identifiers shared across customers: one phone (device) used by several otherwise
+// unrelated customers to send money, within weeks. Threshold (30 d): >= 4 customers.
+class SharedDevice final : public ScenarioGenerator {
+ public:
+  bool plan(WorldState& w, Variant variant, Rng& rng) override {
+    if (w.params().days < 21) return false;
+    int customers = static_cast<int>(rng.between(int64_t{4}, int64_t{7}));
+    std::string note = "clearly above every threshold";
+    if (variant == Variant::near_miss) {
+      customers = 3;
+      note = "3 customers on the device (threshold 4)";
+    }
+    const uint8_t corridor = pick_corridor(rng);
+    const Corridor& c = corridors()[corridor];
+    const int64_t day0 = rng.between(int64_t{0}, w.params().days - 21);
+    const uint32_t s =
+        w.new_scenario("R9", "smuggling_fee", variant_name(variant), variant == Variant::fire);
+    w.truth(s).note = note;
+    // The device of a handler who does not send himself: the signal's entity.
+    const uint32_t handler = w.make_person(rng, corridor, true, "hdl-", Role::scenario);
+    const std::string device = w.party(handler).device;
+    w.truth(s).subject = device;
+    w.truth(s).entities.emplace_back("device", device);
+    const uint32_t label = w.scenario_label(s, "customer");
+    for (int i = 0; i < customers; ++i) {
+      const uint32_t customer = w.make_person(rng, corridor, true, "wrk-", Role::scenario);
+      w.party(customer).device = device;
+      w.add_entity(s, "customer", customer);
+      const uint32_t family = w.make_person(rng, corridor, false, "fam-", Role::scenario);
+      const int payments = static_cast<int>(rng.between(int64_t{1}, int64_t{3}));
+      for (int k = 0; k < payments; ++k) {
+        const int64_t day = day0 + rng.between(int64_t{0}, int64_t{20});
+        Planned e = transfer(w.daytime(rng, day, c.utc_offset_h), customer, family, c.host_ccy,
+                             usd_in(c.host_ccy, rng.between(100.0, 400.0), units(10)),
+                             Channel::mobile_money, label);
+        e.kind = static_cast<uint8_t>(Kind::remittance);
+        w.add(e);
+      }
+    }
+    w.truth(s).params = {{"customers", customers}};
+    return true;
+  }
+};
+
 // Pay cycles that fit: `needed` paydays `cycle_days` apart, plus `tail_days` after the last.
 struct Cycles {
   int64_t first_day = 0, cycle_days = 30;
@@ -516,6 +642,85 @@ class WagePaidBack final : public ScenarioGenerator {
   }
 };
 
+// ---------------------------------------------------------------- R8
+// Collector hub: workers of one employer each send one account a similar amount in the
+// days after payday. Thresholds (7 days after paydays): >= 5 salaried senders, >= 60 %
+// of them of one employer, coefficient of variation of the amounts < 0.2.
+class CollectorHub final : public ScenarioGenerator {
+ public:
+  bool plan(WorldState& w, Variant variant, Rng& rng) override {
+    if (w.params().days < 10) return false;
+    int workers = static_cast<int>(rng.between(int64_t{6}, int64_t{10}));
+    int employers = 1;
+    double spread = 0.0;  // amounts within +-5 % of the standard deduction
+    std::string note = "clearly above every threshold";
+    if (variant == Variant::near_miss) {
+      switch (rng.index(3)) {
+        case 0:
+          workers = 4;
+          note = "4 workers (threshold 5)";
+          break;
+        case 1:
+          spread = 0.7;
+          note = "amounts vary widely (CV threshold 0.2)";
+          break;
+        default:
+          workers = 6;
+          employers = 3;
+          note = "workers of 3 employers, 2 each (threshold 60 % of one employer)";
+          break;
+      }
+    }
+    const uint8_t corridor = pick_corridor(rng);
+    const Corridor& c = corridors()[corridor];
+    const int64_t payday = rng.between(int64_t{0}, w.params().days - 9);
+    const uint32_t s =
+        w.new_scenario("R8", "debt_bondage", variant_name(variant), variant == Variant::fire);
+    w.truth(s).note = note;
+    const uint32_t hub = w.make_person(rng, corridor, true, "hub-", Role::scenario);
+    w.add_entity(s, "hub", hub);
+    std::vector<uint32_t> firms;
+    for (int i = 0; i < employers; ++i) {
+      firms.push_back(w.make_firm(rng, corridor, true, "emp-", "Contractors", Role::scenario));
+      w.party(firms.back()).city = w.party(hub).city;  // one town: no fan-in from many cities
+      w.add_entity(s, "employer", firms.back());
+    }
+    const uint32_t pay_label = w.scenario_label(s, "employer");
+    const uint32_t worker_label = w.scenario_label(s, "worker");
+    const int64_t standard = c.wage_lo * rng.between(int64_t{20}, int64_t{30}) / 100;
+    for (int i = 0; i < workers; ++i) {
+      const uint32_t firm = firms[static_cast<size_t>(i) % firms.size()];
+      const uint32_t worker = w.make_person(rng, corridor, true, "wrk-", Role::scenario);
+      w.party(worker).employer = w.party(firm).id;
+      w.party(worker).city = w.party(firm).city;
+      w.add_entity(s, "worker", worker);
+      Planned pay;
+      pay.ts_ms = w.at_local(payday, 10, c.utc_offset_h) + i * 2000;
+      pay.kind = static_cast<uint8_t>(Kind::salary);
+      pay.channel = Channel::bank;
+      pay.currency = c.host_ccy;
+      pay.amount_units = units(rng.between(c.wage_lo, c.wage_hi));
+      pay.sender = firm;
+      pay.receiver = worker;
+      pay.purpose = kSala;
+      pay.label = pay_label;
+      w.add(pay);
+      // Near miss: three levels in turn (about 0.5, 1 and 1.5 times the standard), so
+      // any five of the payments vary by a CV of at least 0.3.
+      const double level = spread > 0.1 ? 1.0 + spread * 0.7 * ((i % 3) - 1) : 1.0;
+      const double factor = level * (1.0 + rng.between(-0.05, 0.05));
+      w.add(transfer(pay.ts_ms + rng.between(2 * kHourMs, 5 * kDayMs), worker, hub, c.host_ccy,
+                     round_units(static_cast<double>(standard) * factor, 1),
+                     rng.chance(0.5) ? Channel::bank : Channel::mobile_money, worker_label));
+    }
+    w.truth(s).params = {{"workers", workers},
+                         {"employers", employers},
+                         {"amount_spread", spread},
+                         {"standard_amount", static_cast<double>(standard)}};
+    return true;
+  }
+};
+
 template <class T>
 std::unique_ptr<ScenarioGenerator> make() {
   return std::make_unique<T>();
@@ -538,8 +743,9 @@ std::string_view variant_name(Variant v) noexcept {
 const std::vector<ScenarioSpec>& scenario_registry() {
   static const std::vector<ScenarioSpec> registry = {
       {"R1", &make<FanInUnrelatedSenders>}, {"R2", &make<SplitBelowThreshold>},
-      {"R7", &make<SalarySweep>},           {"R11", &make<WagePaidBack>},
-      {"R14", &make<SendersAtOneAgent>},
+      {"R3", &make<CashInThenOut>},         {"R7", &make<SalarySweep>},
+      {"R8", &make<CollectorHub>},          {"R9", &make<SharedDevice>},
+      {"R11", &make<WagePaidBack>},         {"R14", &make<SendersAtOneAgent>},
   };
   return registry;
 }

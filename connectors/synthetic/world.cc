@@ -79,6 +79,7 @@ struct Worker {
   uint8_t corridor = 0, rent_day = 1;
   Channel channel = Channel::mto;
   bool cash_salary = false;
+  bool shares_device = false;
 };
 
 struct Customer {
@@ -189,6 +190,7 @@ void World::Impl::build_population() {
   }
 
   uint32_t tenants[5] = {};
+  std::vector<bool> shares_device;  // by worker
   for (uint32_t i = 0; i < n_workers; ++i) {
     Worker w;
     w.corridor = pick_corridor(rng);
@@ -220,23 +222,28 @@ void World::Impl::build_population() {
     w.family_agent =
         state.agents_origin[w.corridor][rng.index(state.agents_origin[w.corridor].size())];
     w.cash_salary = rng.chance(0.03);
-    if (rng.chance(0.7) && !customers_by_corridor_[w.corridor].empty()) {
-      // Landlords in turn, so each lets to one or two workers: a landlord paid by many
-      // unrelated tenants is a look-alike scenario, not background.
-      const auto& pool = customers_by_corridor_[w.corridor];
-      w.landlord = customers_[pool[tenants[w.corridor]++ % pool.size()]].party;
+    const auto& pool = customers_by_corridor_[w.corridor];
+    if (rng.chance(0.7) && tenants[w.corridor] < pool.size()) {
+      // Landlords in turn, one tenant each, so nobody is paid by more than four people
+      // (three contacts and a tenant): many payers of one landlord is a look-alike
+      // scenario, not background.
+      w.landlord = customers_[pool[tenants[w.corridor]++]].party;
       w.rent =
           std::max<int64_t>(10, w.wage * rng.between(int64_t{10}, int64_t{20}) / 100 / 10 * 10);
       w.rent_day = static_cast<uint8_t>(rng.between(int64_t{1}, int64_t{5}));
     }
     // Devices: mostly one per person; a few share a roommate's phone, a few have two.
-    if (!e.workers.empty() && rng.chance(0.03)) {
-      const Worker& mate = workers_[e.workers[rng.index(e.workers.size())]];
+    // A phone is shared by two roommates at most (R9 starts at four people).
+    if (!e.workers.empty() && rng.chance(0.03) && !shares_device[e.workers.back()]) {
+      const Worker& mate = workers_[e.workers.back()];
       state.party(w.party).device = state.party(mate.party).device;
+      shares_device[e.workers.back()] = true;
+      w.shares_device = true;
     } else if (rng.chance(0.02)) {
       w.second_device = static_cast<uint32_t>(state.extra_devices.size());
       state.extra_devices.push_back(state.party(w.party).device + "-2");
     }
+    shares_device.push_back(w.shares_device);
     e.workers.push_back(static_cast<uint32_t>(workers_.size()));
     state.workers.push_back(w.party);
     state.families.push_back(w.family);
@@ -398,9 +405,9 @@ void World::Impl::customer_day(const Customer& cu, int64_t d) {
   }
   const auto& pool = customers_by_corridor_[cu.corridor];
   for (int i = draws(rng, 0.03 * cu.activity); i > 0 && pool.size() > 1; --i) {
-    // Friends and relatives: four fixed contacts each (the next four customers of the
-    // corridor), so pairs repeat and nobody is paid by more than four of them.
-    const uint32_t to = customers_[pool[(cu.position + 1 + rng.index(4)) % pool.size()]].party;
+    // Friends and relatives: three fixed contacts each (the next three customers of the
+    // corridor), so pairs repeat and nobody is paid by more than three of them.
+    const uint32_t to = customers_[pool[(cu.position + 1 + rng.index(3)) % pool.size()]].party;
     if (to == cu.party) continue;
     Planned e;
     e.ts_ms = state.daytime(rng, d, c.utc_offset_h);
