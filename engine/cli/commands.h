@@ -24,6 +24,20 @@ struct RunOptions {
 };
 
 int run(const RunOptions& options, std::ostream& err);
+
+struct GenOptions {
+  uint64_t seed = 1;
+  uint32_t entities = 10'000;
+  uint32_t days = 60;
+  std::string start;  // RFC 3339; empty: the generator's default (2026-01-01T00:00:00Z)
+  std::string out = "-";
+  std::string truth;  // empty: no truth file
+  std::vector<std::string> scenarios;
+  bool no_scenarios = false;
+};
+
+// The synthetic world as NDJSON events and a truth file (connectors/synthetic).
+int gen(const GenOptions& options, std::ostream& err);
 int validate(const std::vector<std::string>& files, std::ostream& out, std::ostream& err);
 int test_rules(const std::vector<std::string>& files, bool print_outputs, std::ostream& out,
                std::ostream& err);

@@ -42,6 +42,30 @@ int main(int argc, char** argv) {
   test_cmd->add_flag("--print-outputs", print_outputs,
                      "Print every signal and alert produced, as CloudEvents JSON lines, on stdout");
 
+  GenOptions gen_options;
+  CLI::App* gen_cmd = app.add_subcommand(
+      "gen", "Write a seeded synthetic remittance world: NDJSON events and a truth file");
+  gen_cmd->add_option("--seed", gen_options.seed, "Seed; the same seed gives the same bytes")
+      ->capture_default_str();
+  gen_cmd->add_option("--entities", gen_options.entities, "People, firms and agents")
+      ->capture_default_str()
+      ->check(CLI::Range(1U, 100'000'000U));
+  gen_cmd->add_option("--days", gen_options.days, "Days of activity")
+      ->capture_default_str()
+      ->check(CLI::Range(1U, 3660U));
+  gen_cmd->add_option("--start", gen_options.start,
+                      "First day, RFC 3339 (default 2026-01-01T00:00:00Z)");
+  gen_cmd->add_option("-o,--out", gen_options.out, "Events file (NDJSON); - for stdout")
+      ->capture_default_str();
+  gen_cmd->add_option("--truth", gen_options.truth,
+                      "Truth file (NDJSON, one scenario instance a line); - for stdout");
+  gen_cmd
+      ->add_option("--scenarios", gen_options.scenarios,
+                   "Scenario generators to inject, by pattern (default: all registered)")
+      ->delimiter(',');
+  gen_cmd->add_flag("--no-scenarios", gen_options.no_scenarios, "The background population only")
+      ->excludes("--scenarios");
+
   CLI::App* version_cmd = app.add_subcommand("version", "Print the version and build facts");
 
   try {
@@ -54,6 +78,7 @@ int main(int argc, char** argv) {
   if (*run_cmd) return run(run_options, std::cerr);
   if (*validate_cmd) return validate(validate_files, std::cout, std::cerr);
   if (*test_cmd) return test_rules(golden_files, print_outputs, std::cout, std::cerr);
+  if (*gen_cmd) return gen(gen_options, std::cerr);
   if (*version_cmd) {
     std::cout << "corridor " << version() << " (commit " << git_commit() << ", json decoder "
               << corridor::event::json_decoder_isa() << ")\n";

@@ -309,5 +309,85 @@ class AmlsimImport(Workdir):
         self.assertEqual(first["ts"], "2024-01-02T00:00:00.000Z")
 
 
+class Gen(Workdir):
+    """corridor gen: the synthetic world as NDJSON events and a truth file."""
+
+    def gen(self, *args, name="world"):
+        events, truth = self.dir / f"{name}.ndjson", self.dir / f"{name}.truth.ndjson"
+        r = run("gen", *args, "--out", str(events), "--truth", str(truth))
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        self.assertEqual(r.stdout, b"", "data goes to the files, not stdout")
+        return events, truth, r
+
+    def test_same_seed_same_bytes_and_the_engine_decodes_every_event(self):
+        a, ta, r = self.gen("--seed", "42", "--entities", "2000", "--days", "45", name="a")
+        b, tb, _ = self.gen("--seed", "42", "--entities", "2000", "--days", "45", name="b")
+        c, _, _ = self.gen("--seed", "43", "--entities", "2000", "--days", "45", name="c")
+        self.assertEqual(a.read_bytes(), b.read_bytes())
+        self.assertEqual(ta.read_bytes(), tb.read_bytes())
+        self.assertNotEqual(a.read_bytes(), c.read_bytes())
+        events = a.read_text().splitlines()
+        self.assertIn(f"{len(events)} events".encode(), r.stderr)
+
+        # The shipped example config's rates convert every currency the world uses.
+        body = (SRC / "config/examples/synthetic.yaml").read_text()
+        body = body.replace("/tmp/corridor-world.ndjson", str(a))
+        body = body.replace("/tmp/corridor-world-alerts.ndjson", str(self.dir / "alerts.ndjson"))
+        body = body.replace("/tmp/corridor-world-signals.ndjson", str(self.dir / "signals.ndjson"))
+        body = body.replace("../../rules/packs/", str(SRC / "rules/packs") + "/")
+        cfg = self.config(body)
+        r = run("run", "--config", str(cfg))
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        self.assertIn(f"read {len(events)} records: {len(events)} decoded, 0 dead-lettered"
+                      .encode(), r.stderr)
+
+        # Truth: one scenario instance a line; its label is on exactly its events.
+        truth = lines(ta)
+        self.assertTrue(truth)
+        labelled = {}
+        for line in events:
+            e = json.loads(line)
+            labelled.setdefault(e["labels"]["scenario"], []).append(e)
+        for t in truth:
+            self.assertIn(t["variant"], ("fire", "near_miss", "lookalike"))
+            self.assertEqual(t["expect_alert"], t["variant"] == "fire")
+            self.assertEqual(len(labelled.get(t["scenario"], [])), t["events"], t["scenario"])
+            self.assertEqual(t["subject"], t["entities"][0]["id"])
+        self.assertGreater(len(labelled["background"]), 0.9 * len(events))
+        # The fire instances are what the shipped packs signal on, near misses are not.
+        signalled = {(json.loads(l)["data"]["rule"]["pattern"], json.loads(l)["subject"])
+                     for l in (self.dir / "signals.ndjson").read_text().splitlines()}
+        for t in truth:
+            self.assertEqual((t["pattern"], t["subject"]) in signalled, t["expect_alert"],
+                             f"{t['scenario']} ({t['note']})")
+
+    def test_scenarios_can_be_chosen_or_left_out(self):
+        _, truth, _ = self.gen("--entities", "500", "--days", "40", "--scenarios", "R7,R11")
+        self.assertEqual({t["pattern"] for t in lines(truth)}, {"R7", "R11"})
+        events, truth, _ = self.gen("--entities", "500", "--days", "40", "--no-scenarios",
+                                    name="plain")
+        self.assertEqual(truth.read_text(), "")
+        self.assertEqual({json.loads(l)["labels"]["scenario"]
+                          for l in events.read_text().splitlines()}, {"background"})
+
+    def test_stdout_and_errors(self):
+        r = run("gen", "--entities", "200", "--days", "3", "--no-scenarios")
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        first = json.loads(r.stdout.decode().splitlines()[0])
+        self.assertEqual(first["labels"], {"scenario": "background", "role": first["labels"]["role"]})
+        self.assertEqual(run("gen", "--days", "0").returncode, 2)
+        self.assertEqual(run("gen", "--entities", "x").returncode, 2)
+        r = run("gen", "--scenarios", "R99", "--entities", "100", "--days", "2")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"unknown scenario 'R99'", r.stderr)
+        self.assertEqual(run("gen", "--start", "yesterday").returncode, 2)
+        self.assertEqual(run("gen", "--out", "-", "--truth", "-").returncode, 2)
+        r = run("gen", "--entities", "100", "--days", "2", "--out",
+                str(self.dir / "missing" / "x.ndjson"))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"cannot create", r.stderr)
+        self.assertEqual(run("gen", "--help").returncode, 0)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -1,0 +1,753 @@
+// Injected scenarios, one generator per pattern of TYPOLOGIES.md. Each plans whole
+// instances with new parties (so the background population never dilutes or completes
+// them), labels every event with the instance id and the party's role, and fills one
+// truth record. A fire instance sits clearly past every threshold of its pattern's
+// defaults; a near miss misses exactly one of them, chosen at random, and says which in
+// its note. Registered by name at the bottom of this file.
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <string>
+
+#include "connectors/synthetic/scenario.h"
+#include "engine/event/event.h"
+
+namespace corridor::synthetic {
+namespace {
+
+using event::Kind;
+
+uint8_t pick_corridor(Rng& rng) { return static_cast<uint8_t>(rng.index(corridors().size())); }
+
+Planned transfer(int64_t ts, uint32_t from, uint32_t to, uint8_t ccy, int64_t amount,
+                 Channel channel, uint32_t label) {
+  Planned e;
+  e.ts_ms = ts;
+  e.kind = static_cast<uint8_t>(Kind::transfer);
+  e.channel = channel;
+  e.currency = ccy;
+  e.amount_units = amount;
+  e.sender = from;
+  e.receiver = to;
+  e.label = label;
+  return e;
+}
+
+// ---------------------------------------------------------------- R1
+// Many unrelated senders pay one beneficiary: families in several origin districts pay a
+// smuggler's collector, each for the first time, within a week. Thresholds (7 days):
+// >= 5 senders, >= 3 sender cities, >= 80 % first-seen pairs.
+class FanInUnrelatedSenders final : public ScenarioGenerator {
+ public:
+  bool has_lookalike() const override { return true; }
+
+  bool plan(WorldState& w, Variant variant, Rng& rng) override {
+    if (variant == Variant::lookalike) return cousins(w, rng);
+    if (w.params().days < 10) return false;
+    const uint8_t corridor = pick_corridor(rng);
+    const Corridor& c = corridors()[corridor];
+    int senders = static_cast<int>(rng.between(int64_t{5}, int64_t{9}));
+    int cities = static_cast<int>(rng.between(int64_t{3}, int64_t{std::min(senders, 6)}));
+    double gap_days = rng.between(0.1, 4.0 / senders);  // all inside about four days
+    std::string note = "clearly above every threshold";
+    if (variant == Variant::near_miss) {
+      switch (rng.index(3)) {
+        case 0:
+          senders = 4;
+          cities = static_cast<int>(rng.between(int64_t{3}, int64_t{4}));
+          note = "4 senders (threshold 5)";
+          break;
+        case 1:
+          cities = 2;
+          note = "senders from 2 cities (threshold 3)";
+          break;
+        default:
+          gap_days = 2.5;  // at most 3 senders in any 7 days
+          note = "senders 2.5 days apart: at most 3 in any 7 days (threshold 5)";
+          break;
+      }
+    }
+    const double span_days = gap_days * (senders - 1);
+    const int64_t last_start = w.params().days - static_cast<int64_t>(span_days) - 2;
+    if (last_start < 1) return false;
+    const int64_t day0 = rng.between(int64_t{1}, last_start);
+
+    const uint32_t s =
+        w.new_scenario("R1", "smuggling_fee", variant_name(variant), variant == Variant::fire);
+    TruthRecord& t = w.truth(s);
+    t.note = note;
+    const uint32_t collector = w.make_person(rng, corridor, false, "col-", Role::scenario);
+    w.add_entity(s, "collector", collector);
+    const uint32_t payer_label = w.scenario_label(s, "payer");
+    std::vector<std::string_view> city_pool(c.origin_cities.begin(), c.origin_cities.end());
+    for (size_t i = city_pool.size(); i > 1; --i)
+      std::swap(city_pool[i - 1], city_pool[rng.index(i)]);
+    const int64_t fee_usd = rng.between(int64_t{1000}, int64_t{4000});  // IOM: 1,000-5,000
+    const int64_t t0 = w.daytime(rng, day0, c.origin_utc_offset_h);
+    for (int i = 0; i < senders; ++i) {
+      const uint32_t payer = w.make_person(rng, corridor, false, "pyr-", Role::scenario);
+      PartyRecord& pp = w.party(payer);
+      pp.city = city_pool[static_cast<size_t>(i % cities)];
+      w.add_entity(s, "payer", payer);
+      const double ch = rng.uniform();
+      const Channel channel = ch < 0.5    ? Channel::mobile_money
+                              : ch < 0.85 ? Channel::mto
+                                          : Channel::hawala;
+      const int64_t at = t0 + static_cast<int64_t>(gap_days * i * static_cast<double>(kDayMs)) +
+                         rng.between(int64_t{0}, kHourMs);
+      // An instalment of the fee: a third to a half of it, in round thousands.
+      const double usd = static_cast<double>(fee_usd) * rng.between(0.33, 0.5);
+      Planned e = transfer(at, payer, collector, c.origin_ccy,
+                           usd_in(c.origin_ccy, usd, units(1000)), channel, payer_label);
+      if (channel == Channel::mto) {
+        e.agent = w.agents_origin[corridor][rng.index(w.agents_origin[corridor].size())];
+      }
+      w.add(e);
+    }
+    t.params = {{"senders", senders},
+                {"cities", cities},
+                {"span_days", span_days},
+                {"max_senders_in_7d", std::min<double>(senders, 1 + std::floor(7.0 / gap_days))}};
+    return true;
+  }
+
+ private:
+  // The benign look-alike: 6-10 cousins working in several host cities each send their
+  // grandmother a little every month; for a festival they all send within three days.
+  // A naive rule sees many senders from many cities in a week; every pair has paid
+  // before, so the first-seen condition keeps R1 quiet.
+  static bool cousins(WorldState& w, Rng& rng) {
+    const int64_t days = w.params().days;
+    if (days < 40) return false;
+    const uint8_t corridor = pick_corridor(rng);
+    const Corridor& c = corridors()[corridor];
+    const int64_t festival = rng.between(int64_t{31}, days - 5);
+    const int n = static_cast<int>(rng.between(int64_t{6}, int64_t{10}));
+    const uint32_t s =
+        w.new_scenario("R1", "smuggling_fee", variant_name(Variant::lookalike), false);
+    w.truth(s).note = "cousins who paid their grandmother before: no first-seen pair";
+    const uint32_t grandmother = w.make_person(rng, corridor, false, "fam-", Role::scenario);
+    w.add_entity(s, "grandmother", grandmother);
+    const std::string& name = w.party(grandmother).name;
+    const std::string surname = name.substr(name.find(' ') + 1);
+    const uint32_t label = w.scenario_label(s, "cousin");
+    std::set<std::string_view> cities;
+    for (int i = 0; i < n; ++i) {
+      const uint32_t cousin = w.make_person(rng, corridor, true, "wrk-", Role::scenario);
+      PartyRecord& cp = w.party(cousin);
+      cp.name = cp.name.substr(0, cp.name.find(' ')) + " " + surname;
+      cp.city = c.host_cities[static_cast<size_t>(i) % c.host_cities.size()];
+      cities.insert(c.host_cities[static_cast<size_t>(i) % c.host_cities.size()]);
+      w.add_entity(s, "cousin", cousin);
+      const auto send = [&](int64_t day, double usd) {
+        Planned e = transfer(w.daytime(rng, day, c.utc_offset_h), cousin, grandmother, c.host_ccy,
+                             usd_in(c.host_ccy, usd, units(10)),
+                             rng.chance(0.6) ? Channel::mto : Channel::mobile_money, label);
+        e.kind = static_cast<uint8_t>(Kind::remittance);
+        e.purpose = kFami;
+        if (e.channel == Channel::mto) {
+          e.agent = w.agents_host[corridor][rng.index(w.agents_host[corridor].size())];
+        }
+        w.add(e);
+      };
+      // First payments three days apart (at most three first-seen pairs in any week),
+      // then monthly.
+      for (int64_t day = 3 * i; day < days; day += 30) {
+        if (day < festival - 3 || day > festival + 3) send(day, rng.between(50.0, 150.0));
+      }
+      send(festival + rng.between(int64_t{0}, int64_t{2}), rng.between(100.0, 300.0));
+    }
+    w.truth(s).params = {{"cousins", n},
+                         {"cities", static_cast<double>(cities.size())},
+                         {"festival_day", static_cast<double>(festival)}};
+    return true;
+  }
+};
+
+// ---------------------------------------------------------------- R2
+// Transfers split just under a reporting threshold, across agents: a migrant sends a fee
+// home in transfers of 82-98 % of 3,000 USD (the default threshold) at different agents
+// within 48 h. Thresholds: >= 2 transfers in [0.8 T, T) at >= 2 agents within 48 h.
+class SplitBelowThreshold final : public ScenarioGenerator {
+ public:
+  bool plan(WorldState& w, Variant variant, Rng& rng) override {
+    if (w.params().days < 5) return false;
+    int transfers = static_cast<int>(rng.between(int64_t{2}, int64_t{4}));
+    double lo = 0.82, hi = 0.98;
+    bool one_agent = false;
+    int64_t gap_lo = 2 * kHourMs, gap_hi = 40 * kHourMs / (transfers - 1);
+    std::string note = "clearly above every threshold";
+    if (variant == Variant::near_miss) {
+      switch (rng.index(3)) {
+        case 0:
+          one_agent = true;
+          note = "every transfer at one agent (threshold 2 agents)";
+          break;
+        case 1:
+          lo = 0.65, hi = 0.77;
+          note = "65-77 % of the threshold (band 80-100 %)";
+          break;
+        default:
+          transfers = 2;
+          gap_lo = 52 * kHourMs, gap_hi = 60 * kHourMs;
+          note = "two transfers 52-60 h apart (window 48 h)";
+          break;
+      }
+    }
+    const uint8_t corridor = pick_corridor(rng);
+    const Corridor& c = corridors()[corridor];
+    const auto& agents = w.agents_host[corridor];
+    if (agents.size() < 2) return false;
+    const int64_t day0 = rng.between(int64_t{0}, w.params().days - 4);
+    const uint32_t s =
+        w.new_scenario("R2", "smuggling_fee", variant_name(variant), variant == Variant::fire);
+    w.truth(s).note = note;
+    const uint32_t sender = w.make_person(rng, corridor, true, "snd-", Role::scenario);
+    const uint32_t receiver = w.make_person(rng, corridor, false, "col-", Role::scenario);
+    w.add_entity(s, "sender", sender);
+    // R2 is also keyed on the phone: its signal names the phone number.
+    w.truth(s).entities.emplace_back("sender_phone", w.party(sender).phone);
+    w.add_entity(s, "receiver", receiver);
+    const uint32_t label = w.scenario_label(s, "sender");
+    const size_t first_agent = rng.index(agents.size());
+    int64_t at = w.daytime(rng, day0, c.utc_offset_h);
+    double min_share = 1, max_share = 0;
+    std::set<uint32_t> used;
+    for (int i = 0; i < transfers; ++i) {
+      const double share = rng.between(lo, hi);
+      Planned e = transfer(at, sender, receiver, c.host_ccy,
+                           usd_in(c.host_ccy, 3000 * share, units(1)), Channel::mto, label);
+      e.kind = static_cast<uint8_t>(Kind::remittance);
+      e.agent =
+          agents[one_agent ? first_agent : (first_agent + static_cast<size_t>(i)) % agents.size()];
+      used.insert(e.agent);
+      w.add(e);
+      min_share = std::min(min_share, share);
+      max_share = std::max(max_share, share);
+      at += rng.between(gap_lo, gap_hi);
+    }
+    for (uint32_t a : used) w.add_entity(s, "agent", a);
+    w.truth(s).params = {{"transfers", transfers},
+                         {"agents", static_cast<double>(used.size())},
+                         {"min_share_of_threshold", min_share},
+                         {"max_share_of_threshold", max_share},
+                         {"threshold_usd", 3000}};
+    return true;
+  }
+};
+
+// ---------------------------------------------------------------- R14
+// Several senders pay one receiver at one agent within the hour: an escort brings payers
+// to an agent at origin to pay the collector. Threshold: >= 3 senders within 60 min.
+class SendersAtOneAgent final : public ScenarioGenerator {
+ public:
+  bool plan(WorldState& w, Variant variant, Rng& rng) override {
+    if (w.params().days < 2) return false;
+    int senders = static_cast<int>(rng.between(int64_t{3}, int64_t{5}));
+    int64_t gap_lo = 2 * 60'000, gap_hi = 45 * 60'000 / (senders - 1);
+    bool many_agents = false;
+    std::string note = "clearly above every threshold";
+    if (variant == Variant::near_miss) {
+      switch (rng.index(3)) {
+        case 0:
+          senders = 2;
+          note = "2 senders (threshold 3)";
+          break;
+        case 1:
+          senders = 3;
+          gap_lo = 38 * 60'000, gap_hi = 45 * 60'000;
+          note = "3 senders over 76-90 min: at most 2 in any hour (threshold 3)";
+          break;
+        default:
+          many_agents = true;
+          note = "senders at different agents (threshold 3 at one agent)";
+          break;
+      }
+    }
+    const uint8_t corridor = pick_corridor(rng);
+    const Corridor& c = corridors()[corridor];
+    const auto& agents = w.agents_origin[corridor];
+    if (many_agents && agents.size() < static_cast<size_t>(senders)) return false;
+    const int64_t day0 = rng.between(int64_t{0}, w.params().days - 2);
+    const uint32_t s =
+        w.new_scenario("R14", "smuggling_fee", variant_name(variant), variant == Variant::fire);
+    w.truth(s).note = note;
+    const uint32_t collector = w.make_person(rng, corridor, false, "col-", Role::scenario);
+    w.add_entity(s, "collector", collector);
+    const uint32_t label = w.scenario_label(s, "payer");
+    const size_t first_agent = rng.index(agents.size());
+    const std::string city = w.party(agents[first_agent]).city;
+    int64_t at = w.at_local(day0, static_cast<int>(rng.between(int64_t{10}, int64_t{16})),
+                            c.origin_utc_offset_h) +
+                 rng.between(int64_t{0}, kHourMs);
+    const int64_t first = at;
+    std::set<uint32_t> used;
+    for (int i = 0; i < senders; ++i) {
+      const uint32_t payer = w.make_person(rng, corridor, false, "pyr-", Role::scenario);
+      w.party(payer).city = city;  // brought to one agent: they come from around it
+      w.add_entity(s, "payer", payer);
+      Planned e = transfer(at, payer, collector, c.origin_ccy,
+                           usd_in(c.origin_ccy, rng.between(300.0, 1200.0), units(100)),
+                           Channel::mto, label);
+      e.agent = agents[many_agents ? (first_agent + static_cast<size_t>(i)) % agents.size()
+                                   : first_agent];
+      used.insert(e.agent);
+      w.add(e);
+      if (i + 1 < senders) at += rng.between(gap_lo, gap_hi);
+    }
+    for (uint32_t a : used) w.add_entity(s, "agent", a);
+    w.truth(s).params = {{"senders", senders},
+                         {"agents", static_cast<double>(used.size())},
+                         {"span_min", static_cast<double>(at - first) / 60'000.0}};
+    return true;
+  }
+};
+
+// ---------------------------------------------------------------- R3
+// Cash in, then rapid cross-border out: an account in a host country takes in collected
+// fees as cash at agents and within hours sends most of it by bank to the origin country.
+// Thresholds (48 h): inflow >= 1,000 USD and outflow >= 0.8 x inflow.
+class CashInThenOut final : public ScenarioGenerator {
+ public:
+  bool plan(WorldState& w, Variant variant, Rng& rng) override {
+    if (w.params().days < 5) return false;
+    double in_lo = 1500, in_hi = 4000, out_lo = 0.85, out_hi = 0.98;
+    int64_t delay_lo = 2 * kHourMs, delay_hi = 30 * kHourMs;  // after the last deposit
+    std::string note = "clearly above every threshold";
+    if (variant == Variant::near_miss) {
+      switch (rng.index(3)) {
+        case 0:
+          in_lo = 650, in_hi = 900;
+          note = "650-900 USD of cash in (threshold 1,000)";
+          break;
+        case 1:
+          out_lo = 0.55, out_hi = 0.72;
+          note = "55-72 % of the cash sent on (threshold 80 %)";
+          break;
+        default:
+          delay_lo = 52 * kHourMs, delay_hi = 70 * kHourMs;
+          note = "sent on 52-70 h after the cash came in (window 48 h)";
+          break;
+      }
+    }
+    const uint8_t corridor = pick_corridor(rng);
+    const Corridor& c = corridors()[corridor];
+    const auto& agents = w.agents_host[corridor];
+    const int64_t day0 = rng.between(int64_t{0}, w.params().days - 5);
+    const uint32_t s =
+        w.new_scenario("R3", "smuggling_fee", variant_name(variant), variant == Variant::fire);
+    w.truth(s).note = note;
+    const uint32_t account = w.make_person(rng, corridor, true, "pas-", Role::scenario);
+    const uint32_t organiser = w.make_person(rng, corridor, false, "org-", Role::scenario);
+    w.add_entity(s, "account", account);
+    w.add_entity(s, "organiser", organiser);
+    const uint32_t label = w.scenario_label(s, "account");
+    const double total_usd = rng.between(in_lo, in_hi);
+    const int deposits = static_cast<int>(rng.between(int64_t{2}, int64_t{4}));
+    int64_t at = w.daytime(rng, day0, c.utc_offset_h);
+    int64_t inflow = 0;  // Money units of the host currency
+    for (int i = 0; i < deposits; ++i) {
+      Planned e;
+      e.ts_ms = at;
+      e.kind = static_cast<uint8_t>(Kind::cash_in);
+      e.channel = Channel::cash;
+      e.currency = c.host_ccy;
+      e.amount_units = usd_in(c.host_ccy, total_usd / deposits, units(10));
+      e.receiver = account;
+      e.agent = agents[rng.index(agents.size())];
+      e.label = label;
+      w.add(e);
+      inflow += e.amount_units;
+      if (i + 1 < deposits) at += rng.between(kHourMs / 2, 4 * kHourMs);
+    }
+    const double share = rng.between(out_lo, out_hi);
+    // One bank transfer or two, without an agent: no structuring signal on the way out.
+    const int parts = rng.chance(0.3) ? 2 : 1;
+    const int64_t first_out = at + rng.between(delay_lo, delay_hi);
+    int64_t out_at = first_out;
+    const int64_t out_total =
+        units(static_cast<int64_t>(static_cast<double>(inflow) * share / 10'000));
+    const int64_t half = units(out_total / 20'000);
+    for (int i = 0; i < parts; ++i) {
+      const int64_t amount = parts == 1 ? out_total : i == 0 ? half : out_total - half;
+      Planned e = transfer(out_at, account, organiser, c.host_ccy, amount, Channel::bank, label);
+      e.kind = static_cast<uint8_t>(Kind::remittance);
+      w.add(e);
+      out_at += rng.between(int64_t{60'000}, kHourMs);
+    }
+    w.truth(s).params = {
+        {"inflow_usd", static_cast<double>(inflow) / 10'000 * usd_per_unit(c.host_ccy)},
+        {"deposits", deposits},
+        {"out_share", share},
+        {"delay_h", static_cast<double>(first_out - at) / kHourMs}};
+    return true;
+  }
+};
+
+// ---------------------------------------------------------------- R9
+// Identifiers shared across customers: one phone (device) used by several otherwise
+// unrelated customers to send money, within weeks. Threshold (30 d): >= 4 customers.
+class SharedDevice final : public ScenarioGenerator {
+ public:
+  bool plan(WorldState& w, Variant variant, Rng& rng) override {
+    if (w.params().days < 21) return false;
+    int customers = static_cast<int>(rng.between(int64_t{4}, int64_t{7}));
+    std::string note = "clearly above every threshold";
+    if (variant == Variant::near_miss) {
+      customers = 3;
+      note = "3 customers on the device (threshold 4)";
+    }
+    const uint8_t corridor = pick_corridor(rng);
+    const Corridor& c = corridors()[corridor];
+    const int64_t day0 = rng.between(int64_t{0}, w.params().days - 21);
+    const uint32_t s =
+        w.new_scenario("R9", "smuggling_fee", variant_name(variant), variant == Variant::fire);
+    w.truth(s).note = note;
+    // The device of a handler who does not send himself: the signal's entity.
+    const uint32_t handler = w.make_person(rng, corridor, true, "hdl-", Role::scenario);
+    const std::string device = w.party(handler).device;
+    w.truth(s).subject = device;
+    w.truth(s).entities.emplace_back("device", device);
+    const uint32_t label = w.scenario_label(s, "customer");
+    for (int i = 0; i < customers; ++i) {
+      const uint32_t customer = w.make_person(rng, corridor, true, "wrk-", Role::scenario);
+      w.party(customer).device = device;
+      w.add_entity(s, "customer", customer);
+      const uint32_t family = w.make_person(rng, corridor, false, "fam-", Role::scenario);
+      const int payments = static_cast<int>(rng.between(int64_t{1}, int64_t{3}));
+      for (int k = 0; k < payments; ++k) {
+        const int64_t day = day0 + rng.between(int64_t{0}, int64_t{20});
+        Planned e = transfer(w.daytime(rng, day, c.utc_offset_h), customer, family, c.host_ccy,
+                             usd_in(c.host_ccy, rng.between(100.0, 400.0), units(10)),
+                             Channel::mobile_money, label);
+        e.kind = static_cast<uint8_t>(Kind::remittance);
+        w.add(e);
+      }
+    }
+    w.truth(s).params = {{"customers", customers}};
+    return true;
+  }
+};
+
+// Pay cycles that fit: `needed` paydays `cycle_days` apart, plus `tail_days` after the last.
+struct Cycles {
+  int64_t first_day = 0, cycle_days = 30;
+  int count = 0;
+};
+bool fit_cycles(const WorldState& w, Rng& rng, int needed, int most, int64_t tail_days,
+                Cycles& out) {
+  const int64_t days = w.params().days;
+  for (int64_t cycle : {int64_t{30}, int64_t{14}}) {
+    const int64_t span = (needed - 1) * cycle + tail_days + 1;
+    if (span > days) continue;
+    out.cycle_days = cycle;
+    out.first_day = rng.between(int64_t{0}, std::min<int64_t>(cycle - 1, days - span));
+    out.count = static_cast<int>(
+        std::min<int64_t>(most, (days - tail_days - 1 - out.first_day) / cycle + 1));
+    return true;
+  }
+  return false;
+}
+
+// A migrant worker of a scenario employer (created for the scenario, so its payroll and
+// its worker stay together in the truth record).
+struct ScenarioWorker {
+  uint32_t worker, employer;
+  uint8_t corridor;
+  int64_t wage;  // whole host units
+};
+ScenarioWorker make_worker(WorldState& w, Rng& rng) {
+  ScenarioWorker sw;
+  sw.corridor = pick_corridor(rng);
+  const Corridor& c = corridors()[sw.corridor];
+  sw.employer = w.make_firm(rng, sw.corridor, true, "emp-", "Contractors", Role::scenario);
+  sw.worker = w.make_person(rng, sw.corridor, true, "wrk-", Role::scenario);
+  w.party(sw.worker).employer = w.party(sw.employer).id;
+  w.party(sw.worker).city = w.party(sw.employer).city;
+  sw.wage = rng.between(c.wage_lo, c.wage_hi);
+  return sw;
+}
+
+Planned salary(WorldState& w, const ScenarioWorker& sw, int64_t day, uint32_t label) {
+  const Corridor& c = corridors()[sw.corridor];
+  Planned e;
+  e.ts_ms = w.at_local(day, 10, c.utc_offset_h);
+  e.kind = static_cast<uint8_t>(Kind::salary);
+  e.channel = Channel::bank;
+  e.currency = c.host_ccy;
+  e.amount_units = units(sw.wage);
+  e.sender = sw.employer;
+  e.receiver = sw.worker;
+  e.purpose = kSala;
+  e.label = label;
+  return e;
+}
+
+// The normal part of a wage: 50-60 % home to the family.
+void send_home(WorldState& w, Rng& rng, const ScenarioWorker& sw, uint32_t family, int64_t after,
+               double share, uint32_t label) {
+  const Corridor& c = corridors()[sw.corridor];
+  Planned e =
+      transfer(after + rng.between(2 * kHourMs, 48 * kHourMs), sw.worker, family, c.host_ccy,
+               round_units(static_cast<double>(sw.wage) * share, 10), Channel::mto, label);
+  e.kind = static_cast<uint8_t>(Kind::remittance);
+  e.agent = w.agents_host[sw.corridor][rng.index(w.agents_host[sw.corridor].size())];
+  e.purpose = kFami;
+  w.add(e);
+}
+
+// ---------------------------------------------------------------- R7
+// Salary swept to one third party: within 24 h of payday >= 70 % of the pay goes to one
+// domestic party (the recruiter's controller), in >= 2 consecutive cycles.
+class SalarySweep final : public ScenarioGenerator {
+ public:
+  bool plan(WorldState& w, Variant variant, Rng& rng) override {
+    Cycles cy;
+    if (!fit_cycles(w, rng, 2, 4, 3, cy)) return false;
+    double share_lo = 0.75, share_hi = 0.92;
+    int64_t delay_lo = 1, delay_hi = 20;  // hours after the salary
+    bool alternate = false;               // sweep every other cycle only
+    std::string note = "clearly above every threshold";
+    if (variant == Variant::near_miss) {
+      switch (rng.index(3)) {
+        case 0:
+          share_lo = 0.55, share_hi = 0.66;
+          note = "55-66 % of the pay swept (threshold 70 %)";
+          break;
+        case 1:
+          delay_lo = 28, delay_hi = 40;
+          note = "swept 28-40 h after payday (threshold 24 h)";
+          break;
+        default:
+          alternate = true;
+          note = "swept in every other cycle only (threshold 2 consecutive)";
+          break;
+      }
+    }
+    const ScenarioWorker sw = make_worker(w, rng);
+    const uint32_t s =
+        w.new_scenario("R7", "debt_bondage", variant_name(variant), variant == Variant::fire);
+    w.truth(s).note = note;
+    const uint32_t controller = w.make_person(rng, sw.corridor, true, "ctl-", Role::scenario);
+    w.add_entity(s, "worker", sw.worker);
+    w.add_entity(s, "controller", controller);
+    w.add_entity(s, "employer", sw.employer);
+    uint32_t family = kNone;  // only where the worker keeps enough to send home
+    if (alternate) {
+      family = w.make_person(rng, sw.corridor, false, "fam-", Role::scenario);
+      w.add_entity(s, "family", family);
+    }
+    const uint32_t pay_label = w.scenario_label(s, "employer");
+    const uint32_t worker_label = w.scenario_label(s, "worker");
+    const Corridor& c = corridors()[sw.corridor];
+    int swept = 0;
+    double min_share = 1;
+    int64_t max_delay = 0;
+    for (int k = 0; k < cy.count; ++k) {
+      const Planned pay = salary(w, sw, cy.first_day + k * cy.cycle_days, pay_label);
+      w.add(pay);
+      if (alternate && k % 2 == 1) {
+        send_home(w, rng, sw, family, pay.ts_ms, rng.between(0.5, 0.6), worker_label);
+        continue;
+      }
+      const double share = rng.between(share_lo, share_hi);
+      const int64_t delay = rng.between(delay_lo * kHourMs, delay_hi * kHourMs);
+      const int parts = rng.chance(0.3) ? 2 : 1;
+      const int64_t total = round_units(static_cast<double>(sw.wage) * share, 10);
+      for (int part = 0; part < parts; ++part) {
+        const int64_t amount = parts == 1  ? total
+                               : part == 0 ? total / 20000 * 10000
+                                           : total - total / 20000 * 10000;
+        const int64_t at =
+            pay.ts_ms + (part == 0 ? delay : delay + rng.between(int64_t{60'000}, kHourMs * 3));
+        // A split sweep still lands inside the window it is meant to hit or miss.
+        const int64_t capped = delay_hi <= 24 ? std::min(at, pay.ts_ms + 23 * kHourMs) : at;
+        w.add(transfer(capped, sw.worker, controller, c.host_ccy, amount,
+                       rng.chance(0.5) ? Channel::bank : Channel::mobile_money, worker_label));
+        max_delay = std::max(max_delay, capped - pay.ts_ms);
+      }
+      min_share =
+          std::min(min_share, static_cast<double>(total) / static_cast<double>(units(sw.wage)));
+      ++swept;
+    }
+    w.truth(s).params = {{"cycles", cy.count},
+                         {"cycle_days", static_cast<double>(cy.cycle_days)},
+                         {"swept_cycles", swept},
+                         {"min_share_swept", min_share},
+                         {"max_delay_h", static_cast<double>(max_delay) / kHourMs}};
+    return true;
+  }
+};
+
+// ---------------------------------------------------------------- R11
+// Wage paid back to the employer: >= 20 % of the pay returned within 72 h, in >= 3 cycles.
+class WagePaidBack final : public ScenarioGenerator {
+ public:
+  bool plan(WorldState& w, Variant variant, Rng& rng) override {
+    Cycles cy;
+    if (!fit_cycles(w, rng, 3, 5, 5, cy)) return false;
+    double share_lo = 0.25, share_hi = 0.40;
+    int64_t delay_lo = 2, delay_hi = 60;
+    int returning = cy.count;
+    std::string note = "clearly above every threshold";
+    if (variant == Variant::near_miss) {
+      switch (rng.index(3)) {
+        case 0:
+          share_lo = 0.12, share_hi = 0.18;
+          note = "12-18 % of the pay returned (threshold 20 %)";
+          break;
+        case 1:
+          delay_lo = 80, delay_hi = 110;
+          note = "returned 80-110 h after payday (threshold 72 h)";
+          break;
+        default:
+          returning = 2;
+          note = "returned in 2 cycles only (threshold 3)";
+          break;
+      }
+    }
+    const ScenarioWorker sw = make_worker(w, rng);
+    const uint32_t s =
+        w.new_scenario("R11", "debt_bondage", variant_name(variant), variant == Variant::fire);
+    w.truth(s).note = note;
+    const uint32_t family = w.make_person(rng, sw.corridor, false, "fam-", Role::scenario);
+    w.add_entity(s, "worker", sw.worker);
+    w.add_entity(s, "employer", sw.employer);
+    w.add_entity(s, "family", family);
+    const uint32_t pay_label = w.scenario_label(s, "employer");
+    const uint32_t worker_label = w.scenario_label(s, "worker");
+    const Corridor& c = corridors()[sw.corridor];
+    double min_share = 1;
+    int64_t max_delay = 0;
+    for (int k = 0; k < cy.count; ++k) {
+      const Planned pay = salary(w, sw, cy.first_day + k * cy.cycle_days, pay_label);
+      w.add(pay);
+      send_home(w, rng, sw, family, pay.ts_ms, rng.between(0.4, 0.5), worker_label);
+      if (k >= returning) continue;
+      const double share = rng.between(share_lo, share_hi);
+      const int64_t delay = rng.between(delay_lo * kHourMs, delay_hi * kHourMs);
+      const int64_t amount = round_units(static_cast<double>(sw.wage) * share, 10);
+      w.add(transfer(pay.ts_ms + delay, sw.worker, sw.employer, c.host_ccy, amount, Channel::bank,
+                     worker_label));
+      min_share =
+          std::min(min_share, static_cast<double>(amount) / static_cast<double>(units(sw.wage)));
+      max_delay = std::max(max_delay, delay);
+    }
+    w.truth(s).params = {{"cycles", cy.count},
+                         {"cycle_days", static_cast<double>(cy.cycle_days)},
+                         {"returning_cycles", std::min(returning, cy.count)},
+                         {"min_share_returned", min_share},
+                         {"max_delay_h", static_cast<double>(max_delay) / kHourMs}};
+    return true;
+  }
+};
+
+// ---------------------------------------------------------------- R8
+// Collector hub: workers of one employer each send one account a similar amount in the
+// days after payday. Thresholds (7 days after paydays): >= 5 salaried senders, >= 60 %
+// of them of one employer, coefficient of variation of the amounts < 0.2.
+class CollectorHub final : public ScenarioGenerator {
+ public:
+  bool plan(WorldState& w, Variant variant, Rng& rng) override {
+    if (w.params().days < 10) return false;
+    int workers = static_cast<int>(rng.between(int64_t{6}, int64_t{10}));
+    int employers = 1;
+    double spread = 0.0;  // amounts within +-5 % of the standard deduction
+    std::string note = "clearly above every threshold";
+    if (variant == Variant::near_miss) {
+      switch (rng.index(3)) {
+        case 0:
+          workers = 4;
+          note = "4 workers (threshold 5)";
+          break;
+        case 1:
+          spread = 0.7;
+          note = "amounts vary widely (CV threshold 0.2)";
+          break;
+        default:
+          workers = 6;
+          employers = 3;
+          note = "workers of 3 employers, 2 each (threshold 60 % of one employer)";
+          break;
+      }
+    }
+    const uint8_t corridor = pick_corridor(rng);
+    const Corridor& c = corridors()[corridor];
+    const int64_t payday = rng.between(int64_t{0}, w.params().days - 9);
+    const uint32_t s =
+        w.new_scenario("R8", "debt_bondage", variant_name(variant), variant == Variant::fire);
+    w.truth(s).note = note;
+    const uint32_t hub = w.make_person(rng, corridor, true, "hub-", Role::scenario);
+    w.add_entity(s, "hub", hub);
+    std::vector<uint32_t> firms;
+    for (int i = 0; i < employers; ++i) {
+      firms.push_back(w.make_firm(rng, corridor, true, "emp-", "Contractors", Role::scenario));
+      w.party(firms.back()).city = w.party(hub).city;  // one town: no fan-in from many cities
+      w.add_entity(s, "employer", firms.back());
+    }
+    const uint32_t pay_label = w.scenario_label(s, "employer");
+    const uint32_t worker_label = w.scenario_label(s, "worker");
+    const int64_t standard = c.wage_lo * rng.between(int64_t{20}, int64_t{30}) / 100;
+    for (int i = 0; i < workers; ++i) {
+      const uint32_t firm = firms[static_cast<size_t>(i) % firms.size()];
+      const uint32_t worker = w.make_person(rng, corridor, true, "wrk-", Role::scenario);
+      w.party(worker).employer = w.party(firm).id;
+      w.party(worker).city = w.party(firm).city;
+      w.add_entity(s, "worker", worker);
+      Planned pay;
+      pay.ts_ms = w.at_local(payday, 10, c.utc_offset_h) + i * 2000;
+      pay.kind = static_cast<uint8_t>(Kind::salary);
+      pay.channel = Channel::bank;
+      pay.currency = c.host_ccy;
+      pay.amount_units = units(rng.between(c.wage_lo, c.wage_hi));
+      pay.sender = firm;
+      pay.receiver = worker;
+      pay.purpose = kSala;
+      pay.label = pay_label;
+      w.add(pay);
+      // Near miss: three levels in turn (about 0.5, 1 and 1.5 times the standard), so
+      // any five of the payments vary by a CV of at least 0.3.
+      const double level = spread > 0.1 ? 1.0 + spread * 0.7 * ((i % 3) - 1) : 1.0;
+      const double factor = level * (1.0 + rng.between(-0.05, 0.05));
+      w.add(transfer(pay.ts_ms + rng.between(2 * kHourMs, 5 * kDayMs), worker, hub, c.host_ccy,
+                     round_units(static_cast<double>(standard) * factor, 1),
+                     rng.chance(0.5) ? Channel::bank : Channel::mobile_money, worker_label));
+    }
+    w.truth(s).params = {{"workers", workers},
+                         {"employers", employers},
+                         {"amount_spread", spread},
+                         {"standard_amount", static_cast<double>(standard)}};
+    return true;
+  }
+};
+
+template <class T>
+std::unique_ptr<ScenarioGenerator> make() {
+  return std::make_unique<T>();
+}
+
+}  // namespace
+
+std::string_view variant_name(Variant v) noexcept {
+  switch (v) {
+    case Variant::fire:
+      return "fire";
+    case Variant::near_miss:
+      return "near_miss";
+    case Variant::lookalike:
+      return "lookalike";
+  }
+  return "fire";
+}
+
+const std::vector<ScenarioSpec>& scenario_registry() {
+  static const std::vector<ScenarioSpec> registry = {
+      {"R1", &make<FanInUnrelatedSenders>}, {"R2", &make<SplitBelowThreshold>},
+      {"R3", &make<CashInThenOut>},         {"R7", &make<SalarySweep>},
+      {"R8", &make<CollectorHub>},          {"R9", &make<SharedDevice>},
+      {"R11", &make<WagePaidBack>},         {"R14", &make<SendersAtOneAgent>},
+  };
+  return registry;
+}
+
+}  // namespace corridor::synthetic

@@ -1,0 +1,677 @@
+// The synthetic world (connectors/synthetic/world.h): determinism, decoding through the
+// engine's own decoder, time order, the population's shape, and each scenario checked
+// against its pattern's thresholds from the events alone (not from the truth record).
+#include "connectors/synthetic/world.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "engine/event/decoder.h"
+#include "engine/event/event_json.h"
+#include "engine/event/schema.h"
+#include "engine/pipeline/record.h"
+
+namespace corridor::synthetic {
+namespace {
+
+using event::Kind;
+
+constexpr int64_t kHour = 3'600'000;
+constexpr int64_t kDay = 24 * kHour;
+
+std::string generate(const WorldParams& p, size_t batch = 4096) {
+  World world(p);
+  std::string out;
+  while (world.append_events(out, batch) > 0) {
+  }
+  return out;
+}
+
+WorldParams small(uint64_t seed) {
+  WorldParams p;
+  p.seed = seed;
+  p.entities = 3000;
+  p.days = 60;
+  p.instances_per_10k = 20;  // six instances of each variant: every near-miss kind shows up
+  return p;
+}
+
+// What the tests read of a decoded event (the decoder's views die with the next record).
+struct Seen {
+  std::string id, sender, receiver, sender_device, sender_country, sender_city, receiver_country,
+      labels, channel, currency, agent, sender_phone, sender_employer;
+  int64_t ts = 0;
+  Kind kind = Kind::transfer;
+  int64_t amount_base = 0;  // Money units
+};
+
+std::string label_value(const std::string& labels, const std::string& key) {
+  const std::string needle = "\"" + key + "\":\"";
+  const size_t at = labels.find(needle);
+  if (at == std::string::npos) return {};
+  const size_t from = at + needle.size();
+  return labels.substr(from, labels.find('"', from) - from);
+}
+
+struct Decoded {
+  std::vector<Seen> events;
+  size_t dead = 0;
+  std::string first_error;
+  size_t not_canonical = 0;  // lines that differ from the decoded event re-encoded
+  std::string first_not_canonical;
+};
+
+Decoded decode_all(const std::string& ndjson) {
+  event::Schema schema = event::Schema::canonical();
+  event::CurrencyTable rates(event::Currency{{'U', 'S', 'D'}});
+  for (const auto& [code, text] : default_rates()) {
+    event::Rate r{};
+    EXPECT_EQ(event::parse_rate(text, r), event::DecimalError::ok) << code;
+    rates.set_rate(event::Currency{{code[0], code[1], code[2]}}, r);
+  }
+  event::DecodeLimits limits;
+  const std::unique_ptr<event::Decoder> decoder = event::make_json_decoder(schema, rates, limits);
+  Decoded d;
+  event::Event e;
+  std::string buffer;
+  size_t pos = 0;
+  uint64_t line = 0;
+  while (pos < ndjson.size()) {
+    const size_t end = ndjson.find('\n', pos);
+    EXPECT_NE(end, std::string::npos) << "the last line ends in a newline";
+    if (end == std::string::npos) break;
+    buffer.assign(ndjson, pos, end - pos);
+    const size_t length = buffer.size();
+    buffer.append(pipeline::kRecordPadding, '\0');
+    pipeline::Record record;
+    record.bytes = std::string_view(buffer.data(), length);
+    record.line = ++line;
+    event::DecodeError error;
+    if (!decoder->decode(record, e, error)) {
+      if (d.dead++ == 0) d.first_error = error.detail + ": " + buffer.substr(0, length);
+    } else {
+      std::string canonical;
+      event::append_event_json(canonical, e);
+      if (canonical != buffer.substr(0, length) && d.not_canonical++ == 0) {
+        d.first_not_canonical = buffer.substr(0, length) + "\n" + canonical;
+      }
+      Seen s;
+      s.id = e.id;
+      s.ts = e.ts_ms;
+      s.kind = e.kind;
+      s.sender = e.sender.id;
+      s.receiver = e.receiver.id;
+      s.sender_device = e.sender.device;
+      s.sender_phone = e.sender.phone;
+      s.sender_employer = e.sender.employer;
+      s.agent = e.agent;
+      s.sender_country = e.sender.country;
+      s.sender_city = e.sender.city;
+      s.receiver_country = e.receiver.country;
+      s.labels = e.labels;
+      s.channel = e.channel;
+      s.currency = std::string(e.currency.view());
+      s.amount_base = e.amount_base.units;
+      d.events.push_back(std::move(s));
+    }
+    pos = end + 1;
+  }
+  return d;
+}
+
+// One world, generated and decoded once for the tests that only read it.
+const Decoded& world_events() {
+  static const Decoded d = decode_all(generate(small(11)));
+  return d;
+}
+
+const std::vector<TruthRecord>& world_truth() {
+  static const std::vector<TruthRecord> truth = [] {
+    World w(small(11));
+    return w.truth();
+  }();
+  return truth;
+}
+
+TEST(SyntheticWorld, SameSeedGivesTheSameBytesWhateverTheBatchSize) {
+  const std::string a = generate(small(5));
+  const std::string b = generate(small(5), 1);
+  const std::string c = generate(small(5), 100'000);
+  ASSERT_GT(a.size(), 100'000U);
+  EXPECT_TRUE(a == b) << "batch size 1 changed the bytes";
+  EXPECT_TRUE(a == c) << "batch size 100000 changed the bytes";
+  std::string ta, tb;
+  World wa(small(5)), wb(small(5));
+  for (const TruthRecord& t : wa.truth()) append_truth_json(ta, t);
+  for (const TruthRecord& t : wb.truth()) append_truth_json(tb, t);
+  EXPECT_EQ(ta, tb);
+}
+
+TEST(SyntheticWorld, DifferentSeedsGiveDifferentWorlds) {
+  const std::string a = generate(small(5));
+  const std::string b = generate(small(6));
+  EXPECT_NE(a, b);
+  // Not just an id or a timestamp: the first lines differ in their content too.
+  EXPECT_NE(a.substr(a.find(",\"ts\""), 200), b.substr(b.find(",\"ts\""), 200));
+}
+
+TEST(SyntheticWorld, ParametersOutOfRangeAreRejected) {
+  WorldParams p = small(1);
+  p.entities = 0;
+  EXPECT_THROW(World{p}, std::invalid_argument);
+  p = small(1);
+  p.days = 0;
+  EXPECT_THROW(World{p}, std::invalid_argument);
+  p = small(1);
+  p.scenarios = {"R99"};
+  EXPECT_THROW(World{p}, std::invalid_argument);
+}
+
+TEST(SyntheticWorld, EveryEventDecodesWithoutADeadLetter) {
+  const Decoded& d = world_events();
+  EXPECT_EQ(d.dead, 0U) << d.first_error;
+  EXPECT_GT(d.events.size(), 50'000U);
+  std::set<std::string> ids;
+  for (const Seen& s : d.events) ids.insert(s.id);
+  EXPECT_EQ(ids.size(), d.events.size()) << "event ids are unique";
+}
+
+// The generator renders events itself (cached party objects); it must write exactly the
+// engine's canonical form, so a decoded and re-encoded event is the same line.
+TEST(SyntheticWorld, EveryLineIsInCanonicalForm) {
+  EXPECT_EQ(world_events().not_canonical, 0U) << world_events().first_not_canonical;
+}
+
+TEST(SyntheticWorld, EventsAreInTimeOrderWithinTheWorld) {
+  const Decoded& d = world_events();
+  const WorldParams p = small(11);
+  for (size_t i = 1; i < d.events.size(); ++i) {
+    ASSERT_LE(d.events[i - 1].ts, d.events[i].ts) << d.events[i].id;
+  }
+  EXPECT_GE(d.events.front().ts, p.start_ms);
+  EXPECT_LT(d.events.back().ts, p.start_ms + p.days * kDay);
+  // Spread over the whole period, not front-loaded.
+  EXPECT_GT(d.events.back().ts, p.start_ms + (p.days - 1) * kDay);
+}
+
+TEST(SyntheticWorld, EveryEventIsLabelledAndBackgroundHasNoScenario) {
+  std::set<std::string> scenarios;
+  for (const TruthRecord& t : world_truth()) scenarios.insert(t.scenario);
+  size_t background = 0;
+  for (const Seen& s : world_events().events) {
+    const std::string scenario = label_value(s.labels, "scenario");
+    ASSERT_FALSE(scenario.empty()) << s.id << " " << s.labels;
+    EXPECT_FALSE(label_value(s.labels, "role").empty()) << s.labels;
+    if (scenario == "background") {
+      ++background;
+      EXPECT_TRUE(label_value(s.labels, "pattern").empty()) << s.labels;
+    } else {
+      EXPECT_TRUE(scenarios.count(scenario)) << "label names no truth record: " << s.labels;
+    }
+  }
+  EXPECT_GT(background, world_events().events.size() * 9 / 10);
+}
+
+// Local hour of a host-country event, from the sender's country.
+int local_hour(const Seen& s) {
+  static const std::map<std::string, int> kOffset = {
+      {"MY", 8}, {"QA", 3}, {"AE", 4}, {"TH", 7}, {"SA", 3}};
+  const auto it = kOffset.find(s.sender_country);
+  if (it == kOffset.end()) return -1;
+  return static_cast<int>(((s.ts / kHour + it->second) % 24 + 24) % 24);
+}
+
+TEST(SyntheticPopulation, SalariesArriveMonthlyFromOnePayer) {
+  std::map<std::string, std::vector<int64_t>> pays;
+  std::map<std::string, std::set<std::string>> payers;
+  for (const Seen& s : world_events().events) {
+    if (s.kind != Kind::salary || label_value(s.labels, "scenario") != "background") continue;
+    pays[s.receiver].push_back(s.ts);
+    payers[s.receiver].insert(s.sender);
+  }
+  ASSERT_GT(pays.size(), 800U);  // about 35 % of 3,000 entities are workers
+  size_t twice = 0;
+  for (const auto& [worker, ts] : pays) {
+    EXPECT_LE(ts.size(), 3U) << worker;  // 60 days hold two or three paydays of a month
+    EXPECT_EQ(payers[worker].size(), 1U) << worker;
+    for (size_t i = 1; i < ts.size(); ++i) {
+      const int64_t gap = ts[i] - ts[i - 1];
+      EXPECT_GE(gap, 28 * kDay - kHour) << worker;
+      EXPECT_LE(gap, 31 * kDay + kHour) << worker;
+    }
+    twice += ts.size() >= 2 ? 1 : 0;
+  }
+  EXPECT_GT(twice, pays.size() * 9 / 10);
+}
+
+TEST(SyntheticPopulation, WorkersSendAboutHalfTheirWageHome) {
+  const Decoded& d = world_events();
+  const int64_t end = small(11).start_ms + small(11).days * kDay;
+  std::map<std::string, std::vector<std::pair<int64_t, int64_t>>> pays;  // worker: (ts, amount)
+  std::map<std::string, std::vector<std::pair<int64_t, int64_t>>> home;
+  for (const Seen& s : d.events) {
+    if (label_value(s.labels, "scenario") != "background") continue;
+    if (s.kind == Kind::salary) pays[s.receiver].emplace_back(s.ts, s.amount_base);
+    if (s.kind == Kind::remittance) {
+      EXPECT_NE(s.sender_country, s.receiver_country) << s.id << ": remittances cross borders";
+      home[s.sender].emplace_back(s.ts, s.amount_base);
+    }
+  }
+  std::vector<double> shares;
+  for (const auto& [worker, list] : pays) {
+    for (const auto& [ts, amount] : list) {
+      if (ts + 16 * kDay > end) continue;  // a cycle whose transfers may fall after the world
+      int64_t sent = 0;
+      for (const auto& [rts, ramount] : home[worker]) {
+        if (rts > ts && rts < ts + 16 * kDay) sent += ramount;
+      }
+      shares.push_back(static_cast<double>(sent) / static_cast<double>(amount));
+    }
+  }
+  ASSERT_GT(shares.size(), 500U);
+  std::sort(shares.begin(), shares.end());
+  const double median = shares[shares.size() / 2];
+  EXPECT_GE(median, 0.45);
+  EXPECT_LE(median, 0.62);
+  const auto in_band =
+      std::count_if(shares.begin(), shares.end(), [](double x) { return x >= 0.48 && x <= 0.62; });
+  EXPECT_GT(static_cast<double>(in_band), 0.7 * static_cast<double>(shares.size()));
+  EXPECT_LE(shares.back(), 0.8) << "nobody sends nearly all of it home";
+}
+
+TEST(SyntheticPopulation, MostPeopleUseOneDeviceAndDevicesAreRarelyShared) {
+  std::map<std::string, std::set<std::string>> devices_of, people_on;
+  for (const Seen& s : world_events().events) {
+    if (s.sender_device.empty() || label_value(s.labels, "scenario") != "background") continue;
+    devices_of[s.sender].insert(s.sender_device);
+    people_on[s.sender_device].insert(s.sender);
+  }
+  ASSERT_GT(devices_of.size(), 1000U);
+  const auto one = std::count_if(devices_of.begin(), devices_of.end(),
+                                 [](const auto& kv) { return kv.second.size() == 1; });
+  EXPECT_GT(static_cast<double>(one), 0.95 * static_cast<double>(devices_of.size()));
+  EXPECT_LT(one, static_cast<long>(devices_of.size())) << "a few people have two devices";
+  size_t shared = 0;
+  for (const auto& [device, people] : people_on) {
+    EXPECT_LE(people.size(), 2U) << device;  // two roommates at most; R9 starts at 4
+    shared += people.size() > 1 ? 1 : 0;
+  }
+  EXPECT_GT(shared, 0U) << "a few roommates share a phone";
+  EXPECT_LT(static_cast<double>(shared), 0.05 * static_cast<double>(people_on.size()));
+}
+
+TEST(SyntheticPopulation, QuietNightsAndAFewVeryActiveAccounts) {
+  size_t host = 0, night = 0;
+  std::map<std::string, size_t> per_sender;
+  for (const Seen& s : world_events().events) {
+    if (s.kind != Kind::card) continue;
+    ++per_sender[s.sender];
+    const int h = local_hour(s);
+    if (h < 0) continue;
+    ++host;
+    night += h >= 1 && h < 6 ? 1 : 0;
+  }
+  ASSERT_GT(host, 10'000U);
+  EXPECT_LT(static_cast<double>(night), 0.03 * static_cast<double>(host));
+  std::vector<size_t> counts;
+  for (const auto& [sender, n] : per_sender) counts.push_back(n);
+  std::sort(counts.begin(), counts.end());
+  const size_t median = counts[counts.size() / 2];
+  EXPECT_GT(counts.back(), 10 * median) << "heavy tail: the busiest spends far more often";
+  size_t top = 0, all = 0;
+  for (size_t i = 0; i < counts.size(); ++i) {
+    all += counts[i];
+    if (i >= counts.size() - counts.size() / 100) top += counts[i];
+  }
+  EXPECT_GT(static_cast<double>(top), 0.04 * static_cast<double>(all));
+}
+
+TEST(SyntheticPopulation, CorridorsAndCurrencies) {
+  std::set<std::string> origins, currencies, channels;
+  for (const Seen& s : world_events().events) {
+    if (s.kind == Kind::remittance) origins.insert(s.receiver_country);
+    currencies.insert(s.currency);
+    channels.insert(s.channel);
+  }
+  EXPECT_EQ(origins, (std::set<std::string>{"BD", "LK", "MM", "NP", "PH"}));
+  EXPECT_EQ(currencies.size(), 10U);  // five host and five origin currencies
+  for (const char* c : {"bank", "mto", "mobile_money", "hawala", "cash", "card"}) {
+    EXPECT_TRUE(channels.count(c)) << c;
+  }
+}
+
+// ------------------------------------------------------------------ scenarios
+
+std::vector<const Seen*> events_of(const std::string& scenario) {
+  std::vector<const Seen*> out;
+  for (const Seen& s : world_events().events) {
+    if (label_value(s.labels, "scenario") == scenario) out.push_back(&s);
+  }
+  return out;
+}
+
+std::string entity(const TruthRecord& t, const std::string& role) {
+  for (const auto& [r, id] : t.entities) {
+    if (r == role) return id;
+  }
+  return {};
+}
+
+TEST(SyntheticScenarios, TruthMatchesTheLabelledEvents) {
+  const auto& truth = world_truth();
+  std::set<std::string> patterns;
+  for (const TruthRecord& t : truth) {
+    patterns.insert(t.pattern);
+    const auto events = events_of(t.scenario);
+    EXPECT_EQ(events.size(), t.events) << t.scenario;
+    ASSERT_FALSE(events.empty()) << t.scenario;
+    EXPECT_EQ(events.front()->ts, t.first_ms) << t.scenario;
+    EXPECT_EQ(events.back()->ts, t.last_ms) << t.scenario;
+    EXPECT_EQ(t.expect_alert, t.variant == "fire") << t.scenario;
+    EXPECT_EQ(t.subject, t.entities.front().second) << t.scenario;
+    std::set<std::string> parties;
+    for (const Seen* e : events) {
+      parties.insert(e->sender);
+      parties.insert(e->receiver);
+      parties.insert(e->agent);
+      parties.insert(e->sender_phone);
+      parties.insert(e->sender_device);
+      EXPECT_EQ(label_value(e->labels, "pattern"), t.pattern) << e->labels;
+    }
+    for (const auto& [role, id] : t.entities) {
+      EXPECT_TRUE(parties.count(id))
+          << t.scenario << ": " << role << " " << id << " takes part in none of its events";
+    }
+  }
+  EXPECT_EQ(patterns, (std::set<std::string>{"R1", "R2", "R3", "R7", "R8", "R9", "R11", "R14"}));
+}
+
+TEST(SyntheticScenarios, OnlyTheNamedGeneratorsRun) {
+  WorldParams p = small(3);
+  p.scenarios = {"R7"};
+  World w(p);
+  ASSERT_FALSE(w.truth().empty());
+  for (const TruthRecord& t : w.truth()) EXPECT_EQ(t.pattern, "R7");
+  p.scenarios.clear();
+  p.no_scenarios = true;
+  EXPECT_TRUE(World(p).truth().empty());
+}
+
+// R1 from the events: distinct senders and cities paying the collector within 7 days.
+TEST(SyntheticScenarios, R1FiresAboveAndNearMissesBelowTheThresholds) {
+  size_t fire = 0, near = 0;
+  for (const TruthRecord& t : world_truth()) {
+    if (t.pattern != "R1" || t.variant == "lookalike") continue;
+    const auto events = events_of(t.scenario);
+    size_t best_senders = 0, best_cities = 0;
+    for (const Seen* start : events) {
+      std::set<std::string> senders, cities;
+      for (const Seen* e : events) {
+        if (e->receiver == t.subject && e->ts >= start->ts && e->ts < start->ts + 7 * kDay) {
+          senders.insert(e->sender);
+          cities.insert(e->sender_city);
+        }
+      }
+      if (senders.size() > best_senders ||
+          (senders.size() == best_senders && cities.size() > best_cities)) {
+        best_senders = senders.size();
+        best_cities = cities.size();
+      }
+    }
+    const bool above = best_senders >= 5 && best_cities >= 3;
+    EXPECT_EQ(above, t.expect_alert) << t.scenario << " " << t.note << ": " << best_senders
+                                     << " senders, " << best_cities << " cities";
+    (t.expect_alert ? fire : near)++;
+  }
+  EXPECT_GE(fire, 1U);
+  EXPECT_GE(near, 1U);
+}
+
+// R2 from the events: transfers in [0.8 T, T) with T = 3,000 USD, and their agents, within
+// 48 hours.
+TEST(SyntheticScenarios, R2SplitsAboveAndNearMissesBelowTheThresholds) {
+  size_t fire = 0, near = 0;
+  constexpr int64_t kT = 3000 * 10'000;  // Money units
+  for (const TruthRecord& t : world_truth()) {
+    if (t.pattern != "R2") continue;
+    const auto events = events_of(t.scenario);
+    bool above = false;
+    for (const Seen* start : events) {
+      size_t in_band = 0;
+      std::set<std::string> agents;
+      for (const Seen* e : events) {
+        if (e->sender != t.subject || e->ts < start->ts || e->ts >= start->ts + 48 * kHour)
+          continue;
+        if (e->amount_base * 10 >= kT * 8 && e->amount_base < kT) {
+          ++in_band;
+          agents.insert(e->agent);
+        }
+      }
+      above = above || (in_band >= 2 && agents.size() >= 2);
+    }
+    EXPECT_EQ(above, t.expect_alert) << t.scenario << " " << t.note;
+    (t.expect_alert ? fire : near)++;
+  }
+  EXPECT_GE(fire, 1U);
+  EXPECT_GE(near, 1U);
+}
+
+// R14 from the events: distinct senders paying the collector at one agent within 60 min.
+TEST(SyntheticScenarios, R14GathersAboveAndNearMissesBelowTheThreshold) {
+  size_t fire = 0, near = 0;
+  for (const TruthRecord& t : world_truth()) {
+    if (t.pattern != "R14") continue;
+    const auto events = events_of(t.scenario);
+    size_t best = 0;
+    for (const Seen* start : events) {
+      std::set<std::string> senders;
+      for (const Seen* e : events) {
+        if (e->receiver == t.subject && e->agent == start->agent && e->ts >= start->ts &&
+            e->ts <= start->ts + 60 * 60'000) {
+          senders.insert(e->sender);
+        }
+      }
+      best = std::max(best, senders.size());
+    }
+    EXPECT_EQ(best >= 3, t.expect_alert) << t.scenario << " " << t.note << ": " << best;
+    (t.expect_alert ? fire : near)++;
+  }
+  EXPECT_GE(fire, 1U);
+  EXPECT_GE(near, 1U);
+}
+
+// R3 from the events: at an outflow, the cash taken in and the money sent abroad in the
+// 48 hours before it.
+TEST(SyntheticScenarios, R3PassesThroughAboveAndNearMissesBelowTheThresholds) {
+  size_t fire = 0, near = 0;
+  for (const TruthRecord& t : world_truth()) {
+    if (t.pattern != "R3") continue;
+    const auto events = events_of(t.scenario);
+    bool above = false;
+    for (const Seen* out : events) {
+      if (out->sender != t.subject) continue;
+      int64_t in = 0, sent = 0;
+      for (const Seen* e : events) {
+        if (e->ts > out->ts || e->ts < out->ts - 48 * kHour) continue;
+        if (e->kind == Kind::cash_in && e->receiver == t.subject) in += e->amount_base;
+        if (e->sender == t.subject && e->receiver_country != e->sender_country) {
+          sent += e->amount_base;
+        }
+      }
+      above = above || (in >= 1000 * 10'000 && sent * 10 >= in * 8);
+    }
+    EXPECT_EQ(above, t.expect_alert) << t.scenario << " " << t.note;
+    (t.expect_alert ? fire : near)++;
+  }
+  EXPECT_GE(fire, 1U);
+  EXPECT_GE(near, 1U);
+}
+
+// R8 from the events: the hub's payers, their employers and the spread of the amounts.
+TEST(SyntheticScenarios, R8CollectsAboveAndNearMissesBelowTheThresholds) {
+  size_t fire = 0, near = 0;
+  for (const TruthRecord& t : world_truth()) {
+    if (t.pattern != "R8") continue;
+    std::map<std::string, std::set<std::string>> by_employer;
+    std::set<std::string> workers;
+    std::vector<double> amounts;
+    int64_t first = INT64_MAX, last = 0;
+    for (const Seen* e : events_of(t.scenario)) {
+      if (e->receiver != t.subject) continue;
+      workers.insert(e->sender);
+      by_employer[e->sender_employer].insert(e->sender);
+      amounts.push_back(static_cast<double>(e->amount_base));
+      first = std::min(first, e->ts);
+      last = std::max(last, e->ts);
+    }
+    size_t top = 0;
+    for (const auto& [employer, set] : by_employer) top = std::max(top, set.size());
+    double mean = 0, var = 0;
+    for (double a : amounts) mean += a / static_cast<double>(amounts.size());
+    for (double a : amounts) var += (a - mean) * (a - mean) / static_cast<double>(amounts.size());
+    const double cv = std::sqrt(var) / mean;
+    EXPECT_LT(last - first, 7 * kDay) << t.scenario;
+    const bool above = workers.size() >= 5 && top * 10 >= workers.size() * 6 && cv < 0.2;
+    EXPECT_EQ(above, t.expect_alert) << t.scenario << " " << t.note << ": " << workers.size()
+                                     << " workers, top employer " << top << ", cv " << cv;
+    (t.expect_alert ? fire : near)++;
+  }
+  EXPECT_GE(fire, 1U);
+  EXPECT_GE(near, 1U);
+}
+
+// R9 from the events: customers sending from the device within 30 days.
+TEST(SyntheticScenarios, R9SharesAboveAndNearMissesBelowTheThreshold) {
+  size_t fire = 0, near = 0;
+  for (const TruthRecord& t : world_truth()) {
+    if (t.pattern != "R9") continue;
+    std::set<std::string> customers;
+    int64_t first = INT64_MAX, last = 0;
+    for (const Seen* e : events_of(t.scenario)) {
+      if (e->sender_device != t.subject) continue;
+      customers.insert(e->sender);
+      first = std::min(first, e->ts);
+      last = std::max(last, e->ts);
+    }
+    EXPECT_LT(last - first, 30 * kDay) << t.scenario;
+    EXPECT_EQ(customers.size() >= 4, t.expect_alert) << t.scenario << " " << t.note;
+    (t.expect_alert ? fire : near)++;
+  }
+  EXPECT_GE(fire, 1U);
+  EXPECT_GE(near, 1U);
+}
+
+// The cousins look like R1 to a rule that counts senders and cities in a week; every
+// one of them paid the grandmother before that week.
+TEST(SyntheticScenarios, R1LookalikeHasManySendersWhoAllPaidBefore) {
+  size_t seen = 0;
+  for (const TruthRecord& t : world_truth()) {
+    if (t.pattern != "R1" || t.variant != "lookalike") continue;
+    ++seen;
+    EXPECT_FALSE(t.expect_alert);
+    const auto events = events_of(t.scenario);
+    bool naive = false;
+    for (const Seen* start : events) {
+      std::set<std::string> senders, cities, first_seen;
+      for (const Seen* e : events) {
+        if (e->ts < start->ts || e->ts >= start->ts + 7 * kDay) continue;
+        senders.insert(e->sender);
+        cities.insert(e->sender_city);
+        const bool before = std::any_of(events.begin(), events.end(), [&](const Seen* o) {
+          return o->sender == e->sender && o->ts < start->ts;
+        });
+        if (!before) first_seen.insert(e->sender);
+      }
+      if (senders.size() >= 5 && cities.size() >= 3) {
+        naive = true;
+        EXPECT_LT(first_seen.size() * 10, senders.size() * 8)
+            << t.scenario << ": " << first_seen.size() << " of " << senders.size()
+            << " senders first seen in the week from " << start->id;
+      }
+      EXPECT_LE(first_seen.size(), 3U) << t.scenario << " from " << start->id;
+    }
+    EXPECT_TRUE(naive) << t.scenario << " never looks like a fan-in";
+  }
+  EXPECT_GE(seen, 1U);
+}
+
+// R7 and R11 from the events: per pay cycle, what went to one party within a delay.
+struct Cycle {
+  int64_t pay = 0;
+  int64_t to_party = 0;
+};
+std::vector<Cycle> cycles(const TruthRecord& t, const std::string& party, int64_t within) {
+  const auto events = events_of(t.scenario);
+  std::vector<Cycle> out;
+  for (const Seen* e : events) {
+    if (e->kind == Kind::salary && e->receiver == t.subject) out.push_back({e->amount_base, 0});
+  }
+  size_t k = 0;
+  std::vector<int64_t> pay_ts;
+  for (const Seen* e : events) {
+    if (e->kind == Kind::salary && e->receiver == t.subject) pay_ts.push_back(e->ts);
+  }
+  for (const Seen* e : events) {
+    if (e->sender != t.subject || e->receiver != party) continue;
+    while (k + 1 < pay_ts.size() && pay_ts[k + 1] <= e->ts) ++k;
+    if (!pay_ts.empty() && e->ts >= pay_ts[k] && e->ts <= pay_ts[k] + within) {
+      out[k].to_party += e->amount_base;
+    }
+  }
+  return out;
+}
+
+TEST(SyntheticScenarios, R7SweepsAboveAndNearMissesBelowTheThresholds) {
+  size_t fire = 0, near = 0;
+  for (const TruthRecord& t : world_truth()) {
+    if (t.pattern != "R7") continue;
+    int streak = 0, best = 0;
+    for (const Cycle& c : cycles(t, entity(t, "controller"), 24 * kHour)) {
+      streak = c.to_party * 10 >= c.pay * 7 ? streak + 1 : 0;
+      best = std::max(best, streak);
+    }
+    EXPECT_EQ(best >= 2, t.expect_alert) << t.scenario << " " << t.note << ": " << best;
+    (t.expect_alert ? fire : near)++;
+  }
+  EXPECT_GE(fire, 1U);
+  EXPECT_GE(near, 1U);
+}
+
+TEST(SyntheticScenarios, R11ReturnsAboveAndNearMissesBelowTheThresholds) {
+  size_t fire = 0, near = 0;
+  for (const TruthRecord& t : world_truth()) {
+    if (t.pattern != "R11") continue;
+    int returning = 0;
+    for (const Cycle& c : cycles(t, entity(t, "employer"), 72 * kHour)) {
+      returning += c.to_party * 5 >= c.pay ? 1 : 0;
+    }
+    EXPECT_EQ(returning >= 3, t.expect_alert) << t.scenario << " " << t.note << ": " << returning;
+    (t.expect_alert ? fire : near)++;
+  }
+  EXPECT_GE(fire, 1U);
+  EXPECT_GE(near, 1U);
+}
+
+TEST(SyntheticScenarios, TruthJsonCarriesEveryField) {
+  ASSERT_FALSE(world_truth().empty());
+  std::string line;
+  append_truth_json(line, world_truth().front());
+  for (const char* key :
+       {"\"scenario\":", "\"pattern\":", "\"typology\":", "\"variant\":", "\"expect_alert\":",
+        "\"subject\":", "\"entities\":[{\"role\":", "\"params\":{",
+        "\"note\":", "\"first_ts\":", "\"last_ts\":", "\"events\":"}) {
+    EXPECT_NE(line.find(key), std::string::npos) << key << " in " << line;
+  }
+}
+
+}  // namespace
+}  // namespace corridor::synthetic
