@@ -256,7 +256,7 @@ bool WorldState::add(Planned e) {
 }
 
 uint32_t WorldState::new_scenario(std::string_view pattern, std::string_view typology,
-                                  std::string_view variant, bool expect_alert) {
+                                  std::string_view variant, bool expect_signal) {
   uint32_t n = 1;
   for (const TruthRecord& t : truth_) n += t.pattern == pattern ? 1 : 0;
   TruthRecord t;
@@ -265,7 +265,7 @@ uint32_t WorldState::new_scenario(std::string_view pattern, std::string_view typ
   t.pattern = pattern;
   t.typology = typology;
   t.variant = variant;
-  t.expect_alert = expect_alert;
+  t.expect_signal = expect_signal;
   truth_.push_back(std::move(t));
   return static_cast<uint32_t>(truth_.size() - 1);
 }

@@ -133,7 +133,7 @@ class WorldState {
 
   // Scenario instances.
   uint32_t new_scenario(std::string_view pattern, std::string_view typology,
-                        std::string_view variant, bool expect_alert);
+                        std::string_view variant, bool expect_signal);
   TruthRecord& truth(uint32_t s) { return truth_[s]; }
   std::vector<TruthRecord>& truth() { return truth_; }
   void add_entity(uint32_t s, std::string_view role, uint32_t party);

@@ -41,8 +41,8 @@ struct TruthRecord {
   std::string pattern;        // "R1" ... "R14"
   std::string typology;       // "smuggling_fee" or "debt_bondage"
   std::string variant;        // "fire", "near_miss" or "lookalike"
-  bool expect_alert = false;  // fire: the pattern's rule should signal on `subject`
-  std::string subject;        // the entity the pattern's rule is keyed on
+  bool expect_signal = false;  // fire: the pattern's rule should signal on `subject`
+  std::string subject;         // the entity the pattern's rule is keyed on
   std::vector<std::pair<std::string, std::string>> entities;  // (role, id), subject first
   std::vector<std::pair<std::string, double>> params;         // what was varied, by name
   std::string note;  // one line: how this instance sits against the threshold

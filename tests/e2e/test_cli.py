@@ -350,7 +350,7 @@ class Gen(Workdir):
             labelled.setdefault(e["labels"]["scenario"], []).append(e)
         for t in truth:
             self.assertIn(t["variant"], ("fire", "near_miss", "lookalike"))
-            self.assertEqual(t["expect_alert"], t["variant"] == "fire")
+            self.assertEqual(t["expect_signal"], t["variant"] == "fire")
             self.assertEqual(len(labelled.get(t["scenario"], [])), t["events"], t["scenario"])
             self.assertEqual(t["subject"], t["entities"][0]["id"])
         self.assertGreater(len(labelled["background"]), 0.9 * len(events))
@@ -358,7 +358,7 @@ class Gen(Workdir):
         signalled = {(json.loads(l)["data"]["rule"]["pattern"], json.loads(l)["subject"])
                      for l in (self.dir / "signals.ndjson").read_text().splitlines()}
         for t in truth:
-            self.assertEqual((t["pattern"], t["subject"]) in signalled, t["expect_alert"],
+            self.assertEqual((t["pattern"], t["subject"]) in signalled, t["expect_signal"],
                              f"{t['scenario']} ({t['note']})")
 
     def test_scenarios_can_be_chosen_or_left_out(self):

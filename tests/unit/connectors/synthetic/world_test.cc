@@ -376,7 +376,7 @@ TEST(SyntheticScenarios, TruthMatchesTheLabelledEvents) {
     ASSERT_FALSE(events.empty()) << t.scenario;
     EXPECT_EQ(events.front()->ts, t.first_ms) << t.scenario;
     EXPECT_EQ(events.back()->ts, t.last_ms) << t.scenario;
-    EXPECT_EQ(t.expect_alert, t.variant == "fire") << t.scenario;
+    EXPECT_EQ(t.expect_signal, t.variant == "fire") << t.scenario;
     EXPECT_EQ(t.subject, t.entities.front().second) << t.scenario;
     std::set<std::string> parties;
     for (const Seen* e : events) {
@@ -428,9 +428,9 @@ TEST(SyntheticScenarios, R1FiresAboveAndNearMissesBelowTheThresholds) {
       }
     }
     const bool above = best_senders >= 5 && best_cities >= 3;
-    EXPECT_EQ(above, t.expect_alert) << t.scenario << " " << t.note << ": " << best_senders
+    EXPECT_EQ(above, t.expect_signal) << t.scenario << " " << t.note << ": " << best_senders
                                      << " senders, " << best_cities << " cities";
-    (t.expect_alert ? fire : near)++;
+    (t.expect_signal ? fire : near)++;
   }
   EXPECT_GE(fire, 1U);
   EXPECT_GE(near, 1U);
@@ -458,8 +458,8 @@ TEST(SyntheticScenarios, R2SplitsAboveAndNearMissesBelowTheThresholds) {
       }
       above = above || (in_band >= 2 && agents.size() >= 2);
     }
-    EXPECT_EQ(above, t.expect_alert) << t.scenario << " " << t.note;
-    (t.expect_alert ? fire : near)++;
+    EXPECT_EQ(above, t.expect_signal) << t.scenario << " " << t.note;
+    (t.expect_signal ? fire : near)++;
   }
   EXPECT_GE(fire, 1U);
   EXPECT_GE(near, 1U);
@@ -482,8 +482,8 @@ TEST(SyntheticScenarios, R14GathersAboveAndNearMissesBelowTheThreshold) {
       }
       best = std::max(best, senders.size());
     }
-    EXPECT_EQ(best >= 3, t.expect_alert) << t.scenario << " " << t.note << ": " << best;
-    (t.expect_alert ? fire : near)++;
+    EXPECT_EQ(best >= 3, t.expect_signal) << t.scenario << " " << t.note << ": " << best;
+    (t.expect_signal ? fire : near)++;
   }
   EXPECT_GE(fire, 1U);
   EXPECT_GE(near, 1U);
@@ -509,8 +509,8 @@ TEST(SyntheticScenarios, R3PassesThroughAboveAndNearMissesBelowTheThresholds) {
       }
       above = above || (in >= 1000 * 10'000 && sent * 10 >= in * 8);
     }
-    EXPECT_EQ(above, t.expect_alert) << t.scenario << " " << t.note;
-    (t.expect_alert ? fire : near)++;
+    EXPECT_EQ(above, t.expect_signal) << t.scenario << " " << t.note;
+    (t.expect_signal ? fire : near)++;
   }
   EXPECT_GE(fire, 1U);
   EXPECT_GE(near, 1U);
@@ -541,9 +541,9 @@ TEST(SyntheticScenarios, R8CollectsAboveAndNearMissesBelowTheThresholds) {
     const double cv = std::sqrt(var) / mean;
     EXPECT_LT(last - first, 7 * kDay) << t.scenario;
     const bool above = workers.size() >= 5 && top * 10 >= workers.size() * 6 && cv < 0.2;
-    EXPECT_EQ(above, t.expect_alert) << t.scenario << " " << t.note << ": " << workers.size()
+    EXPECT_EQ(above, t.expect_signal) << t.scenario << " " << t.note << ": " << workers.size()
                                      << " workers, top employer " << top << ", cv " << cv;
-    (t.expect_alert ? fire : near)++;
+    (t.expect_signal ? fire : near)++;
   }
   EXPECT_GE(fire, 1U);
   EXPECT_GE(near, 1U);
@@ -563,8 +563,8 @@ TEST(SyntheticScenarios, R9SharesAboveAndNearMissesBelowTheThreshold) {
       last = std::max(last, e->ts);
     }
     EXPECT_LT(last - first, 30 * kDay) << t.scenario;
-    EXPECT_EQ(customers.size() >= 4, t.expect_alert) << t.scenario << " " << t.note;
-    (t.expect_alert ? fire : near)++;
+    EXPECT_EQ(customers.size() >= 4, t.expect_signal) << t.scenario << " " << t.note;
+    (t.expect_signal ? fire : near)++;
   }
   EXPECT_GE(fire, 1U);
   EXPECT_GE(near, 1U);
@@ -577,7 +577,7 @@ TEST(SyntheticScenarios, R1LookalikeHasManySendersWhoAllPaidBefore) {
   for (const TruthRecord& t : world_truth()) {
     if (t.pattern != "R1" || t.variant != "lookalike") continue;
     ++seen;
-    EXPECT_FALSE(t.expect_alert);
+    EXPECT_FALSE(t.expect_signal);
     const auto events = events_of(t.scenario);
     bool naive = false;
     for (const Seen* start : events) {
@@ -639,8 +639,8 @@ TEST(SyntheticScenarios, R7SweepsAboveAndNearMissesBelowTheThresholds) {
       streak = c.to_party * 10 >= c.pay * 7 ? streak + 1 : 0;
       best = std::max(best, streak);
     }
-    EXPECT_EQ(best >= 2, t.expect_alert) << t.scenario << " " << t.note << ": " << best;
-    (t.expect_alert ? fire : near)++;
+    EXPECT_EQ(best >= 2, t.expect_signal) << t.scenario << " " << t.note << ": " << best;
+    (t.expect_signal ? fire : near)++;
   }
   EXPECT_GE(fire, 1U);
   EXPECT_GE(near, 1U);
@@ -654,8 +654,8 @@ TEST(SyntheticScenarios, R11ReturnsAboveAndNearMissesBelowTheThresholds) {
     for (const Cycle& c : cycles(t, entity(t, "employer"), 72 * kHour)) {
       returning += c.to_party * 5 >= c.pay ? 1 : 0;
     }
-    EXPECT_EQ(returning >= 3, t.expect_alert) << t.scenario << " " << t.note << ": " << returning;
-    (t.expect_alert ? fire : near)++;
+    EXPECT_EQ(returning >= 3, t.expect_signal) << t.scenario << " " << t.note << ": " << returning;
+    (t.expect_signal ? fire : near)++;
   }
   EXPECT_GE(fire, 1U);
   EXPECT_GE(near, 1U);
@@ -666,7 +666,7 @@ TEST(SyntheticScenarios, TruthJsonCarriesEveryField) {
   std::string line;
   append_truth_json(line, world_truth().front());
   for (const char* key :
-       {"\"scenario\":", "\"pattern\":", "\"typology\":", "\"variant\":", "\"expect_alert\":",
+       {"\"scenario\":", "\"pattern\":", "\"typology\":", "\"variant\":", "\"expect_signal\":",
         "\"subject\":", "\"entities\":[{\"role\":", "\"params\":{",
         "\"note\":", "\"first_ts\":", "\"last_ts\":", "\"events\":"}) {
     EXPECT_NE(line.find(key), std::string::npos) << key << " in " << line;
