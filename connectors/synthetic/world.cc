@@ -99,6 +99,8 @@ struct World::Impl {
   void generate_local_day(int64_t day);
   void payday(const Employer& e, int64_t day);
   void worker_day(const Worker& w, int64_t day);
+  Planned card_payment(Rng& rng, int64_t d, uint8_t corridor, uint32_t party, double lo,
+                       double hi, uint32_t label);
   void customer_day(const Customer& c, int64_t day);
   void render(const Planned& e, std::string& out);
 
@@ -340,22 +342,31 @@ void World::Impl::payday(const Employer& e, int64_t d) {
   }
 }
 
+// A card payment by `party` on day `d` at one of the corridor's shops (busier shops more
+// often), of `lo` to `hi` USD in the host currency.
+Planned World::Impl::card_payment(Rng& rng, int64_t d, uint8_t corridor, uint32_t party,
+                                  double lo, double hi, uint32_t label) {
+  const Corridor& c = corridors()[corridor];
+  const auto& shops = merchants_by_corridor_[corridor];
+  Planned e;
+  e.ts_ms = state.daytime(rng, d, c.utc_offset_h);
+  e.kind = static_cast<uint8_t>(Kind::card);
+  e.channel = Channel::card;
+  e.currency = c.host_ccy;
+  e.amount_units = usd_in(c.host_ccy, rng.between(lo, hi), 100);
+  e.sender = party;
+  e.receiver = shops[skewed(rng, shops.size())];
+  e.purpose = kGdsv;
+  e.label = label;
+  return e;
+}
+
 void World::Impl::worker_day(const Worker& w, int64_t d) {
   const Corridor& c = corridors()[w.corridor];
   Rng rng(state.params().seed, kWorkerDay, w.party, static_cast<uint64_t>(d));
   const uint32_t label = state.background_label(Role::worker);
-  const auto& shops = merchants_by_corridor_[w.corridor];
   for (int i = draws(rng, 0.3 * w.activity); i > 0; --i) {
-    Planned e;
-    e.ts_ms = state.daytime(rng, d, c.utc_offset_h);
-    e.kind = static_cast<uint8_t>(Kind::card);
-    e.channel = Channel::card;
-    e.currency = c.host_ccy;
-    e.amount_units = usd_in(c.host_ccy, rng.between(1.5, 40.0), 100);
-    e.sender = w.party;
-    e.receiver = shops[skewed(rng, shops.size())];
-    e.purpose = kGdsv;
-    e.label = label;
+    Planned e = card_payment(rng, d, w.corridor, w.party, 1.5, 40.0, label);
     if (w.second_device != kNone && rng.chance(0.3)) e.sender_device = w.second_device;
     state.add(e);
   }
@@ -389,19 +400,8 @@ void World::Impl::customer_day(const Customer& cu, int64_t d) {
   const Corridor& c = corridors()[cu.corridor];
   Rng rng(state.params().seed, kCustomerDay, cu.party, static_cast<uint64_t>(d));
   const uint32_t label = state.background_label(Role::customer);
-  const auto& shops = merchants_by_corridor_[cu.corridor];
   for (int i = draws(rng, 0.5 * cu.activity); i > 0; --i) {
-    Planned e;
-    e.ts_ms = state.daytime(rng, d, c.utc_offset_h);
-    e.kind = static_cast<uint8_t>(Kind::card);
-    e.channel = Channel::card;
-    e.currency = c.host_ccy;
-    e.amount_units = usd_in(c.host_ccy, rng.between(2.0, 80.0), 100);
-    e.sender = cu.party;
-    e.receiver = shops[skewed(rng, shops.size())];
-    e.purpose = kGdsv;
-    e.label = label;
-    state.add(e);
+    state.add(card_payment(rng, d, cu.corridor, cu.party, 2.0, 80.0, label));
   }
   const auto& pool = customers_by_corridor_[cu.corridor];
   for (int i = draws(rng, 0.03 * cu.activity); i > 0 && pool.size() > 1; --i) {
