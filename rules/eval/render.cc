@@ -35,6 +35,17 @@ std::string group_thousands(const std::string& plain) {
   return out + plain.substr(int_end);
 }
 
+// "2026-03-01 10:00 UTC": seconds and milliseconds only when they are not zero.
+std::string time_for_people(int64_t ms) {
+  std::string t = event::format_rfc3339(ms);  // 2026-03-01T10:00:00.000Z
+  if (t.size() != 24 || t[10] != 'T' || t.back() != 'Z') return t;  // outside 0000-9999
+  t[10] = ' ';
+  t.pop_back();
+  if (t.ends_with(".000")) t.resize(t.size() - 4);
+  if (t.size() == 19 && t.ends_with(":00")) t.resize(16);
+  return t + " UTC";
+}
+
 }  // namespace
 
 std::string format_duration(int64_t ms) {
@@ -66,7 +77,7 @@ std::string render(const lang::Value& v, lang::Type t, bool for_people) {
     case Type::string:
       return std::string(v.s);
     case Type::time:
-      return event::format_rfc3339(v.i);
+      return for_people ? time_for_people(v.i) : event::format_rfc3339(v.i);
     case Type::duration:
       return format_duration(v.i);
   }
