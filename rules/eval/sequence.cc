@@ -291,6 +291,7 @@ struct SequenceRuleState::Impl {
         case K::max_by_sum:
         case K::max_by_count: {
           const Value g = a.group->evaluate(context);
+          if (g.s.empty()) break;  // in no group, as in windowed rules
           const uint64_t h = XXH3_64bits(g.s.data(), g.s.size());
           auto it = std::lower_bound(t.groups.begin(), t.groups.end(), h,
                                      [](const auto& p, uint64_t x) { return p.first < x; });
