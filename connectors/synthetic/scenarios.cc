@@ -721,6 +721,135 @@ class CollectorHub final : public ScenarioGenerator {
   }
 };
 
+// ---------------------------------------------------------------- R12
+// Recruitment fees: a broker takes payments from many would-be migrants or their families,
+// each far above the official migration cost, at one price. Thresholds (30 days): >= 10
+// payers, each payment >= 3x the corridor's official cost (lists/official_migration_cost.csv:
+// BD->MY and BD->BD, 658.25 USD), >= 70 % of them within +-10 % of the modal amount. Only
+// BD->MY has an official cost, so the payers are at origin in BD and the broker in BD (a
+// sub-agent) or in MY.
+class RecruitmentFee final : public ScenarioGenerator {
+ public:
+  static constexpr double kOfficialUsd = 658.25;
+
+  bool plan(WorldState& w, Variant variant, Rng& rng) override {
+    if (w.params().days < 25) return false;
+    int payers = static_cast<int>(rng.between(int64_t{10}, int64_t{15}));
+    // The price: 400,000-500,000 BDT reported paid against the official 78,990 BDT.
+    double price_usd = rng.between(3300.0, 4100.0);
+    int levels = 1;  // distinct prices, spread 30 % apart
+    std::string note = "clearly above every threshold";
+    if (variant == Variant::near_miss) {
+      switch (rng.index(3)) {
+        case 0:
+          payers = 9;
+          note = "9 payers (threshold 10)";
+          break;
+        case 1:
+          price_usd = kOfficialUsd * rng.between(2.3, 2.8);
+          note = "price 2.3-2.8 times the official cost (threshold 3 times)";
+          break;
+        default:
+          levels = 4;
+          note = "payments at 4 prices 30 % apart: at most a third at one price (threshold 70 %)";
+          break;
+      }
+    }
+    const uint8_t corridor = 0;  // BD-MY: the only corridor with an official cost
+    const Corridor& c = corridors()[corridor];
+    const bool broker_at_host = rng.chance(0.5);
+    const int64_t day0 = rng.between(int64_t{0}, w.params().days - 23);
+    const uint32_t s =
+        w.new_scenario("R12", "debt_bondage", variant_name(variant), variant == Variant::fire);
+    w.truth(s).note = note;
+    const uint32_t broker = w.make_person(rng, corridor, broker_at_host, "brk-", Role::scenario);
+    w.add_entity(s, "broker", broker);
+    const uint32_t label = w.scenario_label(s, "payer");
+    double lo = 1e18, hi = 0;
+    for (int i = 0; i < payers; ++i) {
+      const uint32_t payer = w.make_person(rng, corridor, false, "pyr-", Role::scenario);
+      w.add_entity(s, "payer", payer);
+      const double level = 1.0 + 0.3 * (i % levels);
+      const double usd = price_usd * level * rng.between(0.98, 1.02);
+      const int64_t day = day0 + rng.between(int64_t{0}, int64_t{20});
+      const int64_t amount = usd_in(c.origin_ccy, usd, units(1000));
+      const double ch = rng.uniform();
+      Planned e = transfer(w.daytime(rng, day, c.origin_utc_offset_h), payer, broker, c.origin_ccy,
+                           amount, ch < 0.5 ? Channel::bank : Channel::mobile_money, label);
+      if (broker_at_host) e.kind = static_cast<uint8_t>(Kind::remittance);
+      w.add(e);
+      const double paid = static_cast<double>(amount) / 10'000.0 * usd_per_unit(c.origin_ccy);
+      lo = std::min(lo, paid);
+      hi = std::max(hi, paid);
+    }
+    w.truth(s).params = {{"payers", payers},
+                         {"price_levels", levels},
+                         {"broker_at_host", broker_at_host ? 1 : 0},
+                         {"min_usd", lo},
+                         {"max_usd", hi},
+                         {"min_times_official", lo / kOfficialUsd}};
+    return true;
+  }
+};
+
+// ---------------------------------------------------------------- R10
+// An employer's payroll run lands in few accounts: many workers, each named on a salary,
+// paid into a handful of accounts a controller holds. Threshold (one run, 24 h): receiving
+// accounts < 0.5 x headcount (the pay test is off: minimum_wage.csv ships empty).
+class PayrollFewAccounts final : public ScenarioGenerator {
+ public:
+  bool plan(WorldState& w, Variant variant, Rng& rng) override {
+    if (w.params().days < 3) return false;
+    const int workers = static_cast<int>(rng.between(int64_t{10}, int64_t{20}));
+    int per_account = static_cast<int>(rng.between(int64_t{3}, int64_t{6}));
+    std::string note = "clearly above every threshold";
+    if (variant == Variant::near_miss) {
+      per_account = 2;
+      note = "two workers per account: accounts = 0.5 x headcount (threshold below 0.5)";
+    }
+    const uint8_t corridor = pick_corridor(rng);
+    const Corridor& c = corridors()[corridor];
+    const int64_t payday = rng.between(int64_t{0}, w.params().days - 2);
+    const uint32_t s =
+        w.new_scenario("R10", "debt_bondage", variant_name(variant), variant == Variant::fire);
+    w.truth(s).note = note;
+    const uint32_t firm = w.make_firm(rng, corridor, true, "emp-", "Contractors", Role::scenario);
+    w.add_entity(s, "employer", firm);
+    const uint32_t label = w.scenario_label(s, "employer");
+    const int n_accounts = (workers + per_account - 1) / per_account;
+    std::vector<uint32_t> holders;
+    for (int a = 0; a < n_accounts; ++a) {
+      // The holders appear on no event (only their accounts do), so they are not entities.
+      holders.push_back(w.make_person(rng, corridor, true, "ctl-", Role::scenario));
+    }
+    const int64_t run = w.at_local(payday, 10, c.utc_offset_h);
+    for (int i = 0; i < workers; ++i) {
+      const uint32_t worker = w.make_person(rng, corridor, true, "wrk-", Role::scenario);
+      w.party(worker).employer = w.party(firm).id;
+      w.party(worker).city = w.party(firm).city;
+      // The salary names the worker but credits the holder's account.
+      w.party(worker).account = w.party(holders[static_cast<size_t>(i / per_account)]).account;
+      w.add_entity(s, "worker", worker);
+      Planned pay;
+      pay.ts_ms = run + i * 2000;
+      pay.kind = static_cast<uint8_t>(Kind::salary);
+      pay.channel = Channel::bank;
+      pay.currency = c.host_ccy;
+      pay.amount_units = units(rng.between(c.wage_lo, c.wage_hi));
+      pay.sender = firm;
+      pay.receiver = worker;
+      pay.purpose = kSala;
+      pay.label = label;
+      w.add(pay);
+    }
+    w.truth(s).params = {{"headcount", workers},
+                         {"accounts", n_accounts},
+                         {"accounts_per_worker",
+                          static_cast<double>(n_accounts) / static_cast<double>(workers)}};
+    return true;
+  }
+};
+
 template <class T>
 std::unique_ptr<ScenarioGenerator> make() {
   return std::make_unique<T>();
@@ -746,6 +875,8 @@ const std::vector<ScenarioSpec>& scenario_registry() {
       {"R3", &make<CashInThenOut>},         {"R7", &make<SalarySweep>},
       {"R8", &make<CollectorHub>},          {"R9", &make<SharedDevice>},
       {"R11", &make<WagePaidBack>},         {"R14", &make<SendersAtOneAgent>},
+      // Appended, so the generators above keep their streams and their bytes.
+      {"R12", &make<RecruitmentFee>},       {"R10", &make<PayrollFewAccounts>},
   };
   return registry;
 }

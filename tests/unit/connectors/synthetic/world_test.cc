@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <set>
@@ -48,7 +49,7 @@ WorldParams small(uint64_t seed) {
 // What the tests read of a decoded event (the decoder's views die with the next record).
 struct Seen {
   std::string id, sender, receiver, sender_device, sender_country, sender_city, receiver_country,
-      labels, channel, currency, agent, sender_phone, sender_employer;
+      labels, channel, currency, agent, sender_phone, sender_employer, receiver_account;
   int64_t ts = 0;
   Kind kind = Kind::transfer;
   int64_t amount_base = 0;  // Money units
@@ -110,6 +111,7 @@ Decoded decode_all(const std::string& ndjson) {
       s.kind = e.kind;
       s.sender = e.sender.id;
       s.receiver = e.receiver.id;
+      s.receiver_account = e.receiver.account;
       s.sender_device = e.sender.device;
       s.sender_phone = e.sender.phone;
       s.sender_employer = e.sender.employer;
@@ -338,7 +340,10 @@ TEST(SyntheticPopulation, QuietNightsAndAFewVeryActiveAccounts) {
 TEST(SyntheticPopulation, CorridorsAndCurrencies) {
   std::set<std::string> origins, currencies, channels;
   for (const Seen& s : world_events().events) {
-    if (s.kind == Kind::remittance) origins.insert(s.receiver_country);
+    // The population's remittances go home (R12's fees go the other way, to a broker in MY).
+    if (s.kind == Kind::remittance && label_value(s.labels, "scenario") == "background") {
+      origins.insert(s.receiver_country);
+    }
     currencies.insert(s.currency);
     channels.insert(s.channel);
   }
@@ -392,7 +397,7 @@ TEST(SyntheticScenarios, TruthMatchesTheLabelledEvents) {
           << t.scenario << ": " << role << " " << id << " takes part in none of its events";
     }
   }
-  EXPECT_EQ(patterns, (std::set<std::string>{"R1", "R2", "R3", "R7", "R8", "R9", "R11", "R14"}));
+  EXPECT_EQ(patterns, (std::set<std::string>{"R1", "R2", "R3", "R7", "R8", "R9", "R10", "R11", "R12", "R14"}));
 }
 
 TEST(SyntheticScenarios, OnlyTheNamedGeneratorsRun) {
@@ -655,6 +660,75 @@ TEST(SyntheticScenarios, R11ReturnsAboveAndNearMissesBelowTheThresholds) {
       returning += c.to_party * 5 >= c.pay ? 1 : 0;
     }
     EXPECT_EQ(returning >= 3, t.expect_signal) << t.scenario << " " << t.note << ": " << returning;
+    (t.expect_signal ? fire : near)++;
+  }
+  EXPECT_GE(fire, 1U);
+  EXPECT_GE(near, 1U);
+}
+
+// R12 from the events: payments to the broker of at least 3 times the official cost
+// (658.25 USD, BD->MY and BD->BD), their payers and the share within 10 % of the modal
+// amount, within 30 days.
+TEST(SyntheticScenarios, R12CollectsFeesAboveAndNearMissesBelowTheThresholds) {
+  const int64_t floor = 3 * 6'582'500;  // Money units: 3 x 658.25 USD
+  size_t fire = 0, near = 0;
+  for (const TruthRecord& t : world_truth()) {
+    if (t.pattern != "R12") continue;
+    const auto events = events_of(t.scenario);
+    size_t best_payers = 0;
+    double best_share = 0;
+    for (const Seen* start : events) {
+      std::set<std::string> payers;
+      std::vector<int64_t> amounts;
+      for (const Seen* e : events) {
+        if (e->receiver != t.subject || e->ts < start->ts || e->ts >= start->ts + 30 * kDay) continue;
+        EXPECT_EQ(e->sender_country, "BD") << t.scenario;
+        EXPECT_TRUE(e->receiver_country == "BD" || e->receiver_country == "MY") << t.scenario;
+        if (e->amount_base < floor) continue;
+        payers.insert(e->sender);
+        amounts.push_back(e->amount_base);
+      }
+      double share = 0;
+      for (int64_t m : amounts) {
+        size_t near_m = 0;
+        for (int64_t a : amounts) near_m += std::llabs(a - m) * 10 <= m ? 1 : 0;
+        share = std::max(share, static_cast<double>(near_m) / static_cast<double>(amounts.size()));
+      }
+      if (payers.size() > best_payers || (payers.size() == best_payers && share > best_share)) {
+        best_payers = payers.size();
+        best_share = share;
+      }
+    }
+    const bool above = best_payers >= 10 && best_share >= 0.7;
+    EXPECT_EQ(above, t.expect_signal) << t.scenario << " " << t.note << ": " << best_payers
+                                     << " payers, " << best_share << " at the price";
+    (t.expect_signal ? fire : near)++;
+  }
+  EXPECT_GE(fire, 1U);
+  EXPECT_GE(near, 1U);
+}
+
+// R10 from the events: the employer's salaries within 24 h of the first, their workers and
+// the accounts credited.
+TEST(SyntheticScenarios, R10PaysIntoFewAccountsAndNearMissesAtHalf) {
+  size_t fire = 0, near = 0;
+  for (const TruthRecord& t : world_truth()) {
+    if (t.pattern != "R10") continue;
+    const auto events = events_of(t.scenario);
+    ASSERT_FALSE(events.empty());
+    bool above = false;
+    std::set<std::string> workers, accounts;
+    for (const Seen* e : events) {
+      if (e->kind != Kind::salary || e->sender != t.subject) continue;
+      ASSERT_LT(e->ts, events.front()->ts + 24 * kHour) << t.scenario;
+      workers.insert(e->receiver);
+      accounts.insert(e->receiver_account);
+      // Evaluated at each payment, on the run so far, as the rule is.
+      above = above || accounts.size() * 2 < workers.size();
+    }
+    EXPECT_GE(workers.size(), 10U) << t.scenario;
+    EXPECT_EQ(above, t.expect_signal) << t.scenario << " " << t.note << ": " << workers.size()
+                                     << " workers, " << accounts.size() << " accounts";
     (t.expect_signal ? fire : near)++;
   }
   EXPECT_GE(fire, 1U);
