@@ -850,6 +850,98 @@ class PayrollFewAccounts final : public ScenarioGenerator {
   }
 };
 
+// ---------------------------------------------------------------- R13
+// Nothing kept: cycle after cycle the worker sends most of the wage home and withdraws the
+// rest in cash, with no card payment or other living spending. Thresholds (per pay cycle,
+// judged at the next salary): < 10 % of the salary retained and no living-expense
+// spending, 2 consecutive cycles (so 3 salaries at least).
+class NothingKept final : public ScenarioGenerator {
+ public:
+  bool plan(WorldState& w, Variant variant, Rng& rng) override {
+    Cycles cy;
+    if (!fit_cycles(w, rng, 3, 4, 1, cy)) return false;
+    double out_lo = 0.92, out_hi = 0.97;  // share of the salary that leaves the account
+    bool card = false;                    // a small card payment each cycle
+    bool alternate = false;               // keeps a third in every other cycle
+    std::string note = "clearly above every threshold";
+    if (variant == Variant::near_miss) {
+      switch (rng.index(3)) {
+        case 0:
+          out_lo = 0.80, out_hi = 0.88;
+          note = "keeps 12-20 % of the salary (threshold under 10 %)";
+          break;
+        case 1:
+          card = true;
+          note = "one small card payment a cycle: living spending (threshold none)";
+          break;
+        default:
+          alternate = true;
+          note = "keeps a third in every other cycle (threshold 2 consecutive)";
+          break;
+      }
+    }
+    const ScenarioWorker sw = make_worker(w, rng);
+    const uint32_t s =
+        w.new_scenario("R13", "debt_bondage", variant_name(variant), variant == Variant::fire);
+    w.truth(s).note = note;
+    const uint32_t family = w.make_person(rng, sw.corridor, false, "fam-", Role::scenario);
+    w.add_entity(s, "worker", sw.worker);
+    w.add_entity(s, "employer", sw.employer);
+    w.add_entity(s, "family", family);
+    uint32_t shop = kNone;
+    if (card) {
+      shop = w.make_firm(rng, sw.corridor, true, "mer-", "Mart", Role::scenario);
+      w.add_entity(s, "merchant", shop);
+    }
+    const uint32_t pay_label = w.scenario_label(s, "employer");
+    const uint32_t worker_label = w.scenario_label(s, "worker");
+    const Corridor& c = corridors()[sw.corridor];
+    const auto& agents = w.agents_host[sw.corridor];
+    double max_out = 0;
+    for (int k = 0; k < cy.count; ++k) {
+      const Planned pay = salary(w, sw, cy.first_day + k * cy.cycle_days, pay_label);
+      w.add(pay);
+      const double share =
+          alternate && k % 2 == 1 ? rng.between(0.6, 0.7) : rng.between(out_lo, out_hi);
+      const int64_t total = round_units(static_cast<double>(sw.wage) * share, 10);
+      const int64_t home = round_units(static_cast<double>(sw.wage) * rng.between(0.5, 0.58), 10);
+      // Money home, then the rest in cash, both within the cycle's first days.
+      Planned r = transfer(pay.ts_ms + rng.between(2 * kHourMs, 48 * kHourMs), sw.worker, family,
+                           c.host_ccy, home, Channel::mto, worker_label);
+      r.kind = static_cast<uint8_t>(Kind::remittance);
+      r.agent = agents[rng.index(agents.size())];
+      r.purpose = kFami;
+      w.add(r);
+      int64_t rest = total - home;
+      if (card) {
+        const int64_t spent = usd_in(c.host_ccy, rng.between(5.0, 15.0), units(1));
+        Planned e = transfer(pay.ts_ms + rng.between(3 * kDayMs, 9 * kDayMs), sw.worker, shop,
+                             c.host_ccy, spent, Channel::card, worker_label);
+        e.kind = static_cast<uint8_t>(Kind::card);
+        w.add(e);
+        rest -= spent;
+      }
+      Planned o;
+      o.ts_ms = pay.ts_ms + rng.between(50 * kHourMs, 5 * kDayMs);
+      o.kind = static_cast<uint8_t>(Kind::cash_out);
+      o.channel = Channel::cash;
+      o.currency = c.host_ccy;
+      o.amount_units = rest;
+      o.sender = sw.worker;
+      o.agent = agents[rng.index(agents.size())];
+      o.label = worker_label;
+      w.add(o);
+      max_out = std::max(max_out, static_cast<double>(total) / static_cast<double>(units(sw.wage)));
+    }
+    w.truth(s).params = {{"cycles", cy.count},
+                         {"cycle_days", static_cast<double>(cy.cycle_days)},
+                         {"max_share_out", max_out},
+                         {"card_payments", card ? 1 : 0},
+                         {"alternate", alternate ? 1 : 0}};
+    return true;
+  }
+};
+
 template <class T>
 std::unique_ptr<ScenarioGenerator> make() {
   return std::make_unique<T>();
@@ -877,6 +969,7 @@ const std::vector<ScenarioSpec>& scenario_registry() {
       {"R11", &make<WagePaidBack>},         {"R14", &make<SendersAtOneAgent>},
       // Appended, so the generators above keep their streams and their bytes.
       {"R12", &make<RecruitmentFee>},       {"R10", &make<PayrollFewAccounts>},
+      {"R13", &make<NothingKept>},
   };
   return registry;
 }

@@ -397,7 +397,7 @@ TEST(SyntheticScenarios, TruthMatchesTheLabelledEvents) {
           << t.scenario << ": " << role << " " << id << " takes part in none of its events";
     }
   }
-  EXPECT_EQ(patterns, (std::set<std::string>{"R1", "R2", "R3", "R7", "R8", "R9", "R10", "R11", "R12", "R14"}));
+  EXPECT_EQ(patterns, (std::set<std::string>{"R1", "R2", "R3", "R7", "R8", "R9", "R10", "R11", "R12", "R13", "R14"}));
 }
 
 TEST(SyntheticScenarios, OnlyTheNamedGeneratorsRun) {
@@ -729,6 +729,41 @@ TEST(SyntheticScenarios, R10PaysIntoFewAccountsAndNearMissesAtHalf) {
     EXPECT_GE(workers.size(), 10U) << t.scenario;
     EXPECT_EQ(above, t.expect_signal) << t.scenario << " " << t.note << ": " << workers.size()
                                      << " workers, " << accounts.size() << " accounts";
+    (t.expect_signal ? fire : near)++;
+  }
+  EXPECT_GE(fire, 1U);
+  EXPECT_GE(near, 1U);
+}
+
+// R13 from the events: per pay cycle ended by the next salary (outflows within 35 days),
+// what left the account and whether any of it was a card payment.
+TEST(SyntheticScenarios, R13KeepsNothingAndNearMissesKeepOrSpend) {
+  size_t fire = 0, near = 0;
+  for (const TruthRecord& t : world_truth()) {
+    if (t.pattern != "R13") continue;
+    const auto events = events_of(t.scenario);
+    std::vector<const Seen*> pays;
+    for (const Seen* e : events) {
+      if (e->kind == Kind::salary && e->receiver == t.subject) pays.push_back(e);
+    }
+    ASSERT_GE(pays.size(), 3U) << t.scenario;
+    int streak = 0, best = 0;
+    for (size_t k = 0; k + 1 < pays.size(); ++k) {
+      int64_t out = 0;
+      size_t living = 0;
+      for (const Seen* e : events) {
+        if (e->sender != t.subject || e->kind == Kind::salary) continue;
+        if (e->ts < pays[k]->ts || e->ts >= pays[k + 1]->ts || e->ts > pays[k]->ts + 35 * kDay) {
+          continue;
+        }
+        out += e->amount_base;
+        living += e->kind == Kind::card ? 1 : 0;
+      }
+      const bool nothing_kept = (pays[k]->amount_base - out) * 10 < pays[k]->amount_base;
+      streak = nothing_kept && living == 0 ? streak + 1 : 0;
+      best = std::max(best, streak);
+    }
+    EXPECT_EQ(best >= 2, t.expect_signal) << t.scenario << " " << t.note << ": " << best;
     (t.expect_signal ? fire : near)++;
   }
   EXPECT_GE(fire, 1U);
