@@ -942,6 +942,103 @@ class NothingKept final : public ScenarioGenerator {
   }
 };
 
+// ---------------------------------------------------------------- R4
+// Funnel account: couriers deposit cash into one account in several Malaysian cities far
+// from the holder's home (Klang Valley), and the holder withdraws it within the day.
+// Thresholds (7 days): >= 3 deposit cities, >= 70 % of deposits outside the home region
+// (lists/city_regions.csv), withdrawn < 24 h after the last deposit. agent_cities.csv
+// ships empty, so a deposit's place is the courier's own city.
+class FunnelAccount final : public ScenarioGenerator {
+ public:
+  bool plan(WorldState& w, Variant variant, Rng& rng) override {
+    if (w.params().days < 8) return false;
+    // One city per region outside the Klang Valley, and two inside it.
+    std::vector<std::string_view> away = {"Johor Bahru", "George Town", "Seremban",
+                                          "Ipoh",        "Melaka",      "Kuantan"};
+    static constexpr std::string_view kHome[] = {"Petaling Jaya", "Shah Alam"};
+    for (size_t i = away.size(); i > 1; --i) std::swap(away[i - 1], away[rng.index(i)]);
+    int cities = static_cast<int>(rng.between(int64_t{3}, int64_t{5}));
+    int home_deposits = 0;
+    int64_t wait_lo = 2, wait_hi = 20;  // hours from the last deposit to the withdrawal
+    std::string note = "clearly above every threshold";
+    if (variant == Variant::near_miss) {
+      switch (rng.index(3)) {
+        case 0:
+          cities = 2;
+          note = "deposits in 2 cities (threshold 3)";
+          break;
+        case 1:
+          cities = 3;
+          home_deposits = 2;
+          note = "3 of 5 deposits outside the home region (threshold 70 %)";
+          break;
+        default:
+          wait_lo = 30, wait_hi = 40;
+          note = "withdrawn 30-40 h after the last deposit (threshold 24 h)";
+          break;
+      }
+    }
+    const uint8_t corridor = 0;  // BD-MY: city_regions.csv has Malaysia's cities
+    const Corridor& c = corridors()[corridor];
+    const int64_t day0 = rng.between(int64_t{0}, w.params().days - 6);
+    const uint32_t s =
+        w.new_scenario("R4", "debt_bondage", variant_name(variant), variant == Variant::fire);
+    w.truth(s).note = note;
+    const uint32_t holder = w.make_person(rng, corridor, true, "fnl-", Role::scenario);
+    w.party(holder).city = "Kuala Lumpur";
+    w.add_entity(s, "holder", holder);
+    const uint32_t courier_label = w.scenario_label(s, "courier");
+    const uint32_t holder_label = w.scenario_label(s, "holder");
+    const auto& agents = w.agents_host[corridor];
+    // Deposits: one or two per away city (two in the 2-city near miss), then the home ones.
+    std::vector<std::string_view> places;
+    for (int i = 0; i < cities; ++i) {
+      places.push_back(away[static_cast<size_t>(i)]);
+      if (cities == 2) places.push_back(away[static_cast<size_t>(i)]);
+    }
+    for (int i = 0; i < home_deposits; ++i) places.push_back(kHome[i]);
+    int64_t t = w.daytime(rng, day0, c.utc_offset_h);
+    int64_t last_deposit = t, deposited = 0;
+    for (std::string_view city : places) {
+      const uint32_t courier = w.make_person(rng, corridor, true, "cur-", Role::scenario);
+      w.party(courier).city = std::string(city);
+      w.add_entity(s, "courier", courier);
+      Planned e;
+      e.ts_ms = t;
+      e.kind = static_cast<uint8_t>(Kind::cash_in);
+      e.channel = Channel::cash;
+      e.currency = c.host_ccy;
+      e.amount_units = usd_in(c.host_ccy, rng.between(300.0, 900.0), units(10));
+      e.sender = courier;
+      e.receiver = holder;
+      e.agent = agents[rng.index(agents.size())];
+      e.label = courier_label;
+      w.add(e);
+      deposited += e.amount_units;
+      last_deposit = t;
+      t += rng.between(2 * kHourMs, 14 * kHourMs);
+    }
+    const int64_t wait = rng.between(wait_lo * kHourMs, wait_hi * kHourMs);
+    Planned o;
+    o.ts_ms = last_deposit + wait;
+    o.kind = static_cast<uint8_t>(Kind::cash_out);
+    o.channel = Channel::cash;
+    o.currency = c.host_ccy;
+    o.amount_units = round_units(static_cast<double>(deposited) / 10'000.0 * rng.between(0.85, 0.95), 10);
+    o.sender = holder;
+    o.agent = agents[rng.index(agents.size())];
+    o.label = holder_label;
+    w.add(o);
+    w.truth(s).params = {{"deposits", static_cast<double>(places.size())},
+                         {"cities", static_cast<double>(cities + home_deposits)},
+                         {"outside_home_share",
+                          static_cast<double>(places.size() - home_deposits) /
+                              static_cast<double>(places.size())},
+                         {"withdrawn_after_h", static_cast<double>(wait) / kHourMs}};
+    return true;
+  }
+};
+
 template <class T>
 std::unique_ptr<ScenarioGenerator> make() {
   return std::make_unique<T>();
@@ -969,7 +1066,7 @@ const std::vector<ScenarioSpec>& scenario_registry() {
       {"R11", &make<WagePaidBack>},         {"R14", &make<SendersAtOneAgent>},
       // Appended, so the generators above keep their streams and their bytes.
       {"R12", &make<RecruitmentFee>},       {"R10", &make<PayrollFewAccounts>},
-      {"R13", &make<NothingKept>},
+      {"R13", &make<NothingKept>},          {"R4", &make<FunnelAccount>},
   };
   return registry;
 }

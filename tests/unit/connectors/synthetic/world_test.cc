@@ -49,7 +49,7 @@ WorldParams small(uint64_t seed) {
 // What the tests read of a decoded event (the decoder's views die with the next record).
 struct Seen {
   std::string id, sender, receiver, sender_device, sender_country, sender_city, receiver_country,
-      labels, channel, currency, agent, sender_phone, sender_employer, receiver_account;
+      labels, channel, currency, agent, sender_phone, sender_employer, receiver_account, receiver_city;
   int64_t ts = 0;
   Kind kind = Kind::transfer;
   int64_t amount_base = 0;  // Money units
@@ -112,6 +112,7 @@ Decoded decode_all(const std::string& ndjson) {
       s.sender = e.sender.id;
       s.receiver = e.receiver.id;
       s.receiver_account = e.receiver.account;
+      s.receiver_city = e.receiver.city;
       s.sender_device = e.sender.device;
       s.sender_phone = e.sender.phone;
       s.sender_employer = e.sender.employer;
@@ -397,7 +398,7 @@ TEST(SyntheticScenarios, TruthMatchesTheLabelledEvents) {
           << t.scenario << ": " << role << " " << id << " takes part in none of its events";
     }
   }
-  EXPECT_EQ(patterns, (std::set<std::string>{"R1", "R2", "R3", "R7", "R8", "R9", "R10", "R11", "R12", "R13", "R14"}));
+  EXPECT_EQ(patterns, (std::set<std::string>{"R1", "R2", "R3", "R7", "R8", "R9", "R4", "R10", "R11", "R12", "R13", "R14"}));
 }
 
 TEST(SyntheticScenarios, OnlyTheNamedGeneratorsRun) {
@@ -768,6 +769,67 @@ TEST(SyntheticScenarios, R13KeepsNothingAndNearMissesKeepOrSpend) {
   }
   EXPECT_GE(fire, 1U);
   EXPECT_GE(near, 1U);
+}
+
+// R4 from the events: the holder's cash deposits in 7 days, their cities and regions
+// (the rows of rules/packs/lists/city_regions.csv the scenario may use; a city not here
+// fails the test), and the time from the last deposit to the withdrawal.
+void check_r4(const std::vector<TruthRecord>& truth, const Decoded& world,
+              std::set<std::string>& near_notes, size_t& fire) {
+  const std::map<std::string, std::string> region = {
+      {"Kuala Lumpur", "Klang Valley"}, {"Petaling Jaya", "Klang Valley"},
+      {"Shah Alam", "Klang Valley"},    {"Johor Bahru", "Johor"},
+      {"George Town", "Penang"},        {"Seremban", "Negeri Sembilan"},
+      {"Ipoh", "Perak"},                {"Melaka", "Melaka"},
+      {"Kuantan", "Pahang"}};
+  for (const TruthRecord& t : truth) {
+    if (t.pattern != "R4") continue;
+    std::vector<const Seen*> events;
+    for (const Seen& e : world.events) {
+      if (label_value(e.labels, "scenario") == t.scenario) events.push_back(&e);
+    }
+    std::set<std::string> cities;
+    size_t deposits = 0, outside = 0;
+    int64_t first = 0, last = 0, out_ts = -1;
+    for (const Seen* e : events) {
+      if (e->kind == Kind::cash_in && e->receiver == t.subject) {
+        ASSERT_TRUE(region.count(e->sender_city)) << e->sender_city;
+        ASSERT_TRUE(region.count(e->receiver_city)) << e->receiver_city;
+        if (deposits++ == 0) first = e->ts;
+        last = e->ts;
+        cities.insert(e->sender_city);
+        outside += region.at(e->sender_city) != region.at(e->receiver_city) ? 1 : 0;
+      } else if (e->sender == t.subject && out_ts < 0) {
+        out_ts = e->ts;
+      }
+    }
+    ASSERT_LT(last - first, 7 * kDay) << t.scenario;
+    ASSERT_GT(out_ts, last) << t.scenario;
+    const bool above =
+        cities.size() >= 3 && outside * 10 >= deposits * 7 && out_ts - last < 24 * kHour;
+    EXPECT_EQ(above, t.expect_signal) << t.scenario << " " << t.note << ": " << cities.size()
+                                     << " cities, " << outside << "/" << deposits
+                                     << " outside, out after " << (out_ts - last) / kHour << " h";
+    if (t.expect_signal) {
+      ++fire;
+    } else {
+      near_notes.insert(t.note);
+    }
+  }
+}
+
+TEST(SyntheticScenarios, R4FunnelsAboveAndNearMissesBelowTheThresholds) {
+  std::set<std::string> near;
+  size_t fire = 0;
+  check_r4(world_truth(), world_events(), near, fire);
+  // A world of R4 alone, with every kind of near miss.
+  WorldParams p = small(12);
+  p.entities = 500;
+  p.instances_per_10k = 300;
+  p.scenarios = {"R4"};
+  check_r4(World(p).truth(), decode_all(generate(p)), near, fire);
+  EXPECT_GE(fire, 1U);
+  EXPECT_EQ(near.size(), 3U);
 }
 
 TEST(SyntheticScenarios, TruthJsonCarriesEveryField) {
