@@ -1039,6 +1039,142 @@ class FunnelAccount final : public ScenarioGenerator {
   }
 };
 
+// ---------------------------------------------------------------- R5
+// Fee paid in legs: a family in BD pays a smuggler's agent in each transit country of a
+// listed route (lists/route_legs.csv: BD -> AE -> LY, bd_central_med) as the migrant
+// moves on. Thresholds: payments of 300-5,000 USD to >= 2 transit countries of one route,
+// the second 2-30 days after the first.
+class FeeInLegs final : public ScenarioGenerator {
+ public:
+  bool plan(WorldState& w, Variant variant, Rng& rng) override {
+    if (w.params().days < 16) return false;
+    double usd_lo = 800, usd_hi = 2500;
+    int64_t gap_lo = 3 * 24, gap_hi = 12 * 24;  // hours between the legs
+    bool one_country = false;
+    std::string note = "clearly above every threshold";
+    if (variant == Variant::near_miss) {
+      switch (rng.index(3)) {
+        case 0:
+          usd_lo = 150, usd_hi = 280;
+          note = "legs of 150-280 USD (threshold 300)";
+          break;
+        case 1:
+          gap_lo = 20, gap_hi = 40;
+          note = "second leg 20-40 h after the first (threshold 2 days)";
+          break;
+        default:
+          one_country = true;
+          note = "both legs to the same transit country (threshold 2 countries)";
+          break;
+      }
+    }
+    const uint8_t origin = 0;  // BD-MY's origin: BD
+    const uint8_t gulf = 2;    // LK-AE's host: AE
+    const Corridor& c = corridors()[origin];
+    const int64_t day0 = rng.between(int64_t{0}, w.params().days - 14);
+    const uint32_t s =
+        w.new_scenario("R5", "smuggling_fee", variant_name(variant), variant == Variant::fire);
+    w.truth(s).note = note;
+    const uint32_t payer = w.make_person(rng, origin, false, "pyr-", Role::scenario);
+    w.add_entity(s, "payer", payer);
+    const uint32_t first = w.make_person(rng, gulf, true, "agt-", Role::scenario);
+    w.add_entity(s, "leg_agent", first);
+    uint32_t second = first;
+    if (!one_country) {
+      // An agent in Libya: a Gulf-named party moved there (no corridor of the world ends
+      // in LY).
+      second = w.make_person(rng, gulf, true, "agt-", Role::scenario);
+      PartyRecord& p = w.party(second);
+      p.country = "LY";
+      p.city = "Tripoli";
+      p.id.replace(4, 2, "LY");
+      p.account.replace(0, 2, "LY");
+      p.phone = "+218" + p.phone.substr(4);
+      w.add_entity(s, "leg_agent", second);
+    }
+    const uint32_t label = w.scenario_label(s, "payer");
+    const int64_t t0 = w.daytime(rng, day0, c.origin_utc_offset_h);
+    const int64_t gap = rng.between(gap_lo * kHourMs, gap_hi * kHourMs);
+    double min_usd = 1e18;
+    int64_t at = t0;
+    for (const uint32_t leg : {first, second}) {
+      const double usd = rng.between(usd_lo, usd_hi);
+      Planned e = transfer(at, payer, leg, c.origin_ccy, usd_in(c.origin_ccy, usd, units(10)),
+                           rng.chance(0.5) ? Channel::hawala : Channel::mto, label);
+      e.kind = static_cast<uint8_t>(Kind::remittance);
+      if (e.channel == Channel::mto) {
+        e.agent = w.agents_origin[origin][rng.index(w.agents_origin[origin].size())];
+      }
+      w.add(e);
+      min_usd = std::min(min_usd, usd);
+      at = t0 + gap;
+    }
+    w.truth(s).params = {{"legs", 2},
+                         {"countries", one_country ? 1 : 2},
+                         {"gap_h", static_cast<double>(gap) / kHourMs},
+                         {"min_usd", min_usd}};
+    return true;
+  }
+};
+
+// ---------------------------------------------------------------- R6
+// Round amounts in the corridor's fee band: families in BD, each paying for the first
+// time, send a collector in MY round sums inside BD->MY's band (lists/fee_band_low.csv and
+// fee_band_high.csv: 3,333.33-4,166.67 USD, 400,000-500,000 BDT). Thresholds (30 days):
+// >= 3 first-time senders, amounts a whole multiple of 100 in the sender's currency.
+class RoundFeeBand final : public ScenarioGenerator {
+ public:
+  bool plan(WorldState& w, Variant variant, Rng& rng) override {
+    if (w.params().days < 22) return false;
+    int senders = static_cast<int>(rng.between(int64_t{3}, int64_t{5}));
+    bool round = true;
+    int64_t bdt_lo = 81, bdt_hi = 99;  // in steps of 5,000 BDT: 405,000-495,000
+    std::string note = "clearly above every threshold";
+    if (variant == Variant::near_miss) {
+      switch (rng.index(3)) {
+        case 0:
+          senders = 2;
+          note = "2 first-time senders (threshold 3)";
+          break;
+        case 1:
+          round = false;
+          note = "amounts not a multiple of 100 BDT (threshold round)";
+          break;
+        default:
+          bdt_lo = 50, bdt_hi = 64;  // 250,000-320,000 BDT: about 2,075-2,656 USD
+          note = "amounts below the BD->MY fee band (3,333.33 USD)";
+          break;
+      }
+    }
+    const uint8_t corridor = 0;  // BD-MY
+    const Corridor& c = corridors()[corridor];
+    const int64_t day0 = rng.between(int64_t{0}, w.params().days - 21);
+    const uint32_t s =
+        w.new_scenario("R6", "smuggling_fee", variant_name(variant), variant == Variant::fire);
+    w.truth(s).note = note;
+    const uint32_t collector = w.make_person(rng, corridor, true, "col-", Role::scenario);
+    w.add_entity(s, "collector", collector);
+    const uint32_t label = w.scenario_label(s, "payer");
+    for (int i = 0; i < senders; ++i) {
+      const uint32_t payer = w.make_person(rng, corridor, false, "pyr-", Role::scenario);
+      w.add_entity(s, "payer", payer);
+      int64_t amount = units(rng.between(bdt_lo, bdt_hi) * 5000);
+      if (!round) amount += units(rng.between(int64_t{1}, int64_t{99}));
+      const int64_t day = day0 + rng.between(int64_t{0}, int64_t{20});
+      Planned e = transfer(w.daytime(rng, day, c.origin_utc_offset_h), payer, collector,
+                           c.origin_ccy, amount,
+                           rng.chance(0.5) ? Channel::mto : Channel::mobile_money, label);
+      e.kind = static_cast<uint8_t>(Kind::remittance);
+      if (e.channel == Channel::mto) {
+        e.agent = w.agents_origin[corridor][rng.index(w.agents_origin[corridor].size())];
+      }
+      w.add(e);
+    }
+    w.truth(s).params = {{"senders", senders}, {"round", round ? 1 : 0}};
+    return true;
+  }
+};
+
 template <class T>
 std::unique_ptr<ScenarioGenerator> make() {
   return std::make_unique<T>();
@@ -1067,6 +1203,7 @@ const std::vector<ScenarioSpec>& scenario_registry() {
       // Appended, so the generators above keep their streams and their bytes.
       {"R12", &make<RecruitmentFee>},       {"R10", &make<PayrollFewAccounts>},
       {"R13", &make<NothingKept>},          {"R4", &make<FunnelAccount>},
+      {"R5", &make<FeeInLegs>},             {"R6", &make<RoundFeeBand>},
   };
   return registry;
 }

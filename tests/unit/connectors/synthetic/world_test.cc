@@ -53,6 +53,7 @@ struct Seen {
   int64_t ts = 0;
   Kind kind = Kind::transfer;
   int64_t amount_base = 0;  // Money units
+  int64_t amount = 0;       // Money units, in `currency`
 };
 
 std::string label_value(const std::string& labels, const std::string& key) {
@@ -124,6 +125,7 @@ Decoded decode_all(const std::string& ndjson) {
       s.channel = e.channel;
       s.currency = std::string(e.currency.view());
       s.amount_base = e.amount_base.units;
+      s.amount = e.amount.units;
       d.events.push_back(std::move(s));
     }
     pos = end + 1;
@@ -398,7 +400,8 @@ TEST(SyntheticScenarios, TruthMatchesTheLabelledEvents) {
           << t.scenario << ": " << role << " " << id << " takes part in none of its events";
     }
   }
-  EXPECT_EQ(patterns, (std::set<std::string>{"R1", "R2", "R3", "R7", "R8", "R9", "R4", "R10", "R11", "R12", "R13", "R14"}));
+  EXPECT_EQ(patterns, (std::set<std::string>{"R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9",
+                                             "R10", "R11", "R12", "R13", "R14"}));
 }
 
 TEST(SyntheticScenarios, OnlyTheNamedGeneratorsRun) {
@@ -831,6 +834,97 @@ TEST(SyntheticScenarios, R4FunnelsAboveAndNearMissesBelowTheThresholds) {
   EXPECT_GE(fire, 1U);
   EXPECT_EQ(near.size(), 3U);
 }
+
+std::vector<const Seen*> events_in(const Decoded& world, const std::string& scenario) {
+  std::vector<const Seen*> out;
+  for (const Seen& e : world.events) {
+    if (label_value(e.labels, "scenario") == scenario) out.push_back(&e);
+  }
+  return out;
+}
+
+// R5 from the events: the payer's payments of 300-5,000 USD to transit countries of BD's
+// listed route (AE, LY: lists/route_legs.csv), and a second leg in another of them 2-30
+// days after a first.
+void check_r5(const std::vector<TruthRecord>& truth, const Decoded& world,
+              std::set<std::string>& near_notes, size_t& fire) {
+  const std::set<std::string> route = {"AE", "LY"};
+  for (const TruthRecord& t : truth) {
+    if (t.pattern != "R5") continue;
+    std::vector<const Seen*> legs;
+    for (const Seen* e : events_in(world, t.scenario)) {
+      EXPECT_EQ(e->sender_country, "BD") << t.scenario;
+      if (e->sender == t.subject && route.count(e->receiver_country) &&
+          e->amount_base >= 300 * 10'000 && e->amount_base <= 5000 * 10'000) {
+        legs.push_back(e);
+      }
+    }
+    bool above = false;
+    for (const Seen* a : legs) {
+      for (const Seen* b : legs) {
+        above = above || (b->receiver_country != a->receiver_country && b->ts >= a->ts + 2 * kDay &&
+                          b->ts <= a->ts + 30 * kDay);
+      }
+    }
+    EXPECT_EQ(above, t.expect_signal) << t.scenario << " " << t.note << ": " << legs.size()
+                                     << " legs on the route";
+    if (t.expect_signal) {
+      ++fire;
+    } else {
+      near_notes.insert(t.note);
+    }
+  }
+}
+
+// R6 from the events: the collector's first-time senders (each pays once) of round
+// amounts (a multiple of 100 BDT) inside BD->MY's band, 3,333.33-4,166.67 USD, in 30 days.
+void check_r6(const std::vector<TruthRecord>& truth, const Decoded& world,
+              std::set<std::string>& near_notes, size_t& fire) {
+  for (const TruthRecord& t : truth) {
+    if (t.pattern != "R6") continue;
+    const auto events = events_in(world, t.scenario);
+    size_t best = 0;
+    for (const Seen* start : events) {
+      std::set<std::string> senders;
+      for (const Seen* e : events) {
+        if (e->receiver != t.subject || e->ts < start->ts || e->ts >= start->ts + 30 * kDay) continue;
+        EXPECT_EQ(e->sender_country + e->receiver_country, "BDMY") << t.scenario;
+        const bool round = e->amount % (100 * 10'000) == 0;
+        if (round && e->amount_base >= 33'333'300 && e->amount_base <= 41'666'700) {
+          senders.insert(e->sender);
+        }
+      }
+      best = std::max(best, senders.size());
+    }
+    EXPECT_EQ(best >= 3, t.expect_signal) << t.scenario << " " << t.note << ": " << best;
+    if (t.expect_signal) {
+      ++fire;
+    } else {
+      near_notes.insert(t.note);
+    }
+  }
+}
+
+TEST(SyntheticScenarios, R5PaysLegsAndR6RoundFeesAboveAndNearMissesBelowTheThresholds) {
+  std::set<std::string> near5, near6;
+  size_t fire5 = 0, fire6 = 0;
+  check_r5(world_truth(), world_events(), near5, fire5);
+  check_r6(world_truth(), world_events(), near6, fire6);
+  // A world of R5 and R6 alone, with every kind of near miss.
+  WorldParams p = small(12);
+  p.entities = 500;
+  p.instances_per_10k = 300;
+  p.scenarios = {"R5", "R6"};
+  const std::vector<TruthRecord> truth = World(p).truth();
+  const Decoded world = decode_all(generate(p));
+  check_r5(truth, world, near5, fire5);
+  check_r6(truth, world, near6, fire6);
+  EXPECT_GE(fire5, 1U);
+  EXPECT_GE(fire6, 1U);
+  EXPECT_EQ(near5.size(), 3U);
+  EXPECT_EQ(near6.size(), 3U);
+}
+
 
 TEST(SyntheticScenarios, TruthJsonCarriesEveryField) {
   ASSERT_FALSE(world_truth().empty());
