@@ -798,8 +798,11 @@ class RecruitmentFee final : public ScenarioGenerator {
 // accounts < 0.5 x headcount (the pay test is off: minimum_wage.csv ships empty).
 class PayrollFewAccounts final : public ScenarioGenerator {
  public:
+  bool has_lookalike() const override { return true; }
+
   bool plan(WorldState& w, Variant variant, Rng& rng) override {
     if (w.params().days < 3) return false;
+    if (variant == Variant::lookalike) return payroll_agent(w, rng);
     const int workers = static_cast<int>(rng.between(int64_t{10}, int64_t{20}));
     int per_account = static_cast<int>(rng.between(int64_t{3}, int64_t{6}));
     std::string note = "clearly above every threshold";
@@ -846,6 +849,49 @@ class PayrollFewAccounts final : public ScenarioGenerator {
                          {"accounts", n_accounts},
                          {"accounts_per_worker",
                           static_cast<double>(n_accounts) / static_cast<double>(workers)}};
+    return true;
+  }
+
+ private:
+  // The benign look-alike: a payroll agent pays the workers of 2-4 client employers in one
+  // large run, each worker into an account of their own. Many workers from one payer in a
+  // day, as in R10, but one account per worker.
+  static bool payroll_agent(WorldState& w, Rng& rng) {
+    const uint8_t corridor = pick_corridor(rng);
+    const Corridor& c = corridors()[corridor];
+    const int64_t payday = rng.between(int64_t{0}, w.params().days - 2);
+    const uint32_t s = w.new_scenario("R10", "debt_bondage", "lookalike", false);
+    w.truth(s).note = "a payroll agent: every worker paid into an account of their own";
+    const uint32_t agent =
+        w.make_firm(rng, corridor, true, "pay-", "Payroll Services", Role::scenario);
+    w.add_entity(s, "payroll_agent", agent);
+    const uint32_t label = w.scenario_label(s, "payroll_agent");
+    const int clients = static_cast<int>(rng.between(int64_t{2}, int64_t{4}));
+    std::vector<uint32_t> firms;
+    for (int i = 0; i < clients; ++i) {
+      firms.push_back(w.make_firm(rng, corridor, true, "emp-", "Industries", Role::scenario));
+    }
+    const int workers = static_cast<int>(rng.between(int64_t{20}, int64_t{40}));
+    const int64_t run = w.at_local(payday, 9, c.utc_offset_h);
+    for (int i = 0; i < workers; ++i) {
+      const uint32_t firm = firms[static_cast<size_t>(i % clients)];
+      const uint32_t worker = w.make_person(rng, corridor, true, "wrk-", Role::scenario);
+      w.party(worker).employer = w.party(firm).id;
+      w.party(worker).city = w.party(firm).city;
+      w.add_entity(s, "worker", worker);
+      Planned pay;
+      pay.ts_ms = run + i * 2000;
+      pay.kind = static_cast<uint8_t>(Kind::salary);
+      pay.channel = Channel::bank;
+      pay.currency = c.host_ccy;
+      pay.amount_units = units(rng.between(c.wage_lo, c.wage_hi));
+      pay.sender = agent;
+      pay.receiver = worker;
+      pay.purpose = kSala;
+      pay.label = label;
+      w.add(pay);
+    }
+    w.truth(s).params = {{"headcount", workers}, {"accounts", workers}, {"clients", clients}};
     return true;
   }
 };
@@ -1124,8 +1170,11 @@ class FeeInLegs final : public ScenarioGenerator {
 // >= 3 first-time senders, amounts a whole multiple of 100 in the sender's currency.
 class RoundFeeBand final : public ScenarioGenerator {
  public:
+  bool has_lookalike() const override { return true; }
+
   bool plan(WorldState& w, Variant variant, Rng& rng) override {
     if (w.params().days < 22) return false;
+    if (variant == Variant::lookalike) return shop(w, rng);
     int senders = static_cast<int>(rng.between(int64_t{3}, int64_t{5}));
     bool round = true;
     int64_t bdt_lo = 81, bdt_hi = 99;  // in steps of 5,000 BDT: 405,000-495,000
@@ -1171,6 +1220,43 @@ class RoundFeeBand final : public ScenarioGenerator {
       w.add(e);
     }
     w.truth(s).params = {{"senders", senders}, {"round", round ? 1 : 0}};
+    return true;
+  }
+
+ private:
+  // The benign look-alike: a busy shop in a host city takes many small payments from
+  // people of its own town over three weeks, most of them first-time payers, by card or
+  // by mobile transfer in round sums (10 to 100 in the host currency). Many new senders
+  // and round amounts, as in R6 (and R1), but far below any fee band, from one city.
+  static bool shop(WorldState& w, Rng& rng) {
+    const uint8_t corridor = pick_corridor(rng);
+    const Corridor& c = corridors()[corridor];
+    const int64_t day0 = rng.between(int64_t{0}, w.params().days - 21);
+    const uint32_t s = w.new_scenario("R6", "smuggling_fee", "lookalike", false);
+    w.truth(s).note = "a busy shop: many first-time payers, small round sums, one town";
+    const uint32_t shop = w.make_firm(rng, corridor, true, "mer-", "Mart", Role::scenario);
+    w.add_entity(s, "shop", shop);
+    const uint32_t label = w.scenario_label(s, "customer");
+    const int customers = static_cast<int>(rng.between(int64_t{25}, int64_t{45}));
+    int transfers = 0;
+    for (int i = 0; i < customers; ++i) {
+      const uint32_t customer = w.make_person(rng, corridor, true, "cus-", Role::scenario);
+      w.party(customer).city = w.party(shop).city;
+      w.add_entity(s, "customer", customer);
+      const int visits = static_cast<int>(rng.between(int64_t{1}, int64_t{3}));
+      for (int k = 0; k < visits; ++k) {
+        const int64_t day = day0 + rng.between(int64_t{0}, int64_t{20});
+        const bool card = rng.chance(0.6);
+        Planned e = transfer(w.daytime(rng, day, c.utc_offset_h), customer, shop, c.host_ccy,
+                             card ? usd_in(c.host_ccy, rng.between(3.0, 40.0), units(1))
+                                  : units(10 * rng.between(int64_t{1}, int64_t{10})),
+                             card ? Channel::card : Channel::mobile_money, label);
+        if (card) e.kind = static_cast<uint8_t>(Kind::card);
+        transfers += card ? 0 : 1;
+        w.add(e);
+      }
+    }
+    w.truth(s).params = {{"customers", customers}, {"transfers", transfers}};
     return true;
   }
 };

@@ -360,6 +360,13 @@ class Gen(Workdir):
         for t in truth:
             self.assertEqual((t["pattern"], t["subject"]) in signalled, t["expect_signal"],
                              f"{t['scenario']} ({t['note']})")
+        # A benign look-alike draws no signal of any rule on any of its parties.
+        touched = {subject for _, subject in signalled}
+        lookalikes = [t for t in truth if t["variant"] == "lookalike"]
+        self.assertTrue(lookalikes)
+        for t in lookalikes:
+            for e in t["entities"]:
+                self.assertNotIn(e["id"], touched, f"{t['scenario']}: {e['role']}")
 
     def test_scenarios_can_be_chosen_or_left_out(self):
         _, truth, _ = self.gen("--entities", "500", "--days", "40", "--scenarios", "R7,R11")

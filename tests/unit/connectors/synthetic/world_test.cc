@@ -717,7 +717,7 @@ TEST(SyntheticScenarios, R12CollectsFeesAboveAndNearMissesBelowTheThresholds) {
 TEST(SyntheticScenarios, R10PaysIntoFewAccountsAndNearMissesAtHalf) {
   size_t fire = 0, near = 0;
   for (const TruthRecord& t : world_truth()) {
-    if (t.pattern != "R10") continue;
+    if (t.pattern != "R10" || t.variant == "lookalike") continue;
     const auto events = events_of(t.scenario);
     ASSERT_FALSE(events.empty());
     bool above = false;
@@ -881,7 +881,7 @@ void check_r5(const std::vector<TruthRecord>& truth, const Decoded& world,
 void check_r6(const std::vector<TruthRecord>& truth, const Decoded& world,
               std::set<std::string>& near_notes, size_t& fire) {
   for (const TruthRecord& t : truth) {
-    if (t.pattern != "R6") continue;
+    if (t.pattern != "R6" || t.variant == "lookalike") continue;
     const auto events = events_in(world, t.scenario);
     size_t best = 0;
     for (const Seen* start : events) {
@@ -925,6 +925,48 @@ TEST(SyntheticScenarios, R5PaysLegsAndR6RoundFeesAboveAndNearMissesBelowTheThres
   EXPECT_EQ(near6.size(), 3U);
 }
 
+
+// The look-alikes of R10 and R6 from the events: they look like the pattern to a naive
+// reading and miss the threshold the pattern turns on.
+TEST(SyntheticScenarios, PayrollAgentAndBusyShopLookAlikeButStayBelowTheThresholds) {
+  size_t payroll = 0, shops = 0;
+  for (const TruthRecord& t : world_truth()) {
+    if (t.variant != "lookalike" || (t.pattern != "R10" && t.pattern != "R6")) continue;
+    EXPECT_FALSE(t.expect_signal);
+    const auto events = events_of(t.scenario);
+    ASSERT_FALSE(events.empty());
+    if (t.pattern == "R10") {
+      // Many workers from one payer in one run, but an account each.
+      std::set<std::string> workers, accounts;
+      for (const Seen* e : events) {
+        ASSERT_EQ(e->kind, Kind::salary);
+        EXPECT_EQ(e->sender, t.subject);
+        EXPECT_LT(e->ts, events.front()->ts + 24 * kHour);
+        workers.insert(e->receiver);
+        accounts.insert(e->receiver_account);
+      }
+      EXPECT_GE(workers.size(), 20U) << t.scenario;
+      EXPECT_EQ(accounts.size(), workers.size()) << t.scenario;
+      ++payroll;
+    } else {
+      // Many first-time payers in a week, but from one town and far below any fee band
+      // (the lowest band bottom is 1,000 USD).
+      std::set<std::string> senders, cities;
+      for (const Seen* e : events) {
+        if (e->ts >= events.front()->ts + 7 * kDay) continue;
+        EXPECT_EQ(e->receiver, t.subject);
+        EXPECT_LT(e->amount_base, 1000 * 10'000) << t.scenario;
+        senders.insert(e->sender);
+        cities.insert(e->sender_city);
+      }
+      EXPECT_GE(senders.size(), 5U) << t.scenario;
+      EXPECT_EQ(cities.size(), 1U) << t.scenario;
+      ++shops;
+    }
+  }
+  EXPECT_GE(payroll, 1U);
+  EXPECT_GE(shops, 1U);
+}
 
 TEST(SyntheticScenarios, TruthJsonCarriesEveryField) {
   ASSERT_FALSE(world_truth().empty());
