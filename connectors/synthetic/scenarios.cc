@@ -1261,6 +1261,122 @@ class RoundFeeBand final : public ScenarioGenerator {
   }
 };
 
+// ---------------------------------------------------------------- R7+R11 (combined)
+// A worker whose employer takes the wage back: fortnightly, within 2-20 h of payday, the
+// worker returns most of the salary to the employer. Two primaries of debt_bondage on one
+// worker: R7 (>= 70 % to one employer-linked party within 24 h, 2 consecutive cycles,
+// signals at the second payday) and R11 (>= 20 % back to the employer within 72 h, 3
+// cycles, signals at the third), 14 days apart: inside the typology's 30-day horizon, so
+// the worker is alerted. Near miss: 30-45 % returned, so R11 signals and R7 does not, and
+// one primary alone raises no alert.
+class WageTakenBack final : public ScenarioGenerator {
+ public:
+  bool plan(WorldState& w, Variant variant, Rng& rng) override {
+    const int64_t cycle = 14, cycles = 3, tail = 5;
+    const int64_t span = (cycles - 1) * cycle + tail + 1;
+    if (w.params().days < span) return false;
+    double share_lo = 0.75, share_hi = 0.85;  // keeps >= 15 %: R13 stays quiet
+    std::string note = "R7 and R11 both clearly above their thresholds, 14 days apart";
+    if (variant == Variant::near_miss) {
+      share_lo = 0.30, share_hi = 0.45;
+      note = "30-45 % returned: R11 signals, R7 does not (threshold 70 %): one primary, no alert";
+    }
+    const ScenarioWorker sw = make_worker(w, rng);
+    const uint32_t s = w.new_scenario("R7+R11", "debt_bondage", variant_name(variant),
+                                      variant == Variant::fire);
+    w.truth(s).expect_alert = variant == Variant::fire;
+    w.truth(s).note = note;
+    w.add_entity(s, "worker", sw.worker);
+    w.add_entity(s, "employer", sw.employer);
+    const uint32_t pay_label = w.scenario_label(s, "employer");
+    const uint32_t worker_label = w.scenario_label(s, "worker");
+    const Corridor& c = corridors()[sw.corridor];
+    const int64_t first_day = rng.between(int64_t{0}, w.params().days - span);
+    double min_share = 1, max_share = 0;
+    for (int64_t k = 0; k < cycles; ++k) {
+      const Planned pay = salary(w, sw, first_day + k * cycle, pay_label);
+      w.add(pay);
+      const double share = rng.between(share_lo, share_hi);
+      const int64_t amount = round_units(static_cast<double>(sw.wage) * share, 10);
+      w.add(transfer(pay.ts_ms + rng.between(2 * kHourMs, 20 * kHourMs), sw.worker, sw.employer,
+                     c.host_ccy, amount, Channel::bank, worker_label));
+      const double got = static_cast<double>(amount) / static_cast<double>(units(sw.wage));
+      min_share = std::min(min_share, got);
+      max_share = std::max(max_share, got);
+    }
+    w.truth(s).params = {{"cycles", static_cast<double>(cycles)},
+                         {"cycle_days", static_cast<double>(cycle)},
+                         {"min_share_returned", min_share},
+                         {"max_share_returned", max_share}};
+    return true;
+  }
+};
+
+// ---------------------------------------------------------------- R1+R14 (combined)
+// A collector at origin paid by 6-8 families from 3-4 cities within three days, the first
+// 3-4 of them brought to one agent within 40 minutes. Two primaries of smuggling_fee on
+// the collector: R1 (>= 5 first-time senders from >= 3 cities in 7 days) and R14 (>= 3
+// senders at one agent within the hour), the same day: the collector is alerted. Near
+// miss: the agent group spread over 76-90 minutes (at most 2 in any hour), so R14 stays
+// quiet and R1 alone raises no alert.
+class CollectorAtOneAgent final : public ScenarioGenerator {
+ public:
+  bool plan(WorldState& w, Variant variant, Rng& rng) override {
+    if (w.params().days < 6) return false;
+    const int group = static_cast<int>(rng.between(int64_t{3}, int64_t{4}));
+    const int others = static_cast<int>(rng.between(int64_t{3}, int64_t{4}));
+    int64_t gap_lo = 2 * 60'000, gap_hi = 40 * 60'000 / (group - 1);
+    int in_group = group;
+    std::string note = "R1 and R14 both clearly above their thresholds, the same day";
+    if (variant == Variant::near_miss) {
+      in_group = 3;
+      gap_lo = 38 * 60'000, gap_hi = 45 * 60'000;
+      note = "the agent group spread over 76-90 min: R1 signals, R14 does not (threshold 3 in "
+             "an hour): one primary, no alert";
+    }
+    const uint8_t corridor = pick_corridor(rng);
+    const Corridor& c = corridors()[corridor];
+    const auto& agents = w.agents_origin[corridor];
+    const int64_t day0 = rng.between(int64_t{0}, w.params().days - 5);
+    const uint32_t s = w.new_scenario("R1+R14", "smuggling_fee", variant_name(variant),
+                                      variant == Variant::fire);
+    w.truth(s).expect_alert = variant == Variant::fire;
+    w.truth(s).note = note;
+    const uint32_t collector = w.make_person(rng, corridor, false, "col-", Role::scenario);
+    w.add_entity(s, "collector", collector);
+    const uint32_t label = w.scenario_label(s, "payer");
+    const uint32_t agent = agents[rng.index(agents.size())];
+    // The group comes from around the agent; the others from three other cities.
+    std::vector<std::string_view> cities(c.origin_cities.begin(), c.origin_cities.end());
+    const std::string home = w.party(agent).city;
+    cities.erase(std::remove(cities.begin(), cities.end(), std::string_view(home)), cities.end());
+    for (size_t i = cities.size(); i > 1; --i) std::swap(cities[i - 1], cities[rng.index(i)]);
+    int64_t at = w.at_local(day0, static_cast<int>(rng.between(int64_t{10}, int64_t{14})),
+                            c.origin_utc_offset_h);
+    const int64_t first = at;
+    int64_t group_end = at;
+    for (int i = 0; i < in_group + others; ++i) {
+      const bool grouped = i < in_group;
+      const uint32_t payer = w.make_person(rng, corridor, false, "pyr-", Role::scenario);
+      w.party(payer).city = grouped ? home : std::string(cities[static_cast<size_t>(i) % 3]);
+      w.add_entity(s, "payer", payer);
+      Planned e = transfer(at, payer, collector, c.origin_ccy,
+                           usd_in(c.origin_ccy, rng.between(400.0, 1500.0), units(100)),
+                           grouped ? Channel::mto : Channel::mobile_money, label);
+      if (grouped) e.agent = agent;
+      w.add(e);
+      if (grouped) group_end = at;
+      at += grouped && i + 1 < in_group ? rng.between(gap_lo, gap_hi)
+                                        : rng.between(4 * kHourMs, 20 * kHourMs);
+    }
+    w.add_entity(s, "agent", agent);
+    w.truth(s).params = {{"senders", in_group + others},
+                         {"at_the_agent", in_group},
+                         {"group_span_min", static_cast<double>(group_end - first) / 60'000.0}};
+    return true;
+  }
+};
+
 template <class T>
 std::unique_ptr<ScenarioGenerator> make() {
   return std::make_unique<T>();
@@ -1290,6 +1406,8 @@ const std::vector<ScenarioSpec>& scenario_registry() {
       {"R12", &make<RecruitmentFee>},       {"R10", &make<PayrollFewAccounts>},
       {"R13", &make<NothingKept>},          {"R4", &make<FunnelAccount>},
       {"R5", &make<FeeInLegs>},             {"R6", &make<RoundFeeBand>},
+      // Combined instances: two rules on one entity, labelled expect_alert.
+      {"R7+R11", &make<WageTakenBack>},     {"R1+R14", &make<CollectorAtOneAgent>},
   };
   return registry;
 }

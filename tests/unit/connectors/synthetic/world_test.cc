@@ -385,6 +385,8 @@ TEST(SyntheticScenarios, TruthMatchesTheLabelledEvents) {
     EXPECT_EQ(events.front()->ts, t.first_ms) << t.scenario;
     EXPECT_EQ(events.back()->ts, t.last_ms) << t.scenario;
     EXPECT_EQ(t.expect_signal, t.variant == "fire") << t.scenario;
+    EXPECT_EQ(t.expect_alert, t.variant == "fire" && t.pattern.find('+') != std::string::npos)
+        << t.scenario;
     EXPECT_EQ(t.subject, t.entities.front().second) << t.scenario;
     std::set<std::string> parties;
     for (const Seen* e : events) {
@@ -401,7 +403,8 @@ TEST(SyntheticScenarios, TruthMatchesTheLabelledEvents) {
     }
   }
   EXPECT_EQ(patterns, (std::set<std::string>{"R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9",
-                                             "R10", "R11", "R12", "R13", "R14"}));
+                                             "R10", "R11", "R12", "R13", "R14", "R7+R11",
+                                             "R1+R14"}));
 }
 
 TEST(SyntheticScenarios, OnlyTheNamedGeneratorsRun) {
@@ -968,12 +971,83 @@ TEST(SyntheticScenarios, PayrollAgentAndBusyShopLookAlikeButStayBelowTheThreshol
   EXPECT_GE(shops, 1U);
 }
 
+// R7+R11 from the events: per pay cycle, the share returned to the employer within 24 h
+// (R7: >= 70 %, 2 consecutive cycles) and 72 h (R11: >= 20 %, 3 cycles), and when each
+// rule would signal: an alert needs both, within the typology's 30 days.
+TEST(SyntheticScenarios, CombinedR7R11AlertsOnTheWorkerAndNearMissesRaiseOneSignal) {
+  size_t fire = 0, near = 0;
+  for (const TruthRecord& t : world_truth()) {
+    if (t.pattern != "R7+R11") continue;
+    const auto events = events_of(t.scenario);
+    std::vector<int64_t> pay_ts;
+    for (const Seen* e : events) {
+      if (e->kind == Kind::salary && e->receiver == t.subject) pay_ts.push_back(e->ts);
+    }
+    const auto day = cycles(t, entity(t, "employer"), 24 * kHour);
+    const auto three_days = cycles(t, entity(t, "employer"), 72 * kHour);
+    ASSERT_EQ(day.size(), pay_ts.size());
+    int streak = 0, returning = 0;
+    int64_t r7_at = -1, r11_at = -1;  // the payday of the cycle where each would signal
+    for (size_t k = 0; k < day.size(); ++k) {
+      streak = day[k].to_party * 10 >= day[k].pay * 7 ? streak + 1 : 0;
+      if (streak >= 2 && r7_at < 0) r7_at = pay_ts[k];
+      returning += three_days[k].to_party * 5 >= three_days[k].pay ? 1 : 0;
+      if (returning >= 3 && r11_at < 0) r11_at = pay_ts[k];
+    }
+    const bool r7 = r7_at >= 0, r11 = r11_at >= 0;
+    EXPECT_EQ(r7 && r11, t.expect_signal) << t.scenario << " " << t.note;
+    EXPECT_TRUE(r7 || r11) << t.scenario << ": a near miss still raises one signal";
+    // Each signal comes within 3 days of its payday: paydays 27 days apart at most keep
+    // both inside the 30-day horizon.
+    const bool alert = r7 && r11 && std::llabs(r11_at - r7_at) <= 27 * kDay;
+    EXPECT_EQ(alert, t.expect_alert) << t.scenario << " " << t.note;
+    (t.expect_alert ? fire : near)++;
+  }
+  EXPECT_GE(fire, 1U);
+  EXPECT_GE(near, 1U);
+}
+
+// R1+R14 from the events: the collector's distinct senders and their cities in 7 days
+// (R1: >= 5 and >= 3), and the most senders at one agent within an hour (R14: >= 3).
+TEST(SyntheticScenarios, CombinedR1R14AlertsOnTheCollectorAndNearMissesRaiseOneSignal) {
+  size_t fire = 0, near = 0;
+  for (const TruthRecord& t : world_truth()) {
+    if (t.pattern != "R1+R14") continue;
+    const auto events = events_of(t.scenario);
+    std::set<std::string> senders, cities;
+    size_t at_agent = 0;
+    for (const Seen* start : events) {
+      std::set<std::string> group;
+      for (const Seen* e : events) {
+        EXPECT_EQ(e->receiver, t.subject);
+        if (e->ts < events.front()->ts + 7 * kDay) {
+          senders.insert(e->sender);
+          cities.insert(e->sender_city);
+        }
+        if (!start->agent.empty() && e->agent == start->agent && e->ts >= start->ts &&
+            e->ts < start->ts + kHour) {
+          group.insert(e->sender);
+        }
+      }
+      at_agent = std::max(at_agent, group.size());
+    }
+    const bool r1 = senders.size() >= 5 && cities.size() >= 3, r14 = at_agent >= 3;
+    EXPECT_TRUE(r1) << t.scenario;
+    EXPECT_EQ(r1 && r14, t.expect_alert) << t.scenario << " " << t.note << ": " << at_agent
+                                        << " at one agent in an hour";
+    EXPECT_LT(events.back()->ts - events.front()->ts, 7 * kDay) << t.scenario;
+    (t.expect_alert ? fire : near)++;
+  }
+  EXPECT_GE(fire, 1U);
+  EXPECT_GE(near, 1U);
+}
+
 TEST(SyntheticScenarios, TruthJsonCarriesEveryField) {
   ASSERT_FALSE(world_truth().empty());
   std::string line;
   append_truth_json(line, world_truth().front());
   for (const char* key :
-       {"\"scenario\":", "\"pattern\":", "\"typology\":", "\"variant\":", "\"expect_signal\":",
+       {"\"scenario\":", "\"pattern\":", "\"typology\":", "\"variant\":", "\"expect_signal\":", "\"expect_alert\":",
         "\"subject\":", "\"entities\":[{\"role\":", "\"params\":{",
         "\"note\":", "\"first_ts\":", "\"last_ts\":", "\"events\":"}) {
     EXPECT_NE(line.find(key), std::string::npos) << key << " in " << line;
