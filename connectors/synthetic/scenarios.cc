@@ -1070,7 +1070,8 @@ class FunnelAccount final : public ScenarioGenerator {
     o.kind = static_cast<uint8_t>(Kind::cash_out);
     o.channel = Channel::cash;
     o.currency = c.host_ccy;
-    o.amount_units = round_units(static_cast<double>(deposited) / 10'000.0 * rng.between(0.85, 0.95), 10);
+    o.amount_units =
+        round_units(static_cast<double>(deposited) / 10'000.0 * rng.between(0.85, 0.95), 10);
     o.sender = holder;
     o.agent = agents[rng.index(agents.size())];
     o.label = holder_label;

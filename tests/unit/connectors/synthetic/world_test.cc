@@ -49,7 +49,8 @@ WorldParams small(uint64_t seed) {
 // What the tests read of a decoded event (the decoder's views die with the next record).
 struct Seen {
   std::string id, sender, receiver, sender_device, sender_country, sender_city, receiver_country,
-      labels, channel, currency, agent, sender_phone, sender_employer, receiver_account, receiver_city;
+      labels, channel, currency, agent, sender_phone, sender_employer, receiver_account,
+      receiver_city;
   int64_t ts = 0;
   Kind kind = Kind::transfer;
   int64_t amount_base = 0;  // Money units
@@ -688,7 +689,8 @@ TEST(SyntheticScenarios, R12CollectsFeesAboveAndNearMissesBelowTheThresholds) {
       std::set<std::string> payers;
       std::vector<int64_t> amounts;
       for (const Seen* e : events) {
-        if (e->receiver != t.subject || e->ts < start->ts || e->ts >= start->ts + 30 * kDay) continue;
+        if (e->receiver != t.subject || e->ts < start->ts || e->ts >= start->ts + 30 * kDay)
+          continue;
         EXPECT_EQ(e->sender_country, "BD") << t.scenario;
         EXPECT_TRUE(e->receiver_country == "BD" || e->receiver_country == "MY") << t.scenario;
         if (e->amount_base < floor) continue;
@@ -890,7 +892,8 @@ void check_r6(const std::vector<TruthRecord>& truth, const Decoded& world,
     for (const Seen* start : events) {
       std::set<std::string> senders;
       for (const Seen* e : events) {
-        if (e->receiver != t.subject || e->ts < start->ts || e->ts >= start->ts + 30 * kDay) continue;
+        if (e->receiver != t.subject || e->ts < start->ts || e->ts >= start->ts + 30 * kDay)
+          continue;
         EXPECT_EQ(e->sender_country + e->receiver_country, "BDMY") << t.scenario;
         const bool round = e->amount % (100 * 10'000) == 0;
         if (round && e->amount_base >= 33'333'300 && e->amount_base <= 41'666'700) {
@@ -1047,8 +1050,8 @@ TEST(SyntheticScenarios, TruthJsonCarriesEveryField) {
   std::string line;
   append_truth_json(line, world_truth().front());
   for (const char* key :
-       {"\"scenario\":", "\"pattern\":", "\"typology\":", "\"variant\":", "\"expect_signal\":", "\"expect_alert\":",
-        "\"subject\":", "\"entities\":[{\"role\":", "\"params\":{",
+       {"\"scenario\":", "\"pattern\":", "\"typology\":", "\"variant\":", "\"expect_signal\":",
+        "\"expect_alert\":", "\"subject\":", "\"entities\":[{\"role\":", "\"params\":{",
         "\"note\":", "\"first_ts\":", "\"last_ts\":", "\"events\":"}) {
     EXPECT_NE(line.find(key), std::string::npos) << key << " in " << line;
   }
