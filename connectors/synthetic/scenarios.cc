@@ -721,6 +721,663 @@ class CollectorHub final : public ScenarioGenerator {
   }
 };
 
+// ---------------------------------------------------------------- R12
+// Recruitment fees: a broker takes payments from many would-be migrants or their families,
+// each far above the official migration cost, at one price. Thresholds (30 days): >= 10
+// payers, each payment >= 3x the corridor's official cost (lists/official_migration_cost.csv:
+// BD->MY and BD->BD, 658.25 USD), >= 70 % of them within +-10 % of the modal amount. Only
+// BD->MY has an official cost, so the payers are at origin in BD and the broker in BD (a
+// sub-agent) or in MY.
+class RecruitmentFee final : public ScenarioGenerator {
+ public:
+  static constexpr double kOfficialUsd = 658.25;
+
+  bool plan(WorldState& w, Variant variant, Rng& rng) override {
+    if (w.params().days < 25) return false;
+    int payers = static_cast<int>(rng.between(int64_t{10}, int64_t{15}));
+    // The price: 400,000-500,000 BDT reported paid against the official 78,990 BDT.
+    double price_usd = rng.between(3300.0, 4100.0);
+    int levels = 1;  // distinct prices, spread 30 % apart
+    std::string note = "clearly above every threshold";
+    if (variant == Variant::near_miss) {
+      switch (rng.index(3)) {
+        case 0:
+          payers = 9;
+          note = "9 payers (threshold 10)";
+          break;
+        case 1:
+          price_usd = kOfficialUsd * rng.between(2.3, 2.8);
+          note = "price 2.3-2.8 times the official cost (threshold 3 times)";
+          break;
+        default:
+          levels = 4;
+          note = "payments at 4 prices 30 % apart: at most a third at one price (threshold 70 %)";
+          break;
+      }
+    }
+    const uint8_t corridor = 0;  // BD-MY: the only corridor with an official cost
+    const Corridor& c = corridors()[corridor];
+    const bool broker_at_host = rng.chance(0.5);
+    const int64_t day0 = rng.between(int64_t{0}, w.params().days - 23);
+    const uint32_t s =
+        w.new_scenario("R12", "debt_bondage", variant_name(variant), variant == Variant::fire);
+    w.truth(s).note = note;
+    const uint32_t broker = w.make_person(rng, corridor, broker_at_host, "brk-", Role::scenario);
+    w.add_entity(s, "broker", broker);
+    const uint32_t label = w.scenario_label(s, "payer");
+    double lo = 1e18, hi = 0;
+    for (int i = 0; i < payers; ++i) {
+      const uint32_t payer = w.make_person(rng, corridor, false, "pyr-", Role::scenario);
+      w.add_entity(s, "payer", payer);
+      const double level = 1.0 + 0.3 * (i % levels);
+      const double usd = price_usd * level * rng.between(0.98, 1.02);
+      const int64_t day = day0 + rng.between(int64_t{0}, int64_t{20});
+      const int64_t amount = usd_in(c.origin_ccy, usd, units(1000));
+      const double ch = rng.uniform();
+      Planned e = transfer(w.daytime(rng, day, c.origin_utc_offset_h), payer, broker, c.origin_ccy,
+                           amount, ch < 0.5 ? Channel::bank : Channel::mobile_money, label);
+      if (broker_at_host) e.kind = static_cast<uint8_t>(Kind::remittance);
+      w.add(e);
+      const double paid = static_cast<double>(amount) / 10'000.0 * usd_per_unit(c.origin_ccy);
+      lo = std::min(lo, paid);
+      hi = std::max(hi, paid);
+    }
+    w.truth(s).params = {{"payers", payers},
+                         {"price_levels", levels},
+                         {"broker_at_host", broker_at_host ? 1 : 0},
+                         {"min_usd", lo},
+                         {"max_usd", hi},
+                         {"min_times_official", lo / kOfficialUsd}};
+    return true;
+  }
+};
+
+// ---------------------------------------------------------------- R10
+// An employer's payroll run lands in few accounts: many workers, each named on a salary,
+// paid into a handful of accounts a controller holds. Threshold (one run, 24 h): receiving
+// accounts < 0.5 x headcount (the pay test is off: minimum_wage.csv ships empty).
+class PayrollFewAccounts final : public ScenarioGenerator {
+ public:
+  bool has_lookalike() const override { return true; }
+
+  bool plan(WorldState& w, Variant variant, Rng& rng) override {
+    if (w.params().days < 3) return false;
+    if (variant == Variant::lookalike) return payroll_agent(w, rng);
+    const int workers = static_cast<int>(rng.between(int64_t{10}, int64_t{20}));
+    int per_account = static_cast<int>(rng.between(int64_t{3}, int64_t{6}));
+    std::string note = "clearly above every threshold";
+    if (variant == Variant::near_miss) {
+      per_account = 2;
+      note = "two workers per account: accounts = 0.5 x headcount (threshold below 0.5)";
+    }
+    const uint8_t corridor = pick_corridor(rng);
+    const Corridor& c = corridors()[corridor];
+    const int64_t payday = rng.between(int64_t{0}, w.params().days - 2);
+    const uint32_t s =
+        w.new_scenario("R10", "debt_bondage", variant_name(variant), variant == Variant::fire);
+    w.truth(s).note = note;
+    const uint32_t firm = w.make_firm(rng, corridor, true, "emp-", "Contractors", Role::scenario);
+    w.add_entity(s, "employer", firm);
+    const uint32_t label = w.scenario_label(s, "employer");
+    const int n_accounts = (workers + per_account - 1) / per_account;
+    std::vector<uint32_t> holders;
+    for (int a = 0; a < n_accounts; ++a) {
+      // The holders appear on no event (only their accounts do), so they are not entities.
+      holders.push_back(w.make_person(rng, corridor, true, "ctl-", Role::scenario));
+    }
+    const int64_t run = w.at_local(payday, 10, c.utc_offset_h);
+    for (int i = 0; i < workers; ++i) {
+      const uint32_t worker = w.make_person(rng, corridor, true, "wrk-", Role::scenario);
+      w.party(worker).employer = w.party(firm).id;
+      w.party(worker).city = w.party(firm).city;
+      // The salary names the worker but credits the holder's account.
+      w.party(worker).account = w.party(holders[static_cast<size_t>(i / per_account)]).account;
+      w.add_entity(s, "worker", worker);
+      Planned pay;
+      pay.ts_ms = run + i * 2000;
+      pay.kind = static_cast<uint8_t>(Kind::salary);
+      pay.channel = Channel::bank;
+      pay.currency = c.host_ccy;
+      pay.amount_units = units(rng.between(c.wage_lo, c.wage_hi));
+      pay.sender = firm;
+      pay.receiver = worker;
+      pay.purpose = kSala;
+      pay.label = label;
+      w.add(pay);
+    }
+    w.truth(s).params = {{"headcount", workers},
+                         {"accounts", n_accounts},
+                         {"accounts_per_worker",
+                          static_cast<double>(n_accounts) / static_cast<double>(workers)}};
+    return true;
+  }
+
+ private:
+  // The benign look-alike: a payroll agent pays the workers of 2-4 client employers in one
+  // large run, each worker into an account of their own. Many workers from one payer in a
+  // day, as in R10, but one account per worker.
+  static bool payroll_agent(WorldState& w, Rng& rng) {
+    const uint8_t corridor = pick_corridor(rng);
+    const Corridor& c = corridors()[corridor];
+    const int64_t payday = rng.between(int64_t{0}, w.params().days - 2);
+    const uint32_t s = w.new_scenario("R10", "debt_bondage", "lookalike", false);
+    w.truth(s).note = "a payroll agent: every worker paid into an account of their own";
+    const uint32_t agent =
+        w.make_firm(rng, corridor, true, "pay-", "Payroll Services", Role::scenario);
+    w.add_entity(s, "payroll_agent", agent);
+    const uint32_t label = w.scenario_label(s, "payroll_agent");
+    const int clients = static_cast<int>(rng.between(int64_t{2}, int64_t{4}));
+    std::vector<uint32_t> firms;
+    for (int i = 0; i < clients; ++i) {
+      firms.push_back(w.make_firm(rng, corridor, true, "emp-", "Industries", Role::scenario));
+    }
+    const int workers = static_cast<int>(rng.between(int64_t{20}, int64_t{40}));
+    const int64_t run = w.at_local(payday, 9, c.utc_offset_h);
+    for (int i = 0; i < workers; ++i) {
+      const uint32_t firm = firms[static_cast<size_t>(i % clients)];
+      const uint32_t worker = w.make_person(rng, corridor, true, "wrk-", Role::scenario);
+      w.party(worker).employer = w.party(firm).id;
+      w.party(worker).city = w.party(firm).city;
+      w.add_entity(s, "worker", worker);
+      Planned pay;
+      pay.ts_ms = run + i * 2000;
+      pay.kind = static_cast<uint8_t>(Kind::salary);
+      pay.channel = Channel::bank;
+      pay.currency = c.host_ccy;
+      pay.amount_units = units(rng.between(c.wage_lo, c.wage_hi));
+      pay.sender = agent;
+      pay.receiver = worker;
+      pay.purpose = kSala;
+      pay.label = label;
+      w.add(pay);
+    }
+    w.truth(s).params = {{"headcount", workers}, {"accounts", workers}, {"clients", clients}};
+    return true;
+  }
+};
+
+// ---------------------------------------------------------------- R13
+// Nothing kept: cycle after cycle the worker sends most of the wage home and withdraws the
+// rest in cash, with no card payment or other living spending. Thresholds (per pay cycle,
+// judged at the next salary): < 10 % of the salary retained and no living-expense
+// spending, 2 consecutive cycles (so 3 salaries at least).
+class NothingKept final : public ScenarioGenerator {
+ public:
+  bool plan(WorldState& w, Variant variant, Rng& rng) override {
+    Cycles cy;
+    if (!fit_cycles(w, rng, 3, 4, 1, cy)) return false;
+    double out_lo = 0.92, out_hi = 0.97;  // share of the salary that leaves the account
+    bool card = false;                    // a small card payment each cycle
+    bool alternate = false;               // keeps a third in every other cycle
+    std::string note = "clearly above every threshold";
+    if (variant == Variant::near_miss) {
+      switch (rng.index(3)) {
+        case 0:
+          out_lo = 0.80, out_hi = 0.88;
+          note = "keeps 12-20 % of the salary (threshold under 10 %)";
+          break;
+        case 1:
+          card = true;
+          note = "one small card payment a cycle: living spending (threshold none)";
+          break;
+        default:
+          alternate = true;
+          note = "keeps a third in every other cycle (threshold 2 consecutive)";
+          break;
+      }
+    }
+    const ScenarioWorker sw = make_worker(w, rng);
+    const uint32_t s =
+        w.new_scenario("R13", "debt_bondage", variant_name(variant), variant == Variant::fire);
+    w.truth(s).note = note;
+    const uint32_t family = w.make_person(rng, sw.corridor, false, "fam-", Role::scenario);
+    w.add_entity(s, "worker", sw.worker);
+    w.add_entity(s, "employer", sw.employer);
+    w.add_entity(s, "family", family);
+    uint32_t shop = kNone;
+    if (card) {
+      shop = w.make_firm(rng, sw.corridor, true, "mer-", "Mart", Role::scenario);
+      w.add_entity(s, "merchant", shop);
+    }
+    const uint32_t pay_label = w.scenario_label(s, "employer");
+    const uint32_t worker_label = w.scenario_label(s, "worker");
+    const Corridor& c = corridors()[sw.corridor];
+    const auto& agents = w.agents_host[sw.corridor];
+    double max_out = 0;
+    for (int k = 0; k < cy.count; ++k) {
+      const Planned pay = salary(w, sw, cy.first_day + k * cy.cycle_days, pay_label);
+      w.add(pay);
+      const double share =
+          alternate && k % 2 == 1 ? rng.between(0.6, 0.7) : rng.between(out_lo, out_hi);
+      const int64_t total = round_units(static_cast<double>(sw.wage) * share, 10);
+      const int64_t home = round_units(static_cast<double>(sw.wage) * rng.between(0.5, 0.58), 10);
+      // Money home, then the rest in cash, both within the cycle's first days.
+      Planned r = transfer(pay.ts_ms + rng.between(2 * kHourMs, 48 * kHourMs), sw.worker, family,
+                           c.host_ccy, home, Channel::mto, worker_label);
+      r.kind = static_cast<uint8_t>(Kind::remittance);
+      r.agent = agents[rng.index(agents.size())];
+      r.purpose = kFami;
+      w.add(r);
+      int64_t rest = total - home;
+      if (card) {
+        const int64_t spent = usd_in(c.host_ccy, rng.between(5.0, 15.0), units(1));
+        Planned e = transfer(pay.ts_ms + rng.between(3 * kDayMs, 9 * kDayMs), sw.worker, shop,
+                             c.host_ccy, spent, Channel::card, worker_label);
+        e.kind = static_cast<uint8_t>(Kind::card);
+        w.add(e);
+        rest -= spent;
+      }
+      Planned o;
+      o.ts_ms = pay.ts_ms + rng.between(50 * kHourMs, 5 * kDayMs);
+      o.kind = static_cast<uint8_t>(Kind::cash_out);
+      o.channel = Channel::cash;
+      o.currency = c.host_ccy;
+      o.amount_units = rest;
+      o.sender = sw.worker;
+      o.agent = agents[rng.index(agents.size())];
+      o.label = worker_label;
+      w.add(o);
+      max_out = std::max(max_out, static_cast<double>(total) / static_cast<double>(units(sw.wage)));
+    }
+    w.truth(s).params = {{"cycles", cy.count},
+                         {"cycle_days", static_cast<double>(cy.cycle_days)},
+                         {"max_share_out", max_out},
+                         {"card_payments", card ? 1 : 0},
+                         {"alternate", alternate ? 1 : 0}};
+    return true;
+  }
+};
+
+// ---------------------------------------------------------------- R4
+// Funnel account: couriers deposit cash into one account in several Malaysian cities far
+// from the holder's home (Klang Valley), and the holder withdraws it within the day.
+// Thresholds (7 days): >= 3 deposit cities, >= 70 % of deposits outside the home region
+// (lists/city_regions.csv), withdrawn < 24 h after the last deposit. agent_cities.csv
+// ships empty, so a deposit's place is the courier's own city.
+class FunnelAccount final : public ScenarioGenerator {
+ public:
+  bool plan(WorldState& w, Variant variant, Rng& rng) override {
+    if (w.params().days < 8) return false;
+    // One city per region outside the Klang Valley, and two inside it.
+    std::vector<std::string_view> away = {"Johor Bahru", "George Town", "Seremban",
+                                          "Ipoh",        "Melaka",      "Kuantan"};
+    static constexpr std::string_view kHome[] = {"Petaling Jaya", "Shah Alam"};
+    for (size_t i = away.size(); i > 1; --i) std::swap(away[i - 1], away[rng.index(i)]);
+    int cities = static_cast<int>(rng.between(int64_t{3}, int64_t{5}));
+    int home_deposits = 0;
+    int64_t wait_lo = 2, wait_hi = 20;  // hours from the last deposit to the withdrawal
+    std::string note = "clearly above every threshold";
+    if (variant == Variant::near_miss) {
+      switch (rng.index(3)) {
+        case 0:
+          cities = 2;
+          note = "deposits in 2 cities (threshold 3)";
+          break;
+        case 1:
+          cities = 3;
+          home_deposits = 2;
+          note = "3 of 5 deposits outside the home region (threshold 70 %)";
+          break;
+        default:
+          wait_lo = 30, wait_hi = 40;
+          note = "withdrawn 30-40 h after the last deposit (threshold 24 h)";
+          break;
+      }
+    }
+    const uint8_t corridor = 0;  // BD-MY: city_regions.csv has Malaysia's cities
+    const Corridor& c = corridors()[corridor];
+    const int64_t day0 = rng.between(int64_t{0}, w.params().days - 6);
+    const uint32_t s =
+        w.new_scenario("R4", "debt_bondage", variant_name(variant), variant == Variant::fire);
+    w.truth(s).note = note;
+    const uint32_t holder = w.make_person(rng, corridor, true, "fnl-", Role::scenario);
+    w.party(holder).city = "Kuala Lumpur";
+    w.add_entity(s, "holder", holder);
+    const uint32_t courier_label = w.scenario_label(s, "courier");
+    const uint32_t holder_label = w.scenario_label(s, "holder");
+    const auto& agents = w.agents_host[corridor];
+    // Deposits: one or two per away city (two in the 2-city near miss), then the home ones.
+    std::vector<std::string_view> places;
+    for (int i = 0; i < cities; ++i) {
+      places.push_back(away[static_cast<size_t>(i)]);
+      if (cities == 2) places.push_back(away[static_cast<size_t>(i)]);
+    }
+    for (int i = 0; i < home_deposits; ++i) places.push_back(kHome[i]);
+    int64_t t = w.daytime(rng, day0, c.utc_offset_h);
+    int64_t last_deposit = t, deposited = 0;
+    for (std::string_view city : places) {
+      const uint32_t courier = w.make_person(rng, corridor, true, "cur-", Role::scenario);
+      w.party(courier).city = std::string(city);
+      w.add_entity(s, "courier", courier);
+      Planned e;
+      e.ts_ms = t;
+      e.kind = static_cast<uint8_t>(Kind::cash_in);
+      e.channel = Channel::cash;
+      e.currency = c.host_ccy;
+      e.amount_units = usd_in(c.host_ccy, rng.between(300.0, 900.0), units(10));
+      e.sender = courier;
+      e.receiver = holder;
+      e.agent = agents[rng.index(agents.size())];
+      e.label = courier_label;
+      w.add(e);
+      deposited += e.amount_units;
+      last_deposit = t;
+      t += rng.between(2 * kHourMs, 14 * kHourMs);
+    }
+    const int64_t wait = rng.between(wait_lo * kHourMs, wait_hi * kHourMs);
+    Planned o;
+    o.ts_ms = last_deposit + wait;
+    o.kind = static_cast<uint8_t>(Kind::cash_out);
+    o.channel = Channel::cash;
+    o.currency = c.host_ccy;
+    o.amount_units =
+        round_units(static_cast<double>(deposited) / 10'000.0 * rng.between(0.85, 0.95), 10);
+    o.sender = holder;
+    o.agent = agents[rng.index(agents.size())];
+    o.label = holder_label;
+    w.add(o);
+    w.truth(s).params = {{"deposits", static_cast<double>(places.size())},
+                         {"cities", static_cast<double>(cities + home_deposits)},
+                         {"outside_home_share",
+                          static_cast<double>(places.size() - home_deposits) /
+                              static_cast<double>(places.size())},
+                         {"withdrawn_after_h", static_cast<double>(wait) / kHourMs}};
+    return true;
+  }
+};
+
+// ---------------------------------------------------------------- R5
+// Fee paid in legs: a family in BD pays a smuggler's agent in each transit country of a
+// listed route (lists/route_legs.csv: BD -> AE -> LY, bd_central_med) as the migrant
+// moves on. Thresholds: payments of 300-5,000 USD to >= 2 transit countries of one route,
+// the second 2-30 days after the first.
+class FeeInLegs final : public ScenarioGenerator {
+ public:
+  bool plan(WorldState& w, Variant variant, Rng& rng) override {
+    if (w.params().days < 16) return false;
+    double usd_lo = 800, usd_hi = 2500;
+    int64_t gap_lo = 3 * 24, gap_hi = 12 * 24;  // hours between the legs
+    bool one_country = false;
+    std::string note = "clearly above every threshold";
+    if (variant == Variant::near_miss) {
+      switch (rng.index(3)) {
+        case 0:
+          usd_lo = 150, usd_hi = 280;
+          note = "legs of 150-280 USD (threshold 300)";
+          break;
+        case 1:
+          gap_lo = 20, gap_hi = 40;
+          note = "second leg 20-40 h after the first (threshold 2 days)";
+          break;
+        default:
+          one_country = true;
+          note = "both legs to the same transit country (threshold 2 countries)";
+          break;
+      }
+    }
+    const uint8_t origin = 0;  // BD-MY's origin: BD
+    const uint8_t gulf = 2;    // LK-AE's host: AE
+    const Corridor& c = corridors()[origin];
+    const int64_t day0 = rng.between(int64_t{0}, w.params().days - 14);
+    const uint32_t s =
+        w.new_scenario("R5", "smuggling_fee", variant_name(variant), variant == Variant::fire);
+    w.truth(s).note = note;
+    const uint32_t payer = w.make_person(rng, origin, false, "pyr-", Role::scenario);
+    w.add_entity(s, "payer", payer);
+    const uint32_t first = w.make_person(rng, gulf, true, "agt-", Role::scenario);
+    w.add_entity(s, "leg_agent", first);
+    uint32_t second = first;
+    if (!one_country) {
+      // An agent in Libya: a Gulf-named party moved there (no corridor of the world ends
+      // in LY).
+      second = w.make_person(rng, gulf, true, "agt-", Role::scenario);
+      PartyRecord& p = w.party(second);
+      p.country = "LY";
+      p.city = "Tripoli";
+      p.id.replace(4, 2, "LY");
+      p.account.replace(0, 2, "LY");
+      p.phone = "+218" + p.phone.substr(4);
+      w.add_entity(s, "leg_agent", second);
+    }
+    const uint32_t label = w.scenario_label(s, "payer");
+    const int64_t t0 = w.daytime(rng, day0, c.origin_utc_offset_h);
+    const int64_t gap = rng.between(gap_lo * kHourMs, gap_hi * kHourMs);
+    double min_usd = 1e18;
+    int64_t at = t0;
+    for (const uint32_t leg : {first, second}) {
+      const double usd = rng.between(usd_lo, usd_hi);
+      Planned e = transfer(at, payer, leg, c.origin_ccy, usd_in(c.origin_ccy, usd, units(10)),
+                           rng.chance(0.5) ? Channel::hawala : Channel::mto, label);
+      e.kind = static_cast<uint8_t>(Kind::remittance);
+      if (e.channel == Channel::mto) {
+        e.agent = w.agents_origin[origin][rng.index(w.agents_origin[origin].size())];
+      }
+      w.add(e);
+      min_usd = std::min(min_usd, usd);
+      at = t0 + gap;
+    }
+    w.truth(s).params = {{"legs", 2},
+                         {"countries", one_country ? 1 : 2},
+                         {"gap_h", static_cast<double>(gap) / kHourMs},
+                         {"min_usd", min_usd}};
+    return true;
+  }
+};
+
+// ---------------------------------------------------------------- R6
+// Round amounts in the corridor's fee band: families in BD, each paying for the first
+// time, send a collector in MY round sums inside BD->MY's band (lists/fee_band_low.csv and
+// fee_band_high.csv: 3,333.33-4,166.67 USD, 400,000-500,000 BDT). Thresholds (30 days):
+// >= 3 first-time senders, amounts a whole multiple of 100 in the sender's currency.
+class RoundFeeBand final : public ScenarioGenerator {
+ public:
+  bool has_lookalike() const override { return true; }
+
+  bool plan(WorldState& w, Variant variant, Rng& rng) override {
+    if (w.params().days < 22) return false;
+    if (variant == Variant::lookalike) return shop(w, rng);
+    int senders = static_cast<int>(rng.between(int64_t{3}, int64_t{5}));
+    bool round = true;
+    int64_t bdt_lo = 81, bdt_hi = 99;  // in steps of 5,000 BDT: 405,000-495,000
+    std::string note = "clearly above every threshold";
+    if (variant == Variant::near_miss) {
+      switch (rng.index(3)) {
+        case 0:
+          senders = 2;
+          note = "2 first-time senders (threshold 3)";
+          break;
+        case 1:
+          round = false;
+          note = "amounts not a multiple of 100 BDT (threshold round)";
+          break;
+        default:
+          bdt_lo = 50, bdt_hi = 64;  // 250,000-320,000 BDT: about 2,075-2,656 USD
+          note = "amounts below the BD->MY fee band (3,333.33 USD)";
+          break;
+      }
+    }
+    const uint8_t corridor = 0;  // BD-MY
+    const Corridor& c = corridors()[corridor];
+    const int64_t day0 = rng.between(int64_t{0}, w.params().days - 21);
+    const uint32_t s =
+        w.new_scenario("R6", "smuggling_fee", variant_name(variant), variant == Variant::fire);
+    w.truth(s).note = note;
+    const uint32_t collector = w.make_person(rng, corridor, true, "col-", Role::scenario);
+    w.add_entity(s, "collector", collector);
+    const uint32_t label = w.scenario_label(s, "payer");
+    for (int i = 0; i < senders; ++i) {
+      const uint32_t payer = w.make_person(rng, corridor, false, "pyr-", Role::scenario);
+      w.add_entity(s, "payer", payer);
+      int64_t amount = units(rng.between(bdt_lo, bdt_hi) * 5000);
+      if (!round) amount += units(rng.between(int64_t{1}, int64_t{99}));
+      const int64_t day = day0 + rng.between(int64_t{0}, int64_t{20});
+      Planned e = transfer(w.daytime(rng, day, c.origin_utc_offset_h), payer, collector,
+                           c.origin_ccy, amount,
+                           rng.chance(0.5) ? Channel::mto : Channel::mobile_money, label);
+      e.kind = static_cast<uint8_t>(Kind::remittance);
+      if (e.channel == Channel::mto) {
+        e.agent = w.agents_origin[corridor][rng.index(w.agents_origin[corridor].size())];
+      }
+      w.add(e);
+    }
+    w.truth(s).params = {{"senders", senders}, {"round", round ? 1 : 0}};
+    return true;
+  }
+
+ private:
+  // The benign look-alike: a busy shop in a host city takes many small payments from
+  // people of its own town over three weeks, most of them first-time payers, by card or
+  // by mobile transfer in round sums (10 to 100 in the host currency). Many new senders
+  // and round amounts, as in R6 (and R1), but far below any fee band, from one city.
+  static bool shop(WorldState& w, Rng& rng) {
+    const uint8_t corridor = pick_corridor(rng);
+    const Corridor& c = corridors()[corridor];
+    const int64_t day0 = rng.between(int64_t{0}, w.params().days - 21);
+    const uint32_t s = w.new_scenario("R6", "smuggling_fee", "lookalike", false);
+    w.truth(s).note = "a busy shop: many first-time payers, small round sums, one town";
+    const uint32_t shop = w.make_firm(rng, corridor, true, "mer-", "Mart", Role::scenario);
+    w.add_entity(s, "shop", shop);
+    const uint32_t label = w.scenario_label(s, "customer");
+    const int customers = static_cast<int>(rng.between(int64_t{25}, int64_t{45}));
+    int transfers = 0;
+    for (int i = 0; i < customers; ++i) {
+      const uint32_t customer = w.make_person(rng, corridor, true, "cus-", Role::scenario);
+      w.party(customer).city = w.party(shop).city;
+      w.add_entity(s, "customer", customer);
+      const int visits = static_cast<int>(rng.between(int64_t{1}, int64_t{3}));
+      for (int k = 0; k < visits; ++k) {
+        const int64_t day = day0 + rng.between(int64_t{0}, int64_t{20});
+        const bool card = rng.chance(0.6);
+        Planned e = transfer(w.daytime(rng, day, c.utc_offset_h), customer, shop, c.host_ccy,
+                             card ? usd_in(c.host_ccy, rng.between(3.0, 40.0), units(1))
+                                  : units(10 * rng.between(int64_t{1}, int64_t{10})),
+                             card ? Channel::card : Channel::mobile_money, label);
+        if (card) e.kind = static_cast<uint8_t>(Kind::card);
+        transfers += card ? 0 : 1;
+        w.add(e);
+      }
+    }
+    w.truth(s).params = {{"customers", customers}, {"transfers", transfers}};
+    return true;
+  }
+};
+
+// ---------------------------------------------------------------- R7+R11 (combined)
+// A worker whose employer takes the wage back: fortnightly, within 2-20 h of payday, the
+// worker returns most of the salary to the employer. Two primaries of debt_bondage on one
+// worker: R7 (>= 70 % to one employer-linked party within 24 h, 2 consecutive cycles,
+// signals at the second payday) and R11 (>= 20 % back to the employer within 72 h, 3
+// cycles, signals at the third), 14 days apart: inside the typology's 30-day horizon, so
+// the worker is alerted. Near miss: 30-45 % returned, so R11 signals and R7 does not, and
+// one primary alone raises no alert.
+class WageTakenBack final : public ScenarioGenerator {
+ public:
+  bool plan(WorldState& w, Variant variant, Rng& rng) override {
+    const int64_t cycle = 14, cycles = 3, tail = 5;
+    const int64_t span = (cycles - 1) * cycle + tail + 1;
+    if (w.params().days < span) return false;
+    double share_lo = 0.75, share_hi = 0.85;  // keeps >= 15 %: R13 stays quiet
+    std::string note = "R7 and R11 both clearly above their thresholds, 14 days apart";
+    if (variant == Variant::near_miss) {
+      share_lo = 0.30, share_hi = 0.45;
+      note = "30-45 % returned: R11 signals, R7 does not (threshold 70 %): one primary, no alert";
+    }
+    const ScenarioWorker sw = make_worker(w, rng);
+    const uint32_t s = w.new_scenario("R7+R11", "debt_bondage", variant_name(variant),
+                                      variant == Variant::fire);
+    w.truth(s).expect_alert = variant == Variant::fire;
+    w.truth(s).note = note;
+    w.add_entity(s, "worker", sw.worker);
+    w.add_entity(s, "employer", sw.employer);
+    const uint32_t pay_label = w.scenario_label(s, "employer");
+    const uint32_t worker_label = w.scenario_label(s, "worker");
+    const Corridor& c = corridors()[sw.corridor];
+    const int64_t first_day = rng.between(int64_t{0}, w.params().days - span);
+    double min_share = 1, max_share = 0;
+    for (int64_t k = 0; k < cycles; ++k) {
+      const Planned pay = salary(w, sw, first_day + k * cycle, pay_label);
+      w.add(pay);
+      const double share = rng.between(share_lo, share_hi);
+      const int64_t amount = round_units(static_cast<double>(sw.wage) * share, 10);
+      w.add(transfer(pay.ts_ms + rng.between(2 * kHourMs, 20 * kHourMs), sw.worker, sw.employer,
+                     c.host_ccy, amount, Channel::bank, worker_label));
+      const double got = static_cast<double>(amount) / static_cast<double>(units(sw.wage));
+      min_share = std::min(min_share, got);
+      max_share = std::max(max_share, got);
+    }
+    w.truth(s).params = {{"cycles", static_cast<double>(cycles)},
+                         {"cycle_days", static_cast<double>(cycle)},
+                         {"min_share_returned", min_share},
+                         {"max_share_returned", max_share}};
+    return true;
+  }
+};
+
+// ---------------------------------------------------------------- R1+R14 (combined)
+// A collector at origin paid by 6-8 families from 3-4 cities within three days, the first
+// 3-4 of them brought to one agent within 40 minutes. Two primaries of smuggling_fee on
+// the collector: R1 (>= 5 first-time senders from >= 3 cities in 7 days) and R14 (>= 3
+// senders at one agent within the hour), the same day: the collector is alerted. Near
+// miss: the agent group spread over 76-90 minutes (at most 2 in any hour), so R14 stays
+// quiet and R1 alone raises no alert.
+class CollectorAtOneAgent final : public ScenarioGenerator {
+ public:
+  bool plan(WorldState& w, Variant variant, Rng& rng) override {
+    if (w.params().days < 6) return false;
+    const int group = static_cast<int>(rng.between(int64_t{3}, int64_t{4}));
+    const int others = static_cast<int>(rng.between(int64_t{3}, int64_t{4}));
+    int64_t gap_lo = 2 * 60'000, gap_hi = 40 * 60'000 / (group - 1);
+    int in_group = group;
+    std::string note = "R1 and R14 both clearly above their thresholds, the same day";
+    if (variant == Variant::near_miss) {
+      in_group = 3;
+      gap_lo = 38 * 60'000, gap_hi = 45 * 60'000;
+      note = "the agent group spread over 76-90 min: R1 signals, R14 does not (threshold 3 in "
+             "an hour): one primary, no alert";
+    }
+    const uint8_t corridor = pick_corridor(rng);
+    const Corridor& c = corridors()[corridor];
+    const auto& agents = w.agents_origin[corridor];
+    const int64_t day0 = rng.between(int64_t{0}, w.params().days - 5);
+    const uint32_t s = w.new_scenario("R1+R14", "smuggling_fee", variant_name(variant),
+                                      variant == Variant::fire);
+    w.truth(s).expect_alert = variant == Variant::fire;
+    w.truth(s).note = note;
+    const uint32_t collector = w.make_person(rng, corridor, false, "col-", Role::scenario);
+    w.add_entity(s, "collector", collector);
+    const uint32_t label = w.scenario_label(s, "payer");
+    const uint32_t agent = agents[rng.index(agents.size())];
+    // The group comes from around the agent; the others from three other cities.
+    std::vector<std::string_view> cities(c.origin_cities.begin(), c.origin_cities.end());
+    const std::string home = w.party(agent).city;
+    cities.erase(std::remove(cities.begin(), cities.end(), std::string_view(home)), cities.end());
+    for (size_t i = cities.size(); i > 1; --i) std::swap(cities[i - 1], cities[rng.index(i)]);
+    int64_t at = w.at_local(day0, static_cast<int>(rng.between(int64_t{10}, int64_t{14})),
+                            c.origin_utc_offset_h);
+    const int64_t first = at;
+    int64_t group_end = at;
+    for (int i = 0; i < in_group + others; ++i) {
+      const bool grouped = i < in_group;
+      const uint32_t payer = w.make_person(rng, corridor, false, "pyr-", Role::scenario);
+      w.party(payer).city = grouped ? home : std::string(cities[static_cast<size_t>(i) % 3]);
+      w.add_entity(s, "payer", payer);
+      Planned e = transfer(at, payer, collector, c.origin_ccy,
+                           usd_in(c.origin_ccy, rng.between(400.0, 1500.0), units(100)),
+                           grouped ? Channel::mto : Channel::mobile_money, label);
+      if (grouped) e.agent = agent;
+      w.add(e);
+      if (grouped) group_end = at;
+      at += grouped && i + 1 < in_group ? rng.between(gap_lo, gap_hi)
+                                        : rng.between(4 * kHourMs, 20 * kHourMs);
+    }
+    w.add_entity(s, "agent", agent);
+    w.truth(s).params = {{"senders", in_group + others},
+                         {"at_the_agent", in_group},
+                         {"group_span_min", static_cast<double>(group_end - first) / 60'000.0}};
+    return true;
+  }
+};
+
 template <class T>
 std::unique_ptr<ScenarioGenerator> make() {
   return std::make_unique<T>();
@@ -746,6 +1403,12 @@ const std::vector<ScenarioSpec>& scenario_registry() {
       {"R3", &make<CashInThenOut>},         {"R7", &make<SalarySweep>},
       {"R8", &make<CollectorHub>},          {"R9", &make<SharedDevice>},
       {"R11", &make<WagePaidBack>},         {"R14", &make<SendersAtOneAgent>},
+      // Appended, so the generators above keep their streams and their bytes.
+      {"R12", &make<RecruitmentFee>},       {"R10", &make<PayrollFewAccounts>},
+      {"R13", &make<NothingKept>},          {"R4", &make<FunnelAccount>},
+      {"R5", &make<FeeInLegs>},             {"R6", &make<RoundFeeBand>},
+      // Combined instances: two rules on one entity, labelled expect_alert.
+      {"R7+R11", &make<WageTakenBack>},     {"R1+R14", &make<CollectorAtOneAgent>},
   };
   return registry;
 }

@@ -619,6 +619,8 @@ void append_truth_json(std::string& out, const TruthRecord& t) {
   append_json_string(out, t.variant);
   out += ",\"expect_signal\":";
   out += t.expect_signal ? "true" : "false";
+  out += ",\"expect_alert\":";
+  out += t.expect_alert ? "true" : "false";
   out += ",\"subject\":";
   append_json_string(out, t.subject);
   out += ",\"entities\":[";

@@ -42,6 +42,10 @@ struct TruthRecord {
   std::string typology;       // "smuggling_fee" or "debt_bondage"
   std::string variant;        // "fire", "near_miss" or "lookalike"
   bool expect_signal = false;  // fire: the pattern's rule should signal on `subject`
+  // A combined instance (pattern "R7+R11"), fire: the typology's alert should be raised on
+  // `subject` (two primaries, or a primary and two contributors, within its horizon).
+  // Single-pattern instances never expect one.
+  bool expect_alert = false;
   std::string subject;         // the entity the pattern's rule is keyed on
   std::vector<std::pair<std::string, std::string>> entities;  // (role, id), subject first
   std::vector<std::pair<std::string, double>> params;         // what was varied, by name

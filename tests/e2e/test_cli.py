@@ -351,6 +351,7 @@ class Gen(Workdir):
         for t in truth:
             self.assertIn(t["variant"], ("fire", "near_miss", "lookalike"))
             self.assertEqual(t["expect_signal"], t["variant"] == "fire")
+            self.assertEqual(t["expect_alert"], t["variant"] == "fire" and "+" in t["pattern"])
             self.assertEqual(len(labelled.get(t["scenario"], [])), t["events"], t["scenario"])
             self.assertEqual(t["subject"], t["entities"][0]["id"])
         self.assertGreater(len(labelled["background"]), 0.9 * len(events))
@@ -358,8 +359,25 @@ class Gen(Workdir):
         signalled = {(json.loads(l)["data"]["rule"]["pattern"], json.loads(l)["subject"])
                      for l in (self.dir / "signals.ndjson").read_text().splitlines()}
         for t in truth:
-            self.assertEqual((t["pattern"], t["subject"]) in signalled, t["expect_signal"],
-                             f"{t['scenario']} ({t['note']})")
+            patterns = t["pattern"].split("+")
+            hit = [(p, t["subject"]) in signalled for p in patterns]
+            self.assertEqual(all(hit), t["expect_signal"], f"{t['scenario']} ({t['note']})")
+            if len(patterns) > 1 and not t["expect_signal"]:
+                # A combined near miss misses one rule: the other still signals.
+                self.assertEqual(hit.count(True), len(patterns) - 1, t["scenario"])
+        # Alerts: on exactly the combined fire instances' subjects, of their typology.
+        alerted = {(a["data"]["typology"]["id"], a["subject"])
+                   for a in lines(self.dir / "alerts.ndjson")}
+        expected = {(t["typology"], t["subject"]) for t in truth if t["expect_alert"]}
+        self.assertTrue(expected)
+        self.assertEqual(alerted, expected)
+        # A benign look-alike draws no signal of any rule on any of its parties.
+        touched = {subject for _, subject in signalled}
+        lookalikes = [t for t in truth if t["variant"] == "lookalike"]
+        self.assertTrue(lookalikes)
+        for t in lookalikes:
+            for e in t["entities"]:
+                self.assertNotIn(e["id"], touched, f"{t['scenario']}: {e['role']}")
 
     def test_scenarios_can_be_chosen_or_left_out(self):
         _, truth, _ = self.gen("--entities", "500", "--days", "40", "--scenarios", "R7,R11")

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <set>
@@ -48,10 +49,12 @@ WorldParams small(uint64_t seed) {
 // What the tests read of a decoded event (the decoder's views die with the next record).
 struct Seen {
   std::string id, sender, receiver, sender_device, sender_country, sender_city, receiver_country,
-      labels, channel, currency, agent, sender_phone, sender_employer;
+      labels, channel, currency, agent, sender_phone, sender_employer, receiver_account,
+      receiver_city;
   int64_t ts = 0;
   Kind kind = Kind::transfer;
   int64_t amount_base = 0;  // Money units
+  int64_t amount = 0;       // Money units, in `currency`
 };
 
 std::string label_value(const std::string& labels, const std::string& key) {
@@ -110,6 +113,8 @@ Decoded decode_all(const std::string& ndjson) {
       s.kind = e.kind;
       s.sender = e.sender.id;
       s.receiver = e.receiver.id;
+      s.receiver_account = e.receiver.account;
+      s.receiver_city = e.receiver.city;
       s.sender_device = e.sender.device;
       s.sender_phone = e.sender.phone;
       s.sender_employer = e.sender.employer;
@@ -121,6 +126,7 @@ Decoded decode_all(const std::string& ndjson) {
       s.channel = e.channel;
       s.currency = std::string(e.currency.view());
       s.amount_base = e.amount_base.units;
+      s.amount = e.amount.units;
       d.events.push_back(std::move(s));
     }
     pos = end + 1;
@@ -338,7 +344,10 @@ TEST(SyntheticPopulation, QuietNightsAndAFewVeryActiveAccounts) {
 TEST(SyntheticPopulation, CorridorsAndCurrencies) {
   std::set<std::string> origins, currencies, channels;
   for (const Seen& s : world_events().events) {
-    if (s.kind == Kind::remittance) origins.insert(s.receiver_country);
+    // The population's remittances go home (R12's fees go the other way, to a broker in MY).
+    if (s.kind == Kind::remittance && label_value(s.labels, "scenario") == "background") {
+      origins.insert(s.receiver_country);
+    }
     currencies.insert(s.currency);
     channels.insert(s.channel);
   }
@@ -377,6 +386,8 @@ TEST(SyntheticScenarios, TruthMatchesTheLabelledEvents) {
     EXPECT_EQ(events.front()->ts, t.first_ms) << t.scenario;
     EXPECT_EQ(events.back()->ts, t.last_ms) << t.scenario;
     EXPECT_EQ(t.expect_signal, t.variant == "fire") << t.scenario;
+    EXPECT_EQ(t.expect_alert, t.variant == "fire" && t.pattern.find('+') != std::string::npos)
+        << t.scenario;
     EXPECT_EQ(t.subject, t.entities.front().second) << t.scenario;
     std::set<std::string> parties;
     for (const Seen* e : events) {
@@ -392,7 +403,9 @@ TEST(SyntheticScenarios, TruthMatchesTheLabelledEvents) {
           << t.scenario << ": " << role << " " << id << " takes part in none of its events";
     }
   }
-  EXPECT_EQ(patterns, (std::set<std::string>{"R1", "R2", "R3", "R7", "R8", "R9", "R11", "R14"}));
+  EXPECT_EQ(patterns, (std::set<std::string>{"R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9",
+                                             "R10", "R11", "R12", "R13", "R14", "R7+R11",
+                                             "R1+R14"}));
 }
 
 TEST(SyntheticScenarios, OnlyTheNamedGeneratorsRun) {
@@ -661,13 +674,384 @@ TEST(SyntheticScenarios, R11ReturnsAboveAndNearMissesBelowTheThresholds) {
   EXPECT_GE(near, 1U);
 }
 
+// R12 from the events: payments to the broker of at least 3 times the official cost
+// (658.25 USD, BD->MY and BD->BD), their payers and the share within 10 % of the modal
+// amount, within 30 days.
+TEST(SyntheticScenarios, R12CollectsFeesAboveAndNearMissesBelowTheThresholds) {
+  const int64_t floor = 3 * 6'582'500;  // Money units: 3 x 658.25 USD
+  size_t fire = 0, near = 0;
+  for (const TruthRecord& t : world_truth()) {
+    if (t.pattern != "R12") continue;
+    const auto events = events_of(t.scenario);
+    size_t best_payers = 0;
+    double best_share = 0;
+    for (const Seen* start : events) {
+      std::set<std::string> payers;
+      std::vector<int64_t> amounts;
+      for (const Seen* e : events) {
+        if (e->receiver != t.subject || e->ts < start->ts || e->ts >= start->ts + 30 * kDay)
+          continue;
+        EXPECT_EQ(e->sender_country, "BD") << t.scenario;
+        EXPECT_TRUE(e->receiver_country == "BD" || e->receiver_country == "MY") << t.scenario;
+        if (e->amount_base < floor) continue;
+        payers.insert(e->sender);
+        amounts.push_back(e->amount_base);
+      }
+      double share = 0;
+      for (int64_t m : amounts) {
+        size_t near_m = 0;
+        for (int64_t a : amounts) near_m += std::llabs(a - m) * 10 <= m ? 1 : 0;
+        share = std::max(share, static_cast<double>(near_m) / static_cast<double>(amounts.size()));
+      }
+      if (payers.size() > best_payers || (payers.size() == best_payers && share > best_share)) {
+        best_payers = payers.size();
+        best_share = share;
+      }
+    }
+    const bool above = best_payers >= 10 && best_share >= 0.7;
+    EXPECT_EQ(above, t.expect_signal) << t.scenario << " " << t.note << ": " << best_payers
+                                     << " payers, " << best_share << " at the price";
+    (t.expect_signal ? fire : near)++;
+  }
+  EXPECT_GE(fire, 1U);
+  EXPECT_GE(near, 1U);
+}
+
+// R10 from the events: the employer's salaries within 24 h of the first, their workers and
+// the accounts credited.
+TEST(SyntheticScenarios, R10PaysIntoFewAccountsAndNearMissesAtHalf) {
+  size_t fire = 0, near = 0;
+  for (const TruthRecord& t : world_truth()) {
+    if (t.pattern != "R10" || t.variant == "lookalike") continue;
+    const auto events = events_of(t.scenario);
+    ASSERT_FALSE(events.empty());
+    bool above = false;
+    std::set<std::string> workers, accounts;
+    for (const Seen* e : events) {
+      if (e->kind != Kind::salary || e->sender != t.subject) continue;
+      ASSERT_LT(e->ts, events.front()->ts + 24 * kHour) << t.scenario;
+      workers.insert(e->receiver);
+      accounts.insert(e->receiver_account);
+      // Evaluated at each payment, on the run so far, as the rule is.
+      above = above || accounts.size() * 2 < workers.size();
+    }
+    EXPECT_GE(workers.size(), 10U) << t.scenario;
+    EXPECT_EQ(above, t.expect_signal) << t.scenario << " " << t.note << ": " << workers.size()
+                                     << " workers, " << accounts.size() << " accounts";
+    (t.expect_signal ? fire : near)++;
+  }
+  EXPECT_GE(fire, 1U);
+  EXPECT_GE(near, 1U);
+}
+
+// R13 from the events: per pay cycle ended by the next salary (outflows within 35 days),
+// what left the account and whether any of it was a card payment.
+TEST(SyntheticScenarios, R13KeepsNothingAndNearMissesKeepOrSpend) {
+  size_t fire = 0, near = 0;
+  for (const TruthRecord& t : world_truth()) {
+    if (t.pattern != "R13") continue;
+    const auto events = events_of(t.scenario);
+    std::vector<const Seen*> pays;
+    for (const Seen* e : events) {
+      if (e->kind == Kind::salary && e->receiver == t.subject) pays.push_back(e);
+    }
+    ASSERT_GE(pays.size(), 3U) << t.scenario;
+    int streak = 0, best = 0;
+    for (size_t k = 0; k + 1 < pays.size(); ++k) {
+      int64_t out = 0;
+      size_t living = 0;
+      for (const Seen* e : events) {
+        if (e->sender != t.subject || e->kind == Kind::salary) continue;
+        if (e->ts < pays[k]->ts || e->ts >= pays[k + 1]->ts || e->ts > pays[k]->ts + 35 * kDay) {
+          continue;
+        }
+        out += e->amount_base;
+        living += e->kind == Kind::card ? 1 : 0;
+      }
+      const bool nothing_kept = (pays[k]->amount_base - out) * 10 < pays[k]->amount_base;
+      streak = nothing_kept && living == 0 ? streak + 1 : 0;
+      best = std::max(best, streak);
+    }
+    EXPECT_EQ(best >= 2, t.expect_signal) << t.scenario << " " << t.note << ": " << best;
+    (t.expect_signal ? fire : near)++;
+  }
+  EXPECT_GE(fire, 1U);
+  EXPECT_GE(near, 1U);
+}
+
+// R4 from the events: the holder's cash deposits in 7 days, their cities and regions
+// (the rows of rules/packs/lists/city_regions.csv the scenario may use; a city not here
+// fails the test), and the time from the last deposit to the withdrawal.
+void check_r4(const std::vector<TruthRecord>& truth, const Decoded& world,
+              std::set<std::string>& near_notes, size_t& fire) {
+  const std::map<std::string, std::string> region = {
+      {"Kuala Lumpur", "Klang Valley"}, {"Petaling Jaya", "Klang Valley"},
+      {"Shah Alam", "Klang Valley"},    {"Johor Bahru", "Johor"},
+      {"George Town", "Penang"},        {"Seremban", "Negeri Sembilan"},
+      {"Ipoh", "Perak"},                {"Melaka", "Melaka"},
+      {"Kuantan", "Pahang"}};
+  for (const TruthRecord& t : truth) {
+    if (t.pattern != "R4") continue;
+    std::vector<const Seen*> events;
+    for (const Seen& e : world.events) {
+      if (label_value(e.labels, "scenario") == t.scenario) events.push_back(&e);
+    }
+    std::set<std::string> cities;
+    size_t deposits = 0, outside = 0;
+    int64_t first = 0, last = 0, out_ts = -1;
+    for (const Seen* e : events) {
+      if (e->kind == Kind::cash_in && e->receiver == t.subject) {
+        ASSERT_TRUE(region.count(e->sender_city)) << e->sender_city;
+        ASSERT_TRUE(region.count(e->receiver_city)) << e->receiver_city;
+        if (deposits++ == 0) first = e->ts;
+        last = e->ts;
+        cities.insert(e->sender_city);
+        outside += region.at(e->sender_city) != region.at(e->receiver_city) ? 1 : 0;
+      } else if (e->sender == t.subject && out_ts < 0) {
+        out_ts = e->ts;
+      }
+    }
+    ASSERT_LT(last - first, 7 * kDay) << t.scenario;
+    ASSERT_GT(out_ts, last) << t.scenario;
+    const bool above =
+        cities.size() >= 3 && outside * 10 >= deposits * 7 && out_ts - last < 24 * kHour;
+    EXPECT_EQ(above, t.expect_signal) << t.scenario << " " << t.note << ": " << cities.size()
+                                     << " cities, " << outside << "/" << deposits
+                                     << " outside, out after " << (out_ts - last) / kHour << " h";
+    if (t.expect_signal) {
+      ++fire;
+    } else {
+      near_notes.insert(t.note);
+    }
+  }
+}
+
+TEST(SyntheticScenarios, R4FunnelsAboveAndNearMissesBelowTheThresholds) {
+  std::set<std::string> near;
+  size_t fire = 0;
+  check_r4(world_truth(), world_events(), near, fire);
+  // A world of R4 alone, with every kind of near miss.
+  WorldParams p = small(12);
+  p.entities = 500;
+  p.instances_per_10k = 300;
+  p.scenarios = {"R4"};
+  check_r4(World(p).truth(), decode_all(generate(p)), near, fire);
+  EXPECT_GE(fire, 1U);
+  EXPECT_EQ(near.size(), 3U);
+}
+
+std::vector<const Seen*> events_in(const Decoded& world, const std::string& scenario) {
+  std::vector<const Seen*> out;
+  for (const Seen& e : world.events) {
+    if (label_value(e.labels, "scenario") == scenario) out.push_back(&e);
+  }
+  return out;
+}
+
+// R5 from the events: the payer's payments of 300-5,000 USD to transit countries of BD's
+// listed route (AE, LY: lists/route_legs.csv), and a second leg in another of them 2-30
+// days after a first.
+void check_r5(const std::vector<TruthRecord>& truth, const Decoded& world,
+              std::set<std::string>& near_notes, size_t& fire) {
+  const std::set<std::string> route = {"AE", "LY"};
+  for (const TruthRecord& t : truth) {
+    if (t.pattern != "R5") continue;
+    std::vector<const Seen*> legs;
+    for (const Seen* e : events_in(world, t.scenario)) {
+      EXPECT_EQ(e->sender_country, "BD") << t.scenario;
+      if (e->sender == t.subject && route.count(e->receiver_country) &&
+          e->amount_base >= 300 * 10'000 && e->amount_base <= 5000 * 10'000) {
+        legs.push_back(e);
+      }
+    }
+    bool above = false;
+    for (const Seen* a : legs) {
+      for (const Seen* b : legs) {
+        above = above || (b->receiver_country != a->receiver_country && b->ts >= a->ts + 2 * kDay &&
+                          b->ts <= a->ts + 30 * kDay);
+      }
+    }
+    EXPECT_EQ(above, t.expect_signal) << t.scenario << " " << t.note << ": " << legs.size()
+                                     << " legs on the route";
+    if (t.expect_signal) {
+      ++fire;
+    } else {
+      near_notes.insert(t.note);
+    }
+  }
+}
+
+// R6 from the events: the collector's first-time senders (each pays once) of round
+// amounts (a multiple of 100 BDT) inside BD->MY's band, 3,333.33-4,166.67 USD, in 30 days.
+void check_r6(const std::vector<TruthRecord>& truth, const Decoded& world,
+              std::set<std::string>& near_notes, size_t& fire) {
+  for (const TruthRecord& t : truth) {
+    if (t.pattern != "R6" || t.variant == "lookalike") continue;
+    const auto events = events_in(world, t.scenario);
+    size_t best = 0;
+    for (const Seen* start : events) {
+      std::set<std::string> senders;
+      for (const Seen* e : events) {
+        if (e->receiver != t.subject || e->ts < start->ts || e->ts >= start->ts + 30 * kDay)
+          continue;
+        EXPECT_EQ(e->sender_country + e->receiver_country, "BDMY") << t.scenario;
+        const bool round = e->amount % (100 * 10'000) == 0;
+        if (round && e->amount_base >= 33'333'300 && e->amount_base <= 41'666'700) {
+          senders.insert(e->sender);
+        }
+      }
+      best = std::max(best, senders.size());
+    }
+    EXPECT_EQ(best >= 3, t.expect_signal) << t.scenario << " " << t.note << ": " << best;
+    if (t.expect_signal) {
+      ++fire;
+    } else {
+      near_notes.insert(t.note);
+    }
+  }
+}
+
+TEST(SyntheticScenarios, R5PaysLegsAndR6RoundFeesAboveAndNearMissesBelowTheThresholds) {
+  std::set<std::string> near5, near6;
+  size_t fire5 = 0, fire6 = 0;
+  check_r5(world_truth(), world_events(), near5, fire5);
+  check_r6(world_truth(), world_events(), near6, fire6);
+  // A world of R5 and R6 alone, with every kind of near miss.
+  WorldParams p = small(12);
+  p.entities = 500;
+  p.instances_per_10k = 300;
+  p.scenarios = {"R5", "R6"};
+  const std::vector<TruthRecord> truth = World(p).truth();
+  const Decoded world = decode_all(generate(p));
+  check_r5(truth, world, near5, fire5);
+  check_r6(truth, world, near6, fire6);
+  EXPECT_GE(fire5, 1U);
+  EXPECT_GE(fire6, 1U);
+  EXPECT_EQ(near5.size(), 3U);
+  EXPECT_EQ(near6.size(), 3U);
+}
+
+
+// The look-alikes of R10 and R6 from the events: they look like the pattern to a naive
+// reading and miss the threshold the pattern turns on.
+TEST(SyntheticScenarios, PayrollAgentAndBusyShopLookAlikeButStayBelowTheThresholds) {
+  size_t payroll = 0, shops = 0;
+  for (const TruthRecord& t : world_truth()) {
+    if (t.variant != "lookalike" || (t.pattern != "R10" && t.pattern != "R6")) continue;
+    EXPECT_FALSE(t.expect_signal);
+    const auto events = events_of(t.scenario);
+    ASSERT_FALSE(events.empty());
+    if (t.pattern == "R10") {
+      // Many workers from one payer in one run, but an account each.
+      std::set<std::string> workers, accounts;
+      for (const Seen* e : events) {
+        ASSERT_EQ(e->kind, Kind::salary);
+        EXPECT_EQ(e->sender, t.subject);
+        EXPECT_LT(e->ts, events.front()->ts + 24 * kHour);
+        workers.insert(e->receiver);
+        accounts.insert(e->receiver_account);
+      }
+      EXPECT_GE(workers.size(), 20U) << t.scenario;
+      EXPECT_EQ(accounts.size(), workers.size()) << t.scenario;
+      ++payroll;
+    } else {
+      // Many first-time payers in a week, but from one town and far below any fee band
+      // (the lowest band bottom is 1,000 USD).
+      std::set<std::string> senders, cities;
+      for (const Seen* e : events) {
+        if (e->ts >= events.front()->ts + 7 * kDay) continue;
+        EXPECT_EQ(e->receiver, t.subject);
+        EXPECT_LT(e->amount_base, 1000 * 10'000) << t.scenario;
+        senders.insert(e->sender);
+        cities.insert(e->sender_city);
+      }
+      EXPECT_GE(senders.size(), 5U) << t.scenario;
+      EXPECT_EQ(cities.size(), 1U) << t.scenario;
+      ++shops;
+    }
+  }
+  EXPECT_GE(payroll, 1U);
+  EXPECT_GE(shops, 1U);
+}
+
+// R7+R11 from the events: per pay cycle, the share returned to the employer within 24 h
+// (R7: >= 70 %, 2 consecutive cycles) and 72 h (R11: >= 20 %, 3 cycles), and when each
+// rule would signal: an alert needs both, within the typology's 30 days.
+TEST(SyntheticScenarios, CombinedR7R11AlertsOnTheWorkerAndNearMissesRaiseOneSignal) {
+  size_t fire = 0, near = 0;
+  for (const TruthRecord& t : world_truth()) {
+    if (t.pattern != "R7+R11") continue;
+    const auto events = events_of(t.scenario);
+    std::vector<int64_t> pay_ts;
+    for (const Seen* e : events) {
+      if (e->kind == Kind::salary && e->receiver == t.subject) pay_ts.push_back(e->ts);
+    }
+    const auto day = cycles(t, entity(t, "employer"), 24 * kHour);
+    const auto three_days = cycles(t, entity(t, "employer"), 72 * kHour);
+    ASSERT_EQ(day.size(), pay_ts.size());
+    int streak = 0, returning = 0;
+    int64_t r7_at = -1, r11_at = -1;  // the payday of the cycle where each would signal
+    for (size_t k = 0; k < day.size(); ++k) {
+      streak = day[k].to_party * 10 >= day[k].pay * 7 ? streak + 1 : 0;
+      if (streak >= 2 && r7_at < 0) r7_at = pay_ts[k];
+      returning += three_days[k].to_party * 5 >= three_days[k].pay ? 1 : 0;
+      if (returning >= 3 && r11_at < 0) r11_at = pay_ts[k];
+    }
+    const bool r7 = r7_at >= 0, r11 = r11_at >= 0;
+    EXPECT_EQ(r7 && r11, t.expect_signal) << t.scenario << " " << t.note;
+    EXPECT_TRUE(r7 || r11) << t.scenario << ": a near miss still raises one signal";
+    // Each signal comes within 3 days of its payday: paydays 27 days apart at most keep
+    // both inside the 30-day horizon.
+    const bool alert = r7 && r11 && std::llabs(r11_at - r7_at) <= 27 * kDay;
+    EXPECT_EQ(alert, t.expect_alert) << t.scenario << " " << t.note;
+    (t.expect_alert ? fire : near)++;
+  }
+  EXPECT_GE(fire, 1U);
+  EXPECT_GE(near, 1U);
+}
+
+// R1+R14 from the events: the collector's distinct senders and their cities in 7 days
+// (R1: >= 5 and >= 3), and the most senders at one agent within an hour (R14: >= 3).
+TEST(SyntheticScenarios, CombinedR1R14AlertsOnTheCollectorAndNearMissesRaiseOneSignal) {
+  size_t fire = 0, near = 0;
+  for (const TruthRecord& t : world_truth()) {
+    if (t.pattern != "R1+R14") continue;
+    const auto events = events_of(t.scenario);
+    std::set<std::string> senders, cities;
+    size_t at_agent = 0;
+    for (const Seen* start : events) {
+      std::set<std::string> group;
+      for (const Seen* e : events) {
+        EXPECT_EQ(e->receiver, t.subject);
+        if (e->ts < events.front()->ts + 7 * kDay) {
+          senders.insert(e->sender);
+          cities.insert(e->sender_city);
+        }
+        if (!start->agent.empty() && e->agent == start->agent && e->ts >= start->ts &&
+            e->ts < start->ts + kHour) {
+          group.insert(e->sender);
+        }
+      }
+      at_agent = std::max(at_agent, group.size());
+    }
+    const bool r1 = senders.size() >= 5 && cities.size() >= 3, r14 = at_agent >= 3;
+    EXPECT_TRUE(r1) << t.scenario;
+    EXPECT_EQ(r1 && r14, t.expect_alert) << t.scenario << " " << t.note << ": " << at_agent
+                                        << " at one agent in an hour";
+    EXPECT_LT(events.back()->ts - events.front()->ts, 7 * kDay) << t.scenario;
+    (t.expect_alert ? fire : near)++;
+  }
+  EXPECT_GE(fire, 1U);
+  EXPECT_GE(near, 1U);
+}
+
 TEST(SyntheticScenarios, TruthJsonCarriesEveryField) {
   ASSERT_FALSE(world_truth().empty());
   std::string line;
   append_truth_json(line, world_truth().front());
   for (const char* key :
        {"\"scenario\":", "\"pattern\":", "\"typology\":", "\"variant\":", "\"expect_signal\":",
-        "\"subject\":", "\"entities\":[{\"role\":", "\"params\":{",
+        "\"expect_alert\":", "\"subject\":", "\"entities\":[{\"role\":", "\"params\":{",
         "\"note\":", "\"first_ts\":", "\"last_ts\":", "\"events\":"}) {
     EXPECT_NE(line.find(key), std::string::npos) << key << " in " << line;
   }
