@@ -4,6 +4,7 @@
 #include <iterator>
 #include <stdexcept>
 
+#include "engine/event/event.h"
 #include "engine/event/json_text.h"
 
 namespace corridor::synthetic {
@@ -194,6 +195,45 @@ int64_t round_units(double value, int64_t step_whole) noexcept {
   const double steps = std::floor(value / static_cast<double>(step_whole) + 0.5);
   const int64_t n = steps < 1 ? 1 : static_cast<int64_t>(steps);
   return units(n * step_whole);
+}
+
+Planned transfer(int64_t ts, uint32_t from, uint32_t to, uint8_t ccy, int64_t amount,
+                 Channel channel, uint32_t label) {
+  Planned e;
+  e.ts_ms = ts;
+  e.kind = static_cast<uint8_t>(event::Kind::transfer);
+  e.channel = channel;
+  e.currency = ccy;
+  e.amount_units = amount;
+  e.sender = from;
+  e.receiver = to;
+  e.label = label;
+  return e;
+}
+
+namespace {
+Planned cash(event::Kind kind, int64_t ts, uint8_t ccy, int64_t amount, uint32_t label) {
+  Planned e;
+  e.ts_ms = ts;
+  e.kind = static_cast<uint8_t>(kind);
+  e.channel = Channel::cash;
+  e.currency = ccy;
+  e.amount_units = amount;
+  e.label = label;
+  return e;
+}
+}  // namespace
+
+Planned cash_in(int64_t ts, uint32_t account, uint8_t ccy, int64_t amount, uint32_t label) {
+  Planned e = cash(event::Kind::cash_in, ts, ccy, amount, label);
+  e.receiver = account;
+  return e;
+}
+
+Planned cash_out(int64_t ts, uint32_t account, uint8_t ccy, int64_t amount, uint32_t label) {
+  Planned e = cash(event::Kind::cash_out, ts, ccy, amount, label);
+  e.sender = account;
+  return e;
 }
 
 int64_t usd_in(uint8_t c, double usd, int64_t step) noexcept {

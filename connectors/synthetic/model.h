@@ -177,4 +177,12 @@ int64_t round_units(double value, int64_t step_whole) noexcept;
 // `usd` expressed in currency c, rounded to `step` whole units (at least one step).
 int64_t usd_in(uint8_t c, double usd, int64_t step) noexcept;
 
+// One planned event of a common shape (the other fields stay unset).
+Planned transfer(int64_t ts, uint32_t from, uint32_t to, uint8_t ccy, int64_t amount,
+                 Channel channel, uint32_t label);
+// A cash deposit into `account` (cash_in, the account the receiver), and a cash withdrawal
+// from it (cash_out, the account the sender).
+Planned cash_in(int64_t ts, uint32_t account, uint8_t ccy, int64_t amount, uint32_t label);
+Planned cash_out(int64_t ts, uint32_t account, uint8_t ccy, int64_t amount, uint32_t label);
+
 }  // namespace corridor::synthetic

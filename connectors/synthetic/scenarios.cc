@@ -19,20 +19,6 @@ using event::Kind;
 
 uint8_t pick_corridor(Rng& rng) { return static_cast<uint8_t>(rng.index(corridors().size())); }
 
-Planned transfer(int64_t ts, uint32_t from, uint32_t to, uint8_t ccy, int64_t amount,
-                 Channel channel, uint32_t label) {
-  Planned e;
-  e.ts_ms = ts;
-  e.kind = static_cast<uint8_t>(Kind::transfer);
-  e.channel = channel;
-  e.currency = ccy;
-  e.amount_units = amount;
-  e.sender = from;
-  e.receiver = to;
-  e.label = label;
-  return e;
-}
-
 // ---------------------------------------------------------------- R1
 // Many unrelated senders pay one beneficiary: families in several origin districts pay a
 // smuggler's collector, each for the first time, within a week. Thresholds (7 days):
@@ -347,15 +333,9 @@ class CashInThenOut final : public ScenarioGenerator {
     int64_t at = w.daytime(rng, day0, c.utc_offset_h);
     int64_t inflow = 0;  // Money units of the host currency
     for (int i = 0; i < deposits; ++i) {
-      Planned e;
-      e.ts_ms = at;
-      e.kind = static_cast<uint8_t>(Kind::cash_in);
-      e.channel = Channel::cash;
-      e.currency = c.host_ccy;
-      e.amount_units = usd_in(c.host_ccy, total_usd / deposits, units(10));
-      e.receiver = account;
+      Planned e = cash_in(at, account, c.host_ccy,
+                       usd_in(c.host_ccy, total_usd / deposits, units(10)), label);
       e.agent = agents[rng.index(agents.size())];
-      e.label = label;
       w.add(e);
       inflow += e.amount_units;
       if (i + 1 < deposits) at += rng.between(kHourMs / 2, 4 * kHourMs);
@@ -1049,16 +1029,10 @@ class FunnelAccount final : public ScenarioGenerator {
       const uint32_t courier = w.make_person(rng, corridor, true, "cur-", Role::scenario);
       w.party(courier).city = std::string(city);
       w.add_entity(s, "courier", courier);
-      Planned e;
-      e.ts_ms = t;
-      e.kind = static_cast<uint8_t>(Kind::cash_in);
-      e.channel = Channel::cash;
-      e.currency = c.host_ccy;
-      e.amount_units = usd_in(c.host_ccy, rng.between(300.0, 900.0), units(10));
+      Planned e = cash_in(t, holder, c.host_ccy,
+                       usd_in(c.host_ccy, rng.between(300.0, 900.0), units(10)), courier_label);
       e.sender = courier;
-      e.receiver = holder;
       e.agent = agents[rng.index(agents.size())];
-      e.label = courier_label;
       w.add(e);
       deposited += e.amount_units;
       last_deposit = t;

@@ -371,27 +371,15 @@ void World::Impl::worker_day(const Worker& w, int64_t d) {
     state.add(e);
   }
   if (rng.chance(0.04)) {
-    Planned e;
-    e.ts_ms = state.daytime(rng, d, c.utc_offset_h);
-    e.kind = static_cast<uint8_t>(Kind::cash_out);
-    e.channel = Channel::cash;
-    e.currency = c.host_ccy;
-    e.amount_units = usd_in(c.host_ccy, rng.between(20.0, 150.0), units(10));
-    e.sender = w.party;
-    e.label = label;
-    state.add(e);
+    const int64_t ts = state.daytime(rng, d, c.utc_offset_h);
+    const int64_t amount = usd_in(c.host_ccy, rng.between(20.0, 150.0), units(10));
+    state.add(cash_out(ts, w.party, c.host_ccy, amount, label));
   }
   if (w.landlord != kNone && day_of_month(state.start_ms() / kDayMs + d) == w.rent_day) {
-    Planned e;
-    e.ts_ms = state.daytime(rng, d, c.utc_offset_h);
-    e.kind = static_cast<uint8_t>(Kind::transfer);
-    e.channel = rng.chance(0.5) ? Channel::bank : Channel::mobile_money;
-    e.currency = c.host_ccy;
-    e.amount_units = units(w.rent);
-    e.sender = w.party;
-    e.receiver = w.landlord;
+    const int64_t ts = state.daytime(rng, d, c.utc_offset_h);
+    const Channel channel = rng.chance(0.5) ? Channel::bank : Channel::mobile_money;
+    Planned e = transfer(ts, w.party, w.landlord, c.host_ccy, units(w.rent), channel, label);
     e.purpose = kRent;
-    e.label = label;
     state.add(e);
   }
 }
@@ -409,28 +397,17 @@ void World::Impl::customer_day(const Customer& cu, int64_t d) {
     // corridor), so pairs repeat and nobody is paid by more than three of them.
     const uint32_t to = customers_[pool[(cu.position + 1 + rng.index(3)) % pool.size()]].party;
     if (to == cu.party) continue;
-    Planned e;
-    e.ts_ms = state.daytime(rng, d, c.utc_offset_h);
-    e.kind = static_cast<uint8_t>(Kind::transfer);
-    e.channel = rng.chance(0.6) ? Channel::bank : Channel::mobile_money;
-    e.currency = c.host_ccy;
-    e.amount_units = usd_in(c.host_ccy, rng.between(10.0, 500.0), units(1));
-    e.sender = cu.party;
-    e.receiver = to;
-    e.label = label;
-    state.add(e);
+    const int64_t ts = state.daytime(rng, d, c.utc_offset_h);
+    const Channel channel = rng.chance(0.6) ? Channel::bank : Channel::mobile_money;
+    const int64_t amount = usd_in(c.host_ccy, rng.between(10.0, 500.0), units(1));
+    state.add(transfer(ts, cu.party, to, c.host_ccy, amount, channel, label));
   }
   if (rng.chance(0.015)) {
-    Planned e;
-    e.ts_ms = state.daytime(rng, d, c.utc_offset_h);
-    e.kind = static_cast<uint8_t>(Kind::cash_in);
-    e.channel = Channel::cash;
-    e.currency = c.host_ccy;
-    e.amount_units = usd_in(c.host_ccy, rng.between(50.0, 1000.0), units(10));
-    e.receiver = cu.party;
+    const int64_t ts = state.daytime(rng, d, c.utc_offset_h);
+    const int64_t amount = usd_in(c.host_ccy, rng.between(50.0, 1000.0), units(10));
+    Planned e = cash_in(ts, cu.party, c.host_ccy, amount, label);
     const auto& agents = state.agents_host[cu.corridor];
     e.agent = agents[rng.index(agents.size())];
-    e.label = label;
     state.add(e);
   }
 }
