@@ -66,6 +66,48 @@ int main(int argc, char** argv) {
   gen_cmd->add_flag("--no-scenarios", gen_options.no_scenarios, "The background population only")
       ->excludes("--scenarios");
 
+  BacktestOptions bt;
+  CLI::App* backtest_cmd = app.add_subcommand(
+      "backtest",
+      "Score one config, or two compared, against ground truth: precision, recall, F1 per rule "
+      "and typology");
+  backtest_cmd->add_option("-c,--config", bt.configs, "Engine config(s); give two to compare")
+      ->required()
+      ->check(CLI::ExistingFile)
+      ->expected(1, 2);
+  backtest_cmd->add_option("--input", bt.input,
+                           "NDJSON events to read instead of the configs' sources")
+      ->check(CLI::ExistingFile);
+  CLI::Option* truth_opt =
+      backtest_cmd->add_option("--truth", bt.truth, "Truth file of corridor gen (NDJSON)")
+          ->check(CLI::ExistingFile);
+  backtest_cmd
+      ->add_option("--labels", bt.labels,
+                   "CSV of entity labels as ground truth (AMLSim nodes.csv)")
+      ->check(CLI::ExistingFile)
+      ->excludes(truth_opt);
+  backtest_cmd->add_option("--label-id-column", bt.label_id_column, "Entity id column of --labels")
+      ->capture_default_str();
+  backtest_cmd->add_option("--label-column", bt.label_column, "0/1 column of --labels")
+      ->capture_default_str();
+  backtest_cmd->add_option("--json", bt.json, "Write the JSON report here; - for stdout");
+  backtest_cmd->add_option("--html", bt.html, "Write the HTML report here");
+  bool progress_on = false, progress_off = false;
+  auto* p_on = backtest_cmd->add_flag("--progress", progress_on,
+                                      "Draw a progress line on stderr (default: on a terminal)");
+  backtest_cmd->add_flag("--no-progress", progress_off, "Never draw the progress line")
+      ->excludes(p_on);
+  backtest_cmd
+      ->add_option("--min-recall", bt.min_recall,
+                   "Exit 4 if a typology's recall is below this (0-1)")
+      ->check(CLI::Range(0.0, 1.0));
+  backtest_cmd
+      ->add_option("--min-precision", bt.min_precision,
+                   "Exit 4 if a typology's precision is below this (0-1)")
+      ->check(CLI::Range(0.0, 1.0));
+  backtest_cmd->add_option("--max-records", bt.max_records,
+                           "Stop each run after this many input records (default: all)");
+
   CLI::App* version_cmd = app.add_subcommand("version", "Print the version and build facts");
 
   try {
@@ -79,6 +121,10 @@ int main(int argc, char** argv) {
   if (*validate_cmd) return validate(validate_files, std::cout, std::cerr);
   if (*test_cmd) return test_rules(golden_files, print_outputs, std::cout, std::cerr);
   if (*gen_cmd) return gen(gen_options, std::cerr);
+  if (*backtest_cmd) {
+    bt.progress = progress_on ? Progress::on : progress_off ? Progress::off : Progress::automatic;
+    return backtest(bt, std::cout, std::cerr);
+  }
   if (*version_cmd) {
     std::cout << "corridor " << version() << " (commit " << git_commit() << ", json decoder "
               << corridor::event::json_decoder_isa() << ")\n";

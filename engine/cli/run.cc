@@ -3,12 +3,12 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
-#include <iomanip>
 #include <ostream>
 #include <sstream>
 
 #include "connectors/registry.h"
 #include "engine/cli/commands.h"
+#include "engine/cli/setup.h"
 #include "engine/config/engine_config.h"
 #include "engine/pipeline/event_echo.h"
 #include "engine/pipeline/pipeline.h"
@@ -25,22 +25,6 @@ pipeline::Pipeline* g_running = nullptr;
 
 extern "C" void on_stop_signal(int) {
   if (g_running != nullptr) g_running->request_stop();
-}
-
-void print_summary(std::ostream& err, const pipeline::PipelineStats& s) {
-  err << "corridor: read " << s.read << " records: " << s.decoded << " decoded, " << s.dead_lettered
-      << " dead-lettered";
-  bool first = true;
-  for (event::Reason r : event::kAllReasons) {
-    const uint64_t n = s.by_reason[static_cast<size_t>(r)];
-    if (n == 0) continue;
-    err << (first ? " (" : ", ") << event::reason_name(r) << " " << n;
-    first = false;
-  }
-  if (!first) err << ")";
-  const double seconds = static_cast<double>(s.finished_ms - s.started_ms) / 1000.0;
-  err << " in " << std::fixed << std::setprecision(2) << seconds << " s\n";
-  if (s.late_applied > 0) err << "corridor: " << s.late_applied << " late events applied\n";
 }
 
 // What `validate` was given, by the keys at its top level.
@@ -69,21 +53,8 @@ int run(const RunOptions& options, std::ostream& err) {
   const config::EngineConfig& cfg = *loaded.config;
   std::optional<rules::RuleSet> rule_set;
   if (!cfg.rules.packs.empty()) {
-    rules::RuleLoadResult r = rules::load_rule_packs(cfg.rules.packs, cfg.rules.max_window_ms);
-    if (!r.rules) {
-      err << config::format_all(r.errors);
-      err << "corridor: " << r.errors.size() << " error(s) in the rule packs; nothing was read\n";
-      return kConfigError;
-    }
-    rule_set = std::move(r.rules);
-    for (rules::Rule& rule : rule_set->rules) {
-      for (rules::Aggregate& a : rule.aggregates) {
-        // max_by and mode keep per-group / per-value entries; distinct (and the kinds that
-        // ignore the bound) its values.
-        const bool grouped = a.group || a.spec.kind == rules::window::AggregateKind::mode;
-        a.spec.exact_bound = grouped ? cfg.rules.group_exact_bound : cfg.rules.distinct_exact_bound;
-      }
-    }
+    rule_set = load_config_rules(cfg, err);
+    if (!rule_set) return kConfigError;
     err << "corridor: config " << cfg.file << " (hash " << cfg.hash << "), "
         << rule_set->rules.size() << " rules and " << rule_set->typologies.size()
         << " typologies (hash " << rule_set->hash << ")\n";
@@ -116,11 +87,7 @@ int run(const RunOptions& options, std::ostream& err) {
   if (rule_set) {
     writer = std::make_unique<rules::CloudEventWriter>(
         signals_sink.get(), alerts_sink.get(), rules::OutputContext{cfg.hash, rule_set->hash});
-    rules::EngineOptions eopts;
-    eopts.new_pair_lookback_ms = cfg.rules.new_pair_lookback_ms;
-    eopts.salary_lookback_ms = cfg.rules.salary_lookback_ms;
-    eopts.base_currency = std::string(cfg.currencies.base().view());
-    engine = std::make_unique<rules::RuleEngine>(*rule_set, *writer, eopts);
+    engine = std::make_unique<rules::RuleEngine>(*rule_set, *writer, engine_options(cfg));
     rule_handler = std::make_unique<rules::RuleHandler>(
         *engine, *writer, cfg.events.type == "discard" ? nullptr : &echo,
         std::vector<pipeline::Sink*>{signals_sink.get(), alerts_sink.get()},
@@ -157,7 +124,7 @@ int run(const RunOptions& options, std::ostream& err) {
   std::signal(SIGTERM, SIG_DFL);
   g_running = nullptr;
 
-  print_summary(err, pipe.stats());
+  print_pipeline_summary(err, pipe.stats());
   if (engine) {
     const rules::EngineStats s = engine->stats();
     err << "corridor: " << s.signals << " signals, " << s.alerts << " alerts, " << s.suppressed

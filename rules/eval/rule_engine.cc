@@ -814,7 +814,9 @@ struct RuleEngine::Impl {
     std::stable_sort(
         st.hits.begin(), st.hits.end(),
         [](const Contribution& a, const Contribution& b) { return a.ts_ms < b.ts_ms; });
-    if (was_over || !over(typ, st.hits, total)) return;
+    const bool now_over = over(typ, st.hits, total);
+    listener.on_score(typ, sig.entity, total, sig.ts_ms);
+    if (was_over || !now_over) return;
     Alert alert;
     alert.typology = &typ;
     alert.entity = sig.entity;

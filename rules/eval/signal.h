@@ -56,6 +56,12 @@ class SignalListener {
   virtual ~SignalListener() = default;
   virtual void on_signal(const Signal& signal) = 0;
   virtual void on_alert(const Alert& alert) = 0;
+  // After each signal of a typology's rule: the entity's score within the horizon, whether
+  // or not it crossed the threshold (the backtest's score distributions).
+  virtual void on_score(const Typology& typology, const std::string& entity, uint32_t score,
+                        int64_t ts_ms) {
+    (void)typology, (void)entity, (void)score, (void)ts_ms;
+  }
 };
 
 }  // namespace corridor::rules

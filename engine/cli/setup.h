@@ -1,0 +1,25 @@
+// What `run` and `backtest` both build from an engine config.
+#pragma once
+
+#include <iosfwd>
+#include <optional>
+
+#include "engine/config/engine_config.h"
+#include "engine/pipeline/pipeline.h"
+#include "rules/eval/rule_engine.h"
+#include "rules/model/rule.h"
+
+namespace corridor::cli {
+
+// The rule packs the config names (rules.packs), with its state bounds applied to their
+// aggregates. On errors prints them all to `err` and returns nothing.
+std::optional<rules::RuleSet> load_config_rules(const config::EngineConfig& cfg,
+                                                std::ostream& err);
+
+// The engine options the config sets (rules.*, the base currency).
+rules::EngineOptions engine_options(const config::EngineConfig& cfg);
+
+// "corridor: read N records: N decoded, N dead-lettered (reason N, ...) in S s"
+void print_pipeline_summary(std::ostream& err, const pipeline::PipelineStats& s);
+
+}  // namespace corridor::cli
