@@ -331,7 +331,7 @@ void print_report_table(std::ostream& out, const Report& report) {
       rules.row(std::move(cells));
     }
     rules.print(out);
-    out << '\n';
+    if (!r.figures.patterns.empty()) out << '\n';
     Table patterns({"pattern", "rules", "instances", "detected", "near misses", "recall"});
     for (const PatternFigures& f : r.figures.patterns) {
       patterns.row({f.pattern, std::to_string(f.rules.size()), std::to_string(f.instances),
@@ -339,7 +339,7 @@ void print_report_table(std::ostream& out, const Report& report) {
                     std::to_string(f.near_misses_flagged) + "/" + std::to_string(f.near_misses),
                     shown(f.recall)});
     }
-    patterns.print(out);
+    if (!r.figures.patterns.empty()) patterns.print(out);
     for (const PatternFigures& f : r.figures.patterns) {
       print_list(out, f.pattern + " missed", f.missed);
     }
@@ -354,7 +354,9 @@ void print_report_table(std::ostream& out, const Report& report) {
       for (const std::string& id : l.flagged_by) by += (by.empty() ? "" : " ") + id;
       loud.push_back(l.instance->scenario + " (" + by + ")");
     }
-    out << "\nlook-alikes: " << r.figures.lookalikes.size() << ", " << quiet << " quiet\n";
+    if (!r.figures.lookalikes.empty()) {
+      out << "\nlook-alikes: " << r.figures.lookalikes.size() << ", " << quiet << " quiet\n";
+    }
     print_list(out, "flagged", loud);
   }
   out << "\nFP (l/o/b): false positives in a look-alike / in a scenario of another typology / "
