@@ -295,15 +295,19 @@ int backtest(const BacktestOptions& options, std::ostream& out, std::ostream& er
   for (const backtest::RunReport& r : report.runs) {
     for (const backtest::TypologyFigures& t : r.figures.typologies) {
       if (t.instances == 0) continue;
-      const double recall = t.recall.value_or(0), precision = t.precision.value_or(0);
+      char line[200];
+      const double recall = t.recall.value_or(0);
       if (options.min_recall >= 0 && recall < options.min_recall) {
-        err << "corridor backtest: run " << r.label << ": " << t.id << " recall " << recall
-            << " is below --min-recall " << options.min_recall << "\n";
+        std::snprintf(line, sizeof line, "recall %.2f is below --min-recall %.2f", recall,
+                      options.min_recall);
+        err << "corridor backtest: run " << r.label << ": " << t.id << " " << line << "\n";
         code = kBelowBar;
       }
-      if (options.min_precision >= 0 && precision < options.min_precision) {
-        err << "corridor backtest: run " << r.label << ": " << t.id << " precision " << precision
-            << " is below --min-precision " << options.min_precision << "\n";
+      // Nothing flagged: no precision to judge (the recall bar speaks).
+      if (options.min_precision >= 0 && t.precision && *t.precision < options.min_precision) {
+        std::snprintf(line, sizeof line, "precision %.2f is below --min-precision %.2f",
+                      *t.precision, options.min_precision);
+        err << "corridor backtest: run " << r.label << ": " << t.id << " " << line << "\n";
         code = kBelowBar;
       }
     }
