@@ -8,7 +8,9 @@
 #include <fstream>
 #include <memory>
 #include <ostream>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "connectors/registry.h"
 #include "engine/backtest/evaluation.h"
@@ -34,12 +36,77 @@ struct Loaded {
   std::string label;
 };
 
-// Counts and times what reaches the rules and draws a progress line on stderr.
+// One progress line on stderr for all runs (they run side by side): events, events/s and,
+// for file inputs, the share read and the time left.
+class ProgressBoard {
+ public:
+  struct Slot {
+    std::string label;
+    uint64_t events = 0;
+    double fraction = -1;  // < 0: unknown (not a file input)
+    double seconds = 0;
+  };
+
+  ProgressBoard(std::ostream* err, std::vector<std::string> labels) : err_(err) {
+    for (std::string& l : labels) slots_.push_back(Slot{std::move(l)});
+  }
+  bool enabled() const noexcept { return err_ != nullptr; }
+
+  void update(size_t slot, uint64_t events, double seconds, double fraction) {
+    std::lock_guard lock(mutex_);
+    Slot& s = slots_[slot];
+    s.events = events;
+    s.seconds = seconds;
+    s.fraction = fraction;
+    draw(false);
+  }
+  void finish() {
+    if (err_ == nullptr) return;
+    std::lock_guard lock(mutex_);
+    draw(true);
+  }
+
+ private:
+  void draw(bool last) {
+    std::string line = "\r";
+    double left = 0;
+    for (const Slot& s : slots_) {
+      char part[160];
+      std::snprintf(part, sizeof part, "%s%s: %llu events, %.0f events/s",
+                    line.size() > 1 ? " | " : "", s.label.c_str(),
+                    static_cast<unsigned long long>(s.events),
+                    s.seconds > 0 ? s.events / s.seconds : 0.0);
+      line += part;
+      if (s.fraction >= 0) {
+        const double f = last ? 1.0 : std::min(1.0, s.fraction);
+        const int width = slots_.size() == 1 ? 24 : 12;
+        const int filled = static_cast<int>(f * width);
+        line += "  [" + std::string(filled, '#') + std::string(width - filled, '.') + "] ";
+        std::snprintf(part, sizeof part, "%3.0f%%", f * 100);
+        line += part;
+        if (f > 0 && !last) left = std::max(left, s.seconds * (1 - f) / f);
+      }
+    }
+    if (left > 0) {
+      char part[48];
+      std::snprintf(part, sizeof part, "  %.0f s left", left);
+      line += part;
+    }
+    *err_ << line << "\x1b[K" << (last ? "\n" : "") << std::flush;
+  }
+
+  std::ostream* err_;
+  std::mutex mutex_;
+  std::vector<Slot> slots_;
+};
+
+// Counts what reaches the rules (event times, for the report's days) and tells the board
+// how far its run has come, at most four times a second.
 class ProgressHandler final : public pipeline::EventHandler {
  public:
-  ProgressHandler(pipeline::EventHandler& inner, std::ostream* err, std::string label,
+  ProgressHandler(pipeline::EventHandler& inner, ProgressBoard& board, size_t slot,
                   uint64_t total_bytes)
-      : inner_(inner), err_(err), label_(std::move(label)), total_bytes_(total_bytes) {}
+      : inner_(inner), board_(board), slot_(slot), total_bytes_(total_bytes) {}
 
   void on_event(const event::Event& e, const pipeline::Record& r) override {
     inner_.on_event(e, r);
@@ -51,11 +118,10 @@ class ProgressHandler final : public pipeline::EventHandler {
 
   void on_batch_end() override {
     inner_.on_batch_end();
-    if (err_ == nullptr) return;
     const auto now = Clock::now();
-    if (now - drawn_ < std::chrono::milliseconds(250)) return;
-    drawn_ = now;
-    draw(false);
+    if (!board_.enabled() || now - reported_ < std::chrono::milliseconds(250)) return;
+    reported_ = now;
+    report(total_bytes_ > 0 ? static_cast<double>(done_bytes_ + offset_) / total_bytes_ : -1);
   }
 
   // A source has ended: later offsets count from the next source's start.
@@ -63,9 +129,9 @@ class ProgressHandler final : public pipeline::EventHandler {
     done_bytes_ += bytes_of_finished;
     offset_ = 0;
   }
-
+  // The run has ended: its last figures, at 100 % for file inputs.
   void finish() {
-    if (err_ != nullptr) draw(true);
+    if (board_.enabled()) report(total_bytes_ > 0 ? 1.0 : -1);
   }
 
   uint64_t events() const noexcept { return events_; }
@@ -73,33 +139,18 @@ class ProgressHandler final : public pipeline::EventHandler {
   int64_t last_ms() const noexcept { return last_ms_; }
 
  private:
-  void draw(bool last) {
-    const double seconds = std::chrono::duration<double>(Clock::now() - started_).count();
-    const double rate = seconds > 0 ? events_ / seconds : 0;
-    char line[200];
-    int n = std::snprintf(line, sizeof line, "\r%s: %llu events, %.0f events/s", label_.c_str(),
-                          static_cast<unsigned long long>(events_), rate);
-    if (total_bytes_ > 0 && n > 0 && static_cast<size_t>(n) < sizeof line) {
-      const double done =
-          std::min(1.0, static_cast<double>(done_bytes_ + offset_) / total_bytes_);
-      const int width = 24;
-      const int filled = static_cast<int>(done * width);
-      std::string bar(filled, '#');
-      bar.append(width - filled, '.');
-      const double left = done > 0 && !last ? seconds * (1 - done) / done : 0;
-      std::snprintf(line + n, sizeof line - n, "  [%s] %3.0f%%  %.0f s left", bar.c_str(),
-                    (last ? 1.0 : done) * 100, left);
-    }
-    *err_ << line << "\x1b[K" << (last ? "\n" : "") << std::flush;
+  void report(double fraction) {
+    board_.update(slot_, events_,
+                  std::chrono::duration<double>(Clock::now() - started_).count(), fraction);
   }
 
   pipeline::EventHandler& inner_;
-  std::ostream* err_;
-  std::string label_;
+  ProgressBoard& board_;
+  size_t slot_;
   uint64_t total_bytes_;
   uint64_t done_bytes_ = 0, offset_ = 0, events_ = 0;
   int64_t first_ms_ = INT64_MAX, last_ms_ = INT64_MIN;
-  Clock::time_point started_ = Clock::now(), drawn_{};
+  Clock::time_point started_ = Clock::now(), reported_{};
 };
 
 class Discard final : public pipeline::Sink {
@@ -147,6 +198,61 @@ bool write_file(const std::string& path, const std::string& bytes, std::ostream&
     return false;
   }
   return true;
+}
+
+// One run, its sources open.
+struct Prepared {
+  const Loaded* loaded = nullptr;
+  std::vector<config::SourceConfig> specs;
+  std::vector<connectors::OpenedSource> sources;
+  uint64_t total_bytes = 0;
+};
+
+struct Outcome {
+  pipeline::PipelineStats stats;
+  rules::EngineStats engine;
+  std::unique_ptr<backtest::Collector> collector;
+  double seconds = 0;
+  uint64_t events = 0;
+  int64_t first_ms = INT64_MAX, last_ms = INT64_MIN;
+  std::string error;  // an input that failed mid-run
+};
+
+// Reads a run's input through its rules into a Collector. Touches nothing another run uses
+// but the progress board (which locks).
+Outcome execute(Prepared& p, const BacktestOptions& options, ProgressBoard& board, size_t slot) {
+  const Loaded& l = *p.loaded;
+  const config::EngineConfig& cfg = l.config;
+  Outcome o;
+  o.collector = std::make_unique<backtest::Collector>(l.rules);
+  rules::CloudEventWriter origins(nullptr, nullptr, {});  // outputs go to the collector only
+  rules::RuleEngine engine(l.rules, *o.collector, engine_options(cfg));
+  rules::RuleHandler rule_handler(engine, origins, nullptr, {}, cfg.pipeline.allowed_lateness_ms);
+  ProgressHandler handler(rule_handler, board, slot, p.total_bytes);
+  Discard discard;
+  pipeline::DeadLetterWriter dead_letters(discard);
+  pipeline::SystemClock clock;
+  pipeline::PipelineOptions popts = cfg.pipeline;
+  popts.max_records = options.max_records;
+  pipeline::Pipeline pipe(handler, dead_letters, clock, popts);
+  const auto started = Clock::now();
+  try {
+    for (size_t i = 0; i < p.sources.size(); ++i) {
+      rule_handler.set_source(p.specs[i].name);
+      if (!pipe.run(*p.sources[i].source, *p.sources[i].decoder)) break;
+      handler.next_source(p.specs[i].type == "file" ? file_size(p.specs[i].path) : 0);
+    }
+  } catch (const std::exception& e) {
+    o.error = e.what();
+  }
+  handler.finish();
+  o.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  o.stats = pipe.stats();
+  o.engine = engine.stats();
+  o.events = handler.events();
+  o.first_ms = handler.first_ms();
+  o.last_ms = handler.last_ms();
+  return o;
 }
 
 }  // namespace
@@ -197,91 +303,83 @@ int backtest(const BacktestOptions& options, std::ostream& out, std::ostream& er
     loaded.push_back(std::make_unique<Loaded>(Loaded{std::move(*c.config), std::move(*set), label}));
   }
 
-  const bool progress = options.progress == Progress::on ||
-                        (options.progress == Progress::automatic && isatty(STDERR_FILENO) == 1);
-  backtest::Report report;
-  report.corridor = std::string(version()) + " (" + std::string(git_commit()) + ")";
-  report.truth = &truth;
-  std::vector<std::unique_ptr<backtest::Collector>> collected;
+  // Every run's sources are opened before any of them reads: a bad path fails the start.
+  std::vector<Prepared> prepared(loaded.size());
   for (size_t k = 0; k < loaded.size(); ++k) {
-    const Loaded& l = *loaded[k];
-    const config::EngineConfig& cfg = l.config;
-    const std::vector<config::SourceConfig> specs = sources_of(cfg, options.input);
-    std::vector<connectors::OpenedSource> sources;
-    uint64_t total_bytes = 0;
+    Prepared& p = prepared[k];
+    p.loaded = loaded[k].get();
+    p.specs = sources_of(p.loaded->config, options.input);
     try {
-      for (const config::SourceConfig& s : specs) {
-        sources.push_back(connectors::open_source(s, cfg));
-        total_bytes += s.type == "file" && s.path != "-" ? file_size(s.path) : 0;
+      for (const config::SourceConfig& s : p.specs) {
+        p.sources.push_back(connectors::open_source(s, p.loaded->config));
+        p.total_bytes += s.type == "file" && s.path != "-" ? file_size(s.path) : 0;
       }
     } catch (const std::exception& e) {
       err << "corridor backtest: " << e.what() << "\n";
       return kConfigError;
     }
-    err << "corridor backtest: run " << l.label << ": " << l.config.file << ", "
-        << l.rules.rules.size() << " rules, " << l.rules.typologies.size()
-        << " typologies (rules hash " << l.rules.hash << ")\n";
+    err << "corridor backtest: run " << p.loaded->label << ": " << p.loaded->config.file << ", "
+        << p.loaded->rules.rules.size() << " rules, " << p.loaded->rules.typologies.size()
+        << " typologies (rules hash " << p.loaded->rules.hash << ")\n";
+  }
 
-    auto collector = std::make_unique<backtest::Collector>(l.rules);
-    rules::CloudEventWriter origins(nullptr, nullptr, {});  // outputs go to the collector only
-    rules::RuleEngine engine(l.rules, *collector, engine_options(cfg));
-    rules::RuleHandler rule_handler(engine, origins, nullptr, {}, cfg.pipeline.allowed_lateness_ms);
-    ProgressHandler handler(rule_handler, progress ? &err : nullptr, l.label, total_bytes);
-    Discard discard;
-    pipeline::DeadLetterWriter dead_letters(discard);
-    pipeline::SystemClock clock;
-    pipeline::PipelineOptions popts = cfg.pipeline;
-    popts.max_records = options.max_records;
-    pipeline::Pipeline pipe(handler, dead_letters, clock, popts);
-    const auto started = Clock::now();
-    try {
-      for (size_t i = 0; i < sources.size(); ++i) {
-        rule_handler.set_source(specs[i].name);
-        if (!pipe.run(*sources[i].source, *sources[i].decoder)) break;
-        handler.next_source(specs[i].type == "file" ? file_size(specs[i].path) : 0);
-      }
-    } catch (const std::exception& e) {
-      err << "\ncorridor backtest: " << e.what() << "\n";
+  // Two configs run side by side, each on its own thread: runs share nothing.
+  const bool progress = options.progress == Progress::on ||
+                        (options.progress == Progress::automatic && isatty(STDERR_FILENO) == 1);
+  std::vector<std::string> labels_in_order;
+  for (const auto& l : loaded) labels_in_order.push_back(l->label);
+  ProgressBoard board(progress ? &err : nullptr, labels_in_order);
+  std::vector<Outcome> outcomes(prepared.size());
+  std::vector<std::thread> others;
+  for (size_t k = 1; k < prepared.size(); ++k) {
+    others.emplace_back([&, k] { outcomes[k] = execute(prepared[k], options, board, k); });
+  }
+  outcomes[0] = execute(prepared[0], options, board, 0);
+  for (std::thread& t : others) t.join();
+  board.finish();
+
+  backtest::Report report;
+  report.corridor = std::string(version()) + " (" + std::string(git_commit()) + ")";
+  report.truth = &truth;
+  for (size_t k = 0; k < prepared.size(); ++k) {
+    const Loaded& l = *prepared[k].loaded;
+    Outcome& o = outcomes[k];
+    print_pipeline_summary(err, o.stats, "corridor backtest: run " + l.label);
+    if (!o.error.empty()) {
+      err << "corridor backtest: run " << l.label << ": " << o.error << "\n";
       return kRuntimeError;
     }
-    handler.finish();
-    const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-    print_pipeline_summary(err, pipe.stats());
-
-    const pipeline::PipelineStats& st = pipe.stats();
     if (k == 0) {
-      report.input.description = describe(specs);
-      report.input.records = st.read;
-      report.input.decoded = st.decoded;
-      report.input.dead_lettered = st.dead_lettered;
-    } else if (st.read != report.input.records || st.decoded != report.input.decoded) {
-      err << "corridor backtest: warning: run " << l.label << " read " << st.read << " records ("
-          << st.decoded << " decoded), run " << report.runs[0].label << " "
+      report.input.description = describe(prepared[k].specs);
+      report.input.records = o.stats.read;
+      report.input.decoded = o.stats.decoded;
+      report.input.dead_lettered = o.stats.dead_lettered;
+    } else if (o.stats.read != report.input.records || o.stats.decoded != report.input.decoded) {
+      err << "corridor backtest: warning: run " << l.label << " read " << o.stats.read
+          << " records (" << o.stats.decoded << " decoded), run " << report.runs[0].label << " "
           << report.input.records << " (" << report.input.decoded
           << "): the configs read different inputs; give --input to compare on one\n";
     }
-    report.input.first_ms = std::min(report.input.first_ms, handler.first_ms());
-    report.input.last_ms = std::max(report.input.last_ms, handler.last_ms());
+    report.input.first_ms = std::min(report.input.first_ms, o.first_ms);
+    report.input.last_ms = std::max(report.input.last_ms, o.last_ms);
 
     backtest::RunReport run;
     run.label = l.label;
     run.config = l.config.file;
     run.config_hash = l.config.hash;
     run.rules_hash = l.rules.hash;
-    run.seconds = seconds;
-    run.events = handler.events();
-    const rules::EngineStats es = engine.stats();
-    run.signals = es.signals;
-    run.alerts = es.alerts;
+    run.seconds = o.seconds;
+    run.events = o.events;
+    run.signals = o.engine.signals;
+    run.alerts = o.engine.alerts;
     for (size_t t = 0; t < l.rules.typologies.size(); ++t) {
-      run.alerted.emplace_back(l.rules.typologies[t].id, collector->typologies()[t].flagged);
+      run.alerted.emplace_back(l.rules.typologies[t].id, o.collector->typologies()[t].flagged);
     }
     report.runs.push_back(std::move(run));
-    collected.push_back(std::move(collector));
   }
 
   for (size_t k = 0; k < report.runs.size(); ++k) {
-    report.runs[k].figures = backtest::score_run(*collected[k], loaded[k]->rules, truth,
+    report.runs[k].figures = backtest::score_run(*outcomes[k].collector, loaded[k]->rules, truth,
                                                  report.first_day(), report.days());
   }
 

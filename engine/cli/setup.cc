@@ -32,8 +32,9 @@ rules::EngineOptions engine_options(const config::EngineConfig& cfg) {
   return o;
 }
 
-void print_pipeline_summary(std::ostream& err, const pipeline::PipelineStats& s) {
-  err << "corridor: read " << s.read << " records: " << s.decoded << " decoded, " << s.dead_lettered
+void print_pipeline_summary(std::ostream& err, const pipeline::PipelineStats& s,
+                            std::string_view who) {
+  err << who << ": read " << s.read << " records: " << s.decoded << " decoded, " << s.dead_lettered
       << " dead-lettered";
   bool first = true;
   for (event::Reason r : event::kAllReasons) {
@@ -45,7 +46,7 @@ void print_pipeline_summary(std::ostream& err, const pipeline::PipelineStats& s)
   if (!first) err << ")";
   const double seconds = static_cast<double>(s.finished_ms - s.started_ms) / 1000.0;
   err << " in " << std::fixed << std::setprecision(2) << seconds << " s\n";
-  if (s.late_applied > 0) err << "corridor: " << s.late_applied << " late events applied\n";
+  if (s.late_applied > 0) err << who << ": " << s.late_applied << " late events applied\n";
 }
 
 }  // namespace corridor::cli

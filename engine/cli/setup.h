@@ -3,6 +3,7 @@
 
 #include <iosfwd>
 #include <optional>
+#include <string_view>
 
 #include "engine/config/engine_config.h"
 #include "engine/pipeline/pipeline.h"
@@ -19,7 +20,8 @@ std::optional<rules::RuleSet> load_config_rules(const config::EngineConfig& cfg,
 // The engine options the config sets (rules.*, the base currency).
 rules::EngineOptions engine_options(const config::EngineConfig& cfg);
 
-// "corridor: read N records: N decoded, N dead-lettered (reason N, ...) in S s"
-void print_pipeline_summary(std::ostream& err, const pipeline::PipelineStats& s);
+// "<who>: read N records: N decoded, N dead-lettered (reason N, ...) in S s"
+void print_pipeline_summary(std::ostream& err, const pipeline::PipelineStats& s,
+                            std::string_view who = "corridor");
 
 }  // namespace corridor::cli
