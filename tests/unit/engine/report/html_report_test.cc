@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <fstream>
 #include <iterator>
 #include <regex>
@@ -169,8 +170,9 @@ TEST(HtmlReportTest, HostileStringsStayData) {
 
 TEST(HtmlReportTest, LeavesEverythingElseAsGiven) {
   // UTF-8 and JSON escapes pass through byte for byte.
-  const std::string json = "{\"name\":\"Nguy\xe1\xbb\x85n Th\xe1\xbb\x8b H\xc6\xb0\xc6\xa1ng\","
-                           "\"esc\":\"a\\u003cb\\\"c\\\\d\",\"lt\":\"1 < 2 > 0\"}";
+  const std::string json =
+      "{\"name\":\"Nguy\xe1\xbb\x85n Th\xe1\xbb\x8b H\xc6\xb0\xc6\xa1ng\","
+      "\"esc\":\"a\\u003cb\\\"c\\\\d\",\"lt\":\"1 < 2 > 0\"}";
   EXPECT_EQ(std::string(data_block(render_backtest_html(json))), json);
 }
 
