@@ -206,6 +206,14 @@ check('the comparison lists every alert only one config raised', () => {
   assert.deepEqual(rows, [report.comparison.only_a.length, report.comparison.only_b.length]);
 });
 
+check('one run without a comparison: no comparison section, no link to one', () => {
+  const single = { ...report, runs: [report.runs[0]], comparison: null };
+  const t = page.buildPage(single);
+  assert.equal(nodes(t, (n) => n.tag === 'section' && hasClass(n, 'run')).length, 1);
+  assert.equal(nodes(t, (n) => n.attrs.id === 'comparison' || n.attrs.href === '#comparison').length, 0);
+  assert.equal(nodes(t, (n) => hasClass(n, 'notice')).length, 0);
+});
+
 check('a report that is not v1 or is half empty still draws', () => {
   for (const odd of [{}, { report: 'other' }, { runs: [{}] }, { runs: [{ rules: [{}], typologies: [{ scores: {} }] }], comparison: {} }, null, []]) {
     const t = page.buildPage(odd);
