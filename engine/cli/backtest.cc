@@ -21,6 +21,7 @@
 #include "engine/cli/version.h"
 #include "engine/config/engine_config.h"
 #include "engine/pipeline/pipeline.h"
+#include "engine/report/html_report.h"
 #include "rules/eval/cloudevents.h"
 #include "rules/eval/rule_engine.h"
 #include "rules/eval/rule_handler.h"
@@ -387,6 +388,10 @@ int backtest(const BacktestOptions& options, std::ostream& out, std::ostream& er
   backtest::append_report_json(json, report);
   if (options.json != "-") backtest::print_report_table(out, report);
   if (!options.json.empty() && !write_file(options.json, json, err)) return kRuntimeError;
+  if (!options.html.empty() &&
+      !write_file(options.html, report::render_backtest_html(json), err)) {
+    return kRuntimeError;
+  }
 
   // The quality bars: every typology with positive instances, in every run.
   int code = kOk;

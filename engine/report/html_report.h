@@ -7,8 +7,8 @@
 namespace corridor::report {
 
 // Returns one HTML document showing a backtest report: report_json is the JSON object
-// `corridor backtest --json` writes (format "corridor.backtest.v1", /work/backtest-report-v1.md
-// until it moves into docs/). The page draws its tables and SVG charts from that JSON with
+// `corridor backtest --json` writes (format "corridor.backtest.v1", docs/backtest.md, "The
+// JSON report"). The page draws its tables and SVG charts from that JSON with
 // its own script when opened; the document is self-contained: it loads nothing from the
 // network or the disk (no external scripts, styles, fonts or images), so it can be mailed or
 // archived as one file.
