@@ -19,6 +19,47 @@ using event::Kind;
 
 uint8_t pick_corridor(Rng& rng) { return static_cast<uint8_t>(rng.index(corridors().size())); }
 
+// R6 (round amounts in a corridor's fee band from >= 3 first-time senders within 30 days)
+// also holds on collectors of other patterns: a smuggling fee's instalments and a
+// recruitment fee are round sums, and often inside a band. Adds "R6" to the instance's
+// expect_patterns when its own events meet R6 on the subject. The bands are those of
+// rules/packs/lists/fee_band_low.csv and fee_band_high.csv: BD->MY 3,333.33-4,166.67 USD;
+// every other corridor, and payments inside one country, IOM's 1,000-5,000 USD (the
+// pack's default). Round: a whole multiple of 100 in the payer's currency. Scenario payers
+// are new parties, so each one's first payment to the subject is a first-seen pair.
+void expect_r6_if_met(WorldState& w, uint32_t s) {
+  std::vector<Planned> events = w.scenario_events(s);
+  std::sort(events.begin(), events.end(),
+            [](const Planned& a, const Planned& b) { return a.ts_ms < b.ts_ms; });
+  TruthRecord& t = w.truth(s);
+  std::vector<std::pair<int64_t, uint32_t>> hits;  // (time, sender) of a first payment
+  std::set<uint32_t> seen;
+  for (const Planned& e : events) {
+    const auto kind = static_cast<Kind>(e.kind);
+    if (e.sender == kNone || e.receiver == kNone) continue;
+    if (kind != Kind::transfer && kind != Kind::remittance) continue;
+    if (w.party(e.receiver).id != t.subject || !seen.insert(e.sender).second) continue;
+    const PartyRecord& from = w.party(e.sender);
+    const PartyRecord& to = w.party(e.receiver);
+    const bool bd_my = from.country == "BD" && to.country == "MY";
+    const int64_t lo = bd_my ? 33'333'300 : 10'000'000, hi = bd_my ? 41'666'700 : 50'000'000;
+    const int64_t base = base_units(e.currency, e.amount_units);
+    if (e.amount_units % units(100) == 0 && base >= lo && base <= hi) {
+      hits.emplace_back(e.ts_ms, e.sender);
+    }
+  }
+  size_t most = 0;
+  for (size_t i = 0; i < hits.size(); ++i) {
+    size_t n = 0;
+    for (size_t j = i; j < hits.size() && hits[j].first < hits[i].first + 29 * kDayMs; ++j) ++n;
+    most = std::max(most, n);
+  }
+  if (most >= 3 && std::find(t.expect_patterns.begin(), t.expect_patterns.end(), "R6") ==
+                       t.expect_patterns.end()) {
+    t.expect_patterns.emplace_back("R6");
+  }
+}
+
 // ---------------------------------------------------------------- R1
 // Many unrelated senders pay one beneficiary: families in several origin districts pay a
 // smuggler's collector, each for the first time, within a week. Thresholds (7 days):
@@ -94,6 +135,7 @@ class FanInUnrelatedSenders final : public ScenarioGenerator {
                 {"cities", cities},
                 {"span_days", span_days},
                 {"max_senders_in_7d", std::min<double>(senders, 1 + std::floor(7.0 / gap_days))}};
+    expect_r6_if_met(w, s);  // instalments of 1,000 USD or more are round sums in the band
     return true;
   }
 
@@ -285,6 +327,7 @@ class SendersAtOneAgent final : public ScenarioGenerator {
     w.truth(s).params = {{"senders", senders},
                          {"agents", static_cast<double>(used.size())},
                          {"span_min", static_cast<double>(at - first) / 60'000.0}};
+    expect_r6_if_met(w, s);
     return true;
   }
 };
@@ -1195,6 +1238,7 @@ class RoundFeeBand final : public ScenarioGenerator {
       w.add(e);
     }
     w.truth(s).params = {{"senders", senders}, {"round", round ? 1 : 0}};
+    expect_r6_if_met(w, s);  // adds nothing: a fire has R6 already, a near miss misses it
     return true;
   }
 
@@ -1260,6 +1304,7 @@ class WageTakenBack final : public ScenarioGenerator {
     const uint32_t s = w.new_scenario("R7+R11", "debt_bondage", variant_name(variant),
                                       variant == Variant::fire);
     w.truth(s).expect_alert = variant == Variant::fire;
+    if (variant == Variant::near_miss) w.truth(s).expect_patterns = {"R11"};
     w.truth(s).note = note;
     w.add_entity(s, "worker", sw.worker);
     w.add_entity(s, "employer", sw.employer);
@@ -1316,6 +1361,7 @@ class CollectorAtOneAgent final : public ScenarioGenerator {
     const uint32_t s = w.new_scenario("R1+R14", "smuggling_fee", variant_name(variant),
                                       variant == Variant::fire);
     w.truth(s).expect_alert = variant == Variant::fire;
+    if (variant == Variant::near_miss) w.truth(s).expect_patterns = {"R1"};
     w.truth(s).note = note;
     const uint32_t collector = w.make_person(rng, corridor, false, "col-", Role::scenario);
     w.add_entity(s, "collector", collector);
