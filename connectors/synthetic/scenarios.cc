@@ -750,7 +750,12 @@ class CollectorHub final : public ScenarioGenerator {
 // payers, each payment >= 3x the corridor's official cost (lists/official_migration_cost.csv:
 // BD->MY and BD->BD, 658.25 USD), >= 70 % of them within +-10 % of the modal amount. Only
 // BD->MY has an official cost, so the payers are at origin in BD and the broker in BD (a
-// sub-agent) or in MY.
+// sub-agent) or in MY. Brokers recruit locally, through sub-agents (dalals) in their home
+// district (the usual account of the chain; TYPOLOGIES.md's sources give no figure), so
+// the payers come from one or two home towns: many first-time payers, but not from the
+// several cities of R1's fan-in. The price is quoted in round thousands of taka, as the
+// reports give it (400,000-500,000 BDT), so BD->MY's fee band for R6 (derived from the
+// same reports) holds it too: R6 signals on the broker, and expect_patterns says so.
 class RecruitmentFee final : public ScenarioGenerator {
  public:
   static constexpr double kOfficialUsd = 658.25;
@@ -788,9 +793,13 @@ class RecruitmentFee final : public ScenarioGenerator {
     const uint32_t broker = w.make_person(rng, corridor, broker_at_host, "brk-", Role::scenario);
     w.add_entity(s, "broker", broker);
     const uint32_t label = w.scenario_label(s, "payer");
+    std::vector<std::string_view> towns(c.origin_cities.begin(), c.origin_cities.end());
+    for (size_t i = towns.size(); i > 1; --i) std::swap(towns[i - 1], towns[rng.index(i)]);
+    towns.resize(rng.chance(0.5) ? 1 : 2);
     double lo = 1e18, hi = 0;
     for (int i = 0; i < payers; ++i) {
       const uint32_t payer = w.make_person(rng, corridor, false, "pyr-", Role::scenario);
+      w.party(payer).city = towns[static_cast<size_t>(i) % towns.size()];
       w.add_entity(s, "payer", payer);
       const double level = 1.0 + 0.3 * (i % levels);
       const double usd = price_usd * level * rng.between(0.98, 1.02);
@@ -810,7 +819,9 @@ class RecruitmentFee final : public ScenarioGenerator {
                          {"broker_at_host", broker_at_host ? 1 : 0},
                          {"min_usd", lo},
                          {"max_usd", hi},
-                         {"min_times_official", lo / kOfficialUsd}};
+                         {"min_times_official", lo / kOfficialUsd},
+                         {"home_towns", static_cast<double>(towns.size())}};
+    expect_r6_if_met(w, s);
     return true;
   }
 };
@@ -1185,7 +1196,8 @@ class FeeInLegs final : public ScenarioGenerator {
 // Round amounts in the corridor's fee band: families in BD, each paying for the first
 // time, send a collector in MY round sums inside BD->MY's band (lists/fee_band_low.csv and
 // fee_band_high.csv: 3,333.33-4,166.67 USD, 400,000-500,000 BDT). Thresholds (30 days):
-// >= 3 first-time senders, amounts a whole multiple of 100 in the sender's currency.
+// >= 3 first-time senders, amounts a whole multiple of 100 in the sender's currency. The
+// families pay 2-6 days apart, so R1 (5 senders in a week) stays quiet.
 class RoundFeeBand final : public ScenarioGenerator {
  public:
   bool has_lookalike() const override { return true; }
@@ -1227,7 +1239,9 @@ class RoundFeeBand final : public ScenarioGenerator {
       w.add_entity(s, "payer", payer);
       int64_t amount = units(rng.between(bdt_lo, bdt_hi) * 5000);
       if (!round) amount += units(rng.between(int64_t{1}, int64_t{99}));
-      const int64_t day = day0 + rng.between(int64_t{0}, int64_t{20});
+      // Families pay as their migrant sets off, days apart: at most three in any 7 days, so
+      // R1 (>= 5 senders in 7 days) stays quiet on the collector.
+      const int64_t day = day0 + 4 * i + rng.between(int64_t{0}, int64_t{2});
       Planned e = transfer(w.daytime(rng, day, c.origin_utc_offset_h), payer, collector,
                            c.origin_ccy, amount,
                            rng.chance(0.5) ? Channel::mto : Channel::mobile_money, label);
