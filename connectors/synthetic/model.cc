@@ -1,5 +1,6 @@
 #include "connectors/synthetic/model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <iterator>
 #include <stdexcept>
@@ -242,6 +243,15 @@ int64_t usd_in(uint8_t c, double usd, int64_t step) noexcept {
   return (steps < 1 ? 1 : static_cast<int64_t>(steps)) * step;
 }
 
+int64_t base_units(uint8_t c, int64_t amount) noexcept {
+  static const auto rates = [] {
+    std::vector<event::Rate> r(kCcyCount);
+    for (uint8_t i = 0; i < kCcyCount; ++i) event::parse_rate(kCcyRates[i], r[i]);
+    return r;
+  }();
+  return event::convert(event::Money{amount}, rates[c]).value_or(event::Money{}).units;
+}
+
 WorldState::WorldState(const WorldParams& params) : params_(params) {
   buckets_.resize(params.days);
   labels_.emplace_back();  // index 0 unused: every event names a real label
@@ -306,6 +316,11 @@ uint32_t WorldState::new_scenario(std::string_view pattern, std::string_view typ
   t.typology = typology;
   t.variant = variant;
   t.expect_signal = expect_signal;
+  for (size_t from = 0; expect_signal && from <= pattern.size();) {
+    const size_t plus = std::min(pattern.find('+', from), pattern.size());
+    t.expect_patterns.emplace_back(pattern.substr(from, plus - from));
+    from = plus + 1;
+  }
   truth_.push_back(std::move(t));
   return static_cast<uint32_t>(truth_.size() - 1);
 }
@@ -314,6 +329,16 @@ void WorldState::add_entity(uint32_t s, std::string_view role, uint32_t party) {
   TruthRecord& t = truth_[s];
   if (t.entities.empty()) t.subject = parties_[party].id;
   t.entities.emplace_back(std::string(role), parties_[party].id);
+}
+
+std::vector<Planned> WorldState::scenario_events(uint32_t s) const {
+  std::vector<Planned> out;
+  for (size_t day = emitted_days; day < buckets_.size(); ++day) {
+    for (const Planned& e : buckets_[day]) {
+      if (label_scenario_[e.label] == s) out.push_back(e);
+    }
+  }
+  return out;
 }
 
 void WorldState::fill_identifiers(PartyRecord& p, uint32_t index, bool person) {

@@ -131,12 +131,15 @@ class WorldState {
   std::vector<Planned>& bucket(uint32_t day) { return buckets_[day]; }
   uint32_t emitted_days = 0;  // buckets before this one have been written
 
-  // Scenario instances.
+  // Scenario instances. With expect_signal, expect_patterns starts as the pattern's parts
+  // ("R7+R11": R7, R11); otherwise empty.
   uint32_t new_scenario(std::string_view pattern, std::string_view typology,
                         std::string_view variant, bool expect_signal);
   TruthRecord& truth(uint32_t s) { return truth_[s]; }
   std::vector<TruthRecord>& truth() { return truth_; }
   void add_entity(uint32_t s, std::string_view role, uint32_t party);
+  // The events planned so far with a label of scenario `s` (in days not yet written).
+  std::vector<Planned> scenario_events(uint32_t s) const;
 
   // A fresh party for a scenario: named and identified like the population's.
   // Ids are prefix + country + '-' + the party's index, so they never collide.
@@ -176,6 +179,9 @@ inline int64_t units(int64_t whole) noexcept { return whole * 10'000; }
 int64_t round_units(double value, int64_t step_whole) noexcept;
 // `usd` expressed in currency c, rounded to `step` whole units (at least one step).
 int64_t usd_in(uint8_t c, double usd, int64_t step) noexcept;
+// An amount of currency c in USD Money units, exactly as the engine converts it with the
+// rates of default_rates().
+int64_t base_units(uint8_t c, int64_t amount) noexcept;
 
 // One planned event of a common shape (the other fields stay unset).
 Planned transfer(int64_t ts, uint32_t from, uint32_t to, uint8_t ccy, int64_t amount,

@@ -19,6 +19,47 @@ using event::Kind;
 
 uint8_t pick_corridor(Rng& rng) { return static_cast<uint8_t>(rng.index(corridors().size())); }
 
+// R6 (round amounts in a corridor's fee band from >= 3 first-time senders within 30 days)
+// also holds on collectors of other patterns: a smuggling fee's instalments and a
+// recruitment fee are round sums, and often inside a band. Adds "R6" to the instance's
+// expect_patterns when its own events meet R6 on the subject. The bands are those of
+// rules/packs/lists/fee_band_low.csv and fee_band_high.csv: BD->MY 3,333.33-4,166.67 USD;
+// every other corridor, and payments inside one country, IOM's 1,000-5,000 USD (the
+// pack's default). Round: a whole multiple of 100 in the payer's currency. Scenario payers
+// are new parties, so each one's first payment to the subject is a first-seen pair.
+void expect_r6_if_met(WorldState& w, uint32_t s) {
+  std::vector<Planned> events = w.scenario_events(s);
+  std::sort(events.begin(), events.end(),
+            [](const Planned& a, const Planned& b) { return a.ts_ms < b.ts_ms; });
+  TruthRecord& t = w.truth(s);
+  std::vector<std::pair<int64_t, uint32_t>> hits;  // (time, sender) of a first payment
+  std::set<uint32_t> seen;
+  for (const Planned& e : events) {
+    const auto kind = static_cast<Kind>(e.kind);
+    if (e.sender == kNone || e.receiver == kNone) continue;
+    if (kind != Kind::transfer && kind != Kind::remittance) continue;
+    if (w.party(e.receiver).id != t.subject || !seen.insert(e.sender).second) continue;
+    const PartyRecord& from = w.party(e.sender);
+    const PartyRecord& to = w.party(e.receiver);
+    const bool bd_my = from.country == "BD" && to.country == "MY";
+    const int64_t lo = bd_my ? 33'333'300 : 10'000'000, hi = bd_my ? 41'666'700 : 50'000'000;
+    const int64_t base = base_units(e.currency, e.amount_units);
+    if (e.amount_units % units(100) == 0 && base >= lo && base <= hi) {
+      hits.emplace_back(e.ts_ms, e.sender);
+    }
+  }
+  size_t most = 0;
+  for (size_t i = 0; i < hits.size(); ++i) {
+    size_t n = 0;
+    for (size_t j = i; j < hits.size() && hits[j].first < hits[i].first + 29 * kDayMs; ++j) ++n;
+    most = std::max(most, n);
+  }
+  if (most >= 3 && std::find(t.expect_patterns.begin(), t.expect_patterns.end(), "R6") ==
+                       t.expect_patterns.end()) {
+    t.expect_patterns.emplace_back("R6");
+  }
+}
+
 // ---------------------------------------------------------------- R1
 // Many unrelated senders pay one beneficiary: families in several origin districts pay a
 // smuggler's collector, each for the first time, within a week. Thresholds (7 days):
@@ -94,6 +135,7 @@ class FanInUnrelatedSenders final : public ScenarioGenerator {
                 {"cities", cities},
                 {"span_days", span_days},
                 {"max_senders_in_7d", std::min<double>(senders, 1 + std::floor(7.0 / gap_days))}};
+    expect_r6_if_met(w, s);  // instalments of 1,000 USD or more are round sums in the band
     return true;
   }
 
@@ -285,6 +327,7 @@ class SendersAtOneAgent final : public ScenarioGenerator {
     w.truth(s).params = {{"senders", senders},
                          {"agents", static_cast<double>(used.size())},
                          {"span_min", static_cast<double>(at - first) / 60'000.0}};
+    expect_r6_if_met(w, s);
     return true;
   }
 };
@@ -707,7 +750,12 @@ class CollectorHub final : public ScenarioGenerator {
 // payers, each payment >= 3x the corridor's official cost (lists/official_migration_cost.csv:
 // BD->MY and BD->BD, 658.25 USD), >= 70 % of them within +-10 % of the modal amount. Only
 // BD->MY has an official cost, so the payers are at origin in BD and the broker in BD (a
-// sub-agent) or in MY.
+// sub-agent) or in MY. Brokers recruit locally, through sub-agents (dalals) in their home
+// district (the usual account of the chain; TYPOLOGIES.md's sources give no figure), so
+// the payers come from one or two home towns: many first-time payers, but not from the
+// several cities of R1's fan-in. The price is quoted in round thousands of taka, as the
+// reports give it (400,000-500,000 BDT), so BD->MY's fee band for R6 (derived from the
+// same reports) holds it too: R6 signals on the broker, and expect_patterns says so.
 class RecruitmentFee final : public ScenarioGenerator {
  public:
   static constexpr double kOfficialUsd = 658.25;
@@ -745,9 +793,13 @@ class RecruitmentFee final : public ScenarioGenerator {
     const uint32_t broker = w.make_person(rng, corridor, broker_at_host, "brk-", Role::scenario);
     w.add_entity(s, "broker", broker);
     const uint32_t label = w.scenario_label(s, "payer");
+    std::vector<std::string_view> towns(c.origin_cities.begin(), c.origin_cities.end());
+    for (size_t i = towns.size(); i > 1; --i) std::swap(towns[i - 1], towns[rng.index(i)]);
+    towns.resize(rng.chance(0.5) ? 1 : 2);
     double lo = 1e18, hi = 0;
     for (int i = 0; i < payers; ++i) {
       const uint32_t payer = w.make_person(rng, corridor, false, "pyr-", Role::scenario);
+      w.party(payer).city = towns[static_cast<size_t>(i) % towns.size()];
       w.add_entity(s, "payer", payer);
       const double level = 1.0 + 0.3 * (i % levels);
       const double usd = price_usd * level * rng.between(0.98, 1.02);
@@ -767,7 +819,9 @@ class RecruitmentFee final : public ScenarioGenerator {
                          {"broker_at_host", broker_at_host ? 1 : 0},
                          {"min_usd", lo},
                          {"max_usd", hi},
-                         {"min_times_official", lo / kOfficialUsd}};
+                         {"min_times_official", lo / kOfficialUsd},
+                         {"home_towns", static_cast<double>(towns.size())}};
+    expect_r6_if_met(w, s);
     return true;
   }
 };
@@ -1142,7 +1196,8 @@ class FeeInLegs final : public ScenarioGenerator {
 // Round amounts in the corridor's fee band: families in BD, each paying for the first
 // time, send a collector in MY round sums inside BD->MY's band (lists/fee_band_low.csv and
 // fee_band_high.csv: 3,333.33-4,166.67 USD, 400,000-500,000 BDT). Thresholds (30 days):
-// >= 3 first-time senders, amounts a whole multiple of 100 in the sender's currency.
+// >= 3 first-time senders, amounts a whole multiple of 100 in the sender's currency. The
+// families pay 2-6 days apart, so R1 (5 senders in a week) stays quiet.
 class RoundFeeBand final : public ScenarioGenerator {
  public:
   bool has_lookalike() const override { return true; }
@@ -1184,7 +1239,9 @@ class RoundFeeBand final : public ScenarioGenerator {
       w.add_entity(s, "payer", payer);
       int64_t amount = units(rng.between(bdt_lo, bdt_hi) * 5000);
       if (!round) amount += units(rng.between(int64_t{1}, int64_t{99}));
-      const int64_t day = day0 + rng.between(int64_t{0}, int64_t{20});
+      // Families pay as their migrant sets off, days apart: at most three in any 7 days, so
+      // R1 (>= 5 senders in 7 days) stays quiet on the collector.
+      const int64_t day = day0 + 4 * i + rng.between(int64_t{0}, int64_t{2});
       Planned e = transfer(w.daytime(rng, day, c.origin_utc_offset_h), payer, collector,
                            c.origin_ccy, amount,
                            rng.chance(0.5) ? Channel::mto : Channel::mobile_money, label);
@@ -1195,6 +1252,7 @@ class RoundFeeBand final : public ScenarioGenerator {
       w.add(e);
     }
     w.truth(s).params = {{"senders", senders}, {"round", round ? 1 : 0}};
+    expect_r6_if_met(w, s);  // adds nothing: a fire has R6 already, a near miss misses it
     return true;
   }
 
@@ -1260,6 +1318,7 @@ class WageTakenBack final : public ScenarioGenerator {
     const uint32_t s = w.new_scenario("R7+R11", "debt_bondage", variant_name(variant),
                                       variant == Variant::fire);
     w.truth(s).expect_alert = variant == Variant::fire;
+    if (variant == Variant::near_miss) w.truth(s).expect_patterns = {"R11"};
     w.truth(s).note = note;
     w.add_entity(s, "worker", sw.worker);
     w.add_entity(s, "employer", sw.employer);
@@ -1316,6 +1375,7 @@ class CollectorAtOneAgent final : public ScenarioGenerator {
     const uint32_t s = w.new_scenario("R1+R14", "smuggling_fee", variant_name(variant),
                                       variant == Variant::fire);
     w.truth(s).expect_alert = variant == Variant::fire;
+    if (variant == Variant::near_miss) w.truth(s).expect_patterns = {"R1"};
     w.truth(s).note = note;
     const uint32_t collector = w.make_person(rng, corridor, false, "col-", Role::scenario);
     w.add_entity(s, "collector", collector);
@@ -1348,6 +1408,299 @@ class CollectorAtOneAgent final : public ScenarioGenerator {
     w.truth(s).params = {{"senders", in_group + others},
                          {"at_the_agent", in_group},
                          {"group_span_min", static_cast<double>(group_end - first) / 60'000.0}};
+    expect_r6_if_met(w, s);
+    return true;
+  }
+};
+
+// Cash deposits into `account` by `depositors` (one each, in their own cities), 2-5 h
+// apart from `at` on, at agents of the corridor's host side; returns the time of the last
+// and adds the amounts (Money units of the host currency) to `deposited`.
+int64_t deposit_cash(WorldState& w, Rng& rng, uint8_t corridor, uint32_t account,
+                     const std::vector<std::pair<uint32_t, int64_t>>& depositors, int64_t at,
+                     uint32_t label, int64_t& deposited) {
+  const Corridor& c = corridors()[corridor];
+  const auto& agents = w.agents_host[corridor];
+  int64_t last = at;
+  for (const auto& [depositor, amount] : depositors) {
+    Planned e = cash_in(at, account, c.host_ccy, amount, label);
+    e.sender = depositor;
+    e.agent = agents[rng.index(agents.size())];
+    w.add(e);
+    deposited += amount;
+    last = at;
+    at += rng.between(2 * kHourMs, 5 * kHourMs);
+  }
+  return last;
+}
+
+// Towns of Malaysia outside the Klang Valley, one per region of
+// rules/packs/lists/city_regions.csv, shuffled: where R4's deposits come from.
+std::vector<std::string_view> away_towns(Rng& rng) {
+  std::vector<std::string_view> away = {"Johor Bahru", "George Town", "Seremban",
+                                        "Ipoh",        "Melaka",      "Kuantan"};
+  for (size_t i = away.size(); i > 1; --i) std::swap(away[i - 1], away[rng.index(i)]);
+  return away;
+}
+
+// ---------------------------------------------------------------- R3+R4+R6 (combined)
+// A smuggler's collector in Kuala Lumpur. 3-4 families in BD, each paying for the first
+// time, send the fee as a round sum inside BD->MY's band, 2-4 days apart (R6: >= 3
+// first-time senders of round amounts in the band within 30 days); couriers in 3-4
+// Malaysian towns of other regions deposit instalments collected there in cash, 2-5 h
+// apart, 400-900 USD each (R4: >= 3 deposit cities, >= 70 % of the deposits outside the
+// home region); 2-20 h after the last deposit the collector sends 85-95 % of the cash by
+// bank to the organiser in BD (R3: >= 1,000 USD of cash in and >= 80 % of it out to a
+// listed country within 48 h; it is also R4's withdrawal within 24 h). One primary and two
+// contributors of smuggling_fee on the collector within 12 days: an alert. Near miss: one
+// contributor misses by a little, so the score stays at 75 (R3 and the other contributor
+// still signal): the cash sent on 26-30 h after the last deposit, or deposits in 2 towns
+// (R4); 2 families, or fees of 380,000-400,000 BDT, just below the band (R6). R1 stays
+// quiet (at most 4 senders), and so does R12 (at most 4 payers).
+class CollectorFunnel final : public ScenarioGenerator {
+ public:
+  bool plan(WorldState& w, Variant variant, Rng& rng) override {
+    if (w.params().days < 16) return false;
+    int families = static_cast<int>(rng.between(int64_t{3}, int64_t{4}));
+    int64_t bdt_lo = 81, bdt_hi = 99;  // in steps of 5,000 BDT: 405,000-495,000
+    int cities = static_cast<int>(rng.between(int64_t{3}, int64_t{4}));
+    int64_t wait_lo = 2, wait_hi = 20;  // hours from the last deposit to the transfer out
+    std::string note = "R3, R4 and R6 all clearly above their thresholds, within 12 days";
+    bool r4 = true;
+    if (variant == Variant::near_miss) {
+      switch (rng.index(4)) {
+        case 0:
+          wait_lo = 26, wait_hi = 30;
+          r4 = false;
+          note = "cash sent on 26-30 h after the last deposit: R4 misses (threshold 24 h), R3 "
+                 "and R6 signal: 75, no alert";
+          break;
+        case 1:
+          cities = 2;
+          r4 = false;
+          note = "3 deposits in 2 towns: R4 misses (threshold 3 cities), R3 and R6 signal: 75, "
+                 "no alert";
+          break;
+        case 2:
+          families = 2;
+          note = "2 first-time senders of round fees: R6 misses (threshold 3), R3 and R4 "
+                 "signal: 75, no alert";
+          break;
+        default:
+          bdt_lo = 76, bdt_hi = 80;  // 380,000-400,000 BDT: 3,154-3,320 USD
+          note = "fees of 380,000-400,000 BDT, just below BD->MY's band (3,333.33 USD): R6 "
+                 "misses, R3 and R4 signal: 75, no alert";
+          break;
+      }
+    }
+    const uint8_t corridor = 0;  // BD-MY: city_regions.csv has Malaysia's cities
+    const Corridor& c = corridors()[corridor];
+    const int64_t day0 = rng.between(int64_t{0}, w.params().days - 14);
+    const uint32_t s = w.new_scenario("R3+R4+R6", "smuggling_fee", variant_name(variant),
+                                      variant == Variant::fire);
+    TruthRecord& t = w.truth(s);
+    t.expect_alert = variant == Variant::fire;
+    if (variant == Variant::near_miss) {
+      t.expect_patterns = {"R3"};
+      if (r4) t.expect_patterns.emplace_back("R4");
+    }
+    t.note = note;
+    const uint32_t collector = w.make_person(rng, corridor, true, "col-", Role::scenario);
+    w.party(collector).city = "Kuala Lumpur";
+    w.add_entity(s, "collector", collector);
+    const uint32_t payer_label = w.scenario_label(s, "payer");
+    const uint32_t courier_label = w.scenario_label(s, "courier");
+    const uint32_t collector_label = w.scenario_label(s, "collector");
+    // The families: several districts, one fee each.
+    for (int i = 0; i < families; ++i) {
+      const uint32_t payer = w.make_person(rng, corridor, false, "pyr-", Role::scenario);
+      w.add_entity(s, "payer", payer);
+      const int64_t day = day0 + 3 * i + rng.between(int64_t{0}, int64_t{1});
+      Planned e = transfer(w.daytime(rng, day, c.origin_utc_offset_h), payer, collector,
+                           c.origin_ccy, units(rng.between(bdt_lo, bdt_hi) * 5000),
+                           rng.chance(0.5) ? Channel::mto : Channel::mobile_money, payer_label);
+      e.kind = static_cast<uint8_t>(Kind::remittance);
+      if (e.channel == Channel::mto) {
+        e.agent = w.agents_origin[corridor][rng.index(w.agents_origin[corridor].size())];
+      }
+      w.add(e);
+    }
+    // The couriers: one deposit per town (three in two towns for that near miss).
+    const std::vector<std::string_view> away = away_towns(rng);
+    std::vector<std::pair<uint32_t, int64_t>> deposits;
+    for (int i = 0; i < std::max(cities, 3); ++i) {
+      const uint32_t courier = w.make_person(rng, corridor, true, "cur-", Role::scenario);
+      w.party(courier).city = std::string(away[static_cast<size_t>(i % cities)]);
+      w.add_entity(s, "courier", courier);
+      deposits.emplace_back(courier, usd_in(c.host_ccy, rng.between(400.0, 900.0), units(10)));
+    }
+    int64_t deposited = 0;
+    const int64_t cash_day = day0 + rng.between(int64_t{2}, int64_t{9});
+    const int64_t first = w.daytime(rng, cash_day, c.utc_offset_h);
+    const int64_t last = deposit_cash(w, rng, corridor, collector, deposits, first,
+                                      courier_label, deposited);
+    // Sent on to the organiser at home, by bank: R3's outflow and R4's withdrawal.
+    const uint32_t organiser = w.make_person(rng, corridor, false, "org-", Role::scenario);
+    w.add_entity(s, "organiser", organiser);
+    const double share = rng.between(0.85, 0.95);
+    const int64_t wait = rng.between(wait_lo * kHourMs, wait_hi * kHourMs);
+    Planned out = transfer(last + wait, collector, organiser, c.host_ccy,
+                           round_units(static_cast<double>(deposited) / 10'000.0 * share, 10),
+                           Channel::bank, collector_label);
+    out.kind = static_cast<uint8_t>(Kind::remittance);
+    w.add(out);
+    t.params = {{"families", families},
+                {"deposit_cities", cities},
+                {"deposits", static_cast<double>(deposits.size())},
+                {"cash_in_usd", static_cast<double>(base_units(c.host_ccy, deposited)) / 10'000},
+                {"out_share", share},
+                {"deposits_span_h", static_cast<double>(last - first) / kHourMs},
+                {"sent_after_h", static_cast<double>(wait) / kHourMs}};
+    expect_r6_if_met(w, s);
+    return true;
+  }
+};
+
+// ---------------------------------------------------------------- R8+R4+R14 (combined)
+// A recruiter's collector (a hub) in Kuala Lumpur takes a fixed cut of the wages of one
+// employer's workers after payday. The 5-8 workers of the employer's hostel in Kuala
+// Lumpur each send the hub the cut (20-30 % of the corridor's lowest wage, +-5 %) within 5
+// days, the first 3-4 of them taken together to one agent the evening after payday, within
+// 40 minutes (R8: >= 5 salaried senders, >= 60 % of one employer, CV < 0.2, within 7 days
+// of payday; R14: >= 3 senders at one agent within the hour). The workers at the
+// employer's sites in 3-4 towns of other regions pay theirs in cash at an agent there, 2-5
+// h apart, and the hub takes the cash out 2-20 h after the last deposit (R4: >= 3 deposit
+// cities, >= 70 % outside the home region, withdrawn within 24 h). One primary and two
+// contributors of debt_bondage on the hub: an alert. Near miss: one contributor misses by
+// a little, so the score stays at 75: the agent group of 3 spread over 64-74 minutes (R14),
+// or the cash taken out 26-32 h after the last deposit, or deposits in 2 towns (R4). The
+// smuggling-fee pack's R14 and R4 signal on the hub too (50 + 25: no alert there); its R1
+// stays quiet, as the hostel workers all live in one city.
+class HubTakingCuts final : public ScenarioGenerator {
+ public:
+  bool plan(WorldState& w, Variant variant, Rng& rng) override {
+    if (w.params().days < 12) return false;
+    const int hostel = static_cast<int>(rng.between(int64_t{5}, int64_t{8}));
+    int group = static_cast<int>(rng.between(int64_t{3}, int64_t{4}));
+    int64_t gap_lo = 2 * 60'000, gap_hi = 12 * 60'000;  // between the group's transfers
+    int cities = static_cast<int>(rng.between(int64_t{3}, int64_t{4}));
+    int64_t wait_lo = 2, wait_hi = 20;  // hours from the last deposit to the withdrawal
+    std::string note = "R8, R4 and R14 all clearly above their thresholds, within 5 days";
+    bool r4 = true, r14 = true;
+    if (variant == Variant::near_miss) {
+      switch (rng.index(3)) {
+        case 0:
+          group = 3;
+          gap_lo = 32 * 60'000, gap_hi = 37 * 60'000;
+          r14 = false;
+          note = "the agent group of 3 spread over 64-74 min: R14 misses (threshold 3 in an "
+                 "hour), R8 and R4 signal: 75, no alert";
+          break;
+        case 1:
+          wait_lo = 26, wait_hi = 32;
+          r4 = false;
+          note = "cash taken out 26-32 h after the last deposit: R4 misses (threshold 24 h), "
+                 "R8 and R14 signal: 75, no alert";
+          break;
+        default:
+          cities = 2;
+          r4 = false;
+          note = "3 deposits in 2 towns: R4 misses (threshold 3 cities), R8 and R14 signal: 75, "
+                 "no alert";
+          break;
+      }
+    }
+    const uint8_t corridor = 0;  // BD-MY: city_regions.csv has Malaysia's cities
+    const Corridor& c = corridors()[corridor];
+    const int64_t payday = rng.between(int64_t{0}, w.params().days - 10);
+    const uint32_t s = w.new_scenario("R8+R4+R14", "debt_bondage", variant_name(variant),
+                                      variant == Variant::fire);
+    TruthRecord& t = w.truth(s);
+    t.expect_alert = variant == Variant::fire;
+    if (variant == Variant::near_miss) {
+      t.expect_patterns = {"R8"};
+      if (r4) t.expect_patterns.emplace_back("R4");
+      if (r14) t.expect_patterns.emplace_back("R14");
+    }
+    t.note = note;
+    const uint32_t hub = w.make_person(rng, corridor, true, "hub-", Role::scenario);
+    w.party(hub).city = "Kuala Lumpur";
+    w.add_entity(s, "hub", hub);
+    const uint32_t firm = w.make_firm(rng, corridor, true, "emp-", "Contractors", Role::scenario);
+    w.party(firm).city = "Kuala Lumpur";
+    w.add_entity(s, "employer", firm);
+    const uint32_t pay_label = w.scenario_label(s, "employer");
+    const uint32_t worker_label = w.scenario_label(s, "worker");
+    const uint32_t hub_label = w.scenario_label(s, "hub");
+    const std::vector<std::string_view> away = away_towns(rng);
+    const int remote = std::max(cities, 3);
+    const int64_t standard = c.wage_lo * rng.between(int64_t{20}, int64_t{30}) / 100;
+    const int64_t run = w.at_local(payday, 10, c.utc_offset_h);
+    const auto agent_pick = rng.index(w.agents_host[corridor].size());
+    const uint32_t agent = w.agents_host[corridor][agent_pick];
+    int64_t at = w.at_local(payday + 1, static_cast<int>(rng.between(int64_t{18}, int64_t{19})),
+                            c.utc_offset_h) +
+                 rng.between(int64_t{0}, kHourMs / 2);
+    const int64_t group_first = at;
+    int64_t group_last = at;
+    std::vector<std::pair<uint32_t, int64_t>> deposits;
+    for (int i = 0; i < hostel + remote; ++i) {
+      const bool in_hostel = i < hostel;
+      const uint32_t worker = w.make_person(rng, corridor, true, "wrk-", Role::scenario);
+      w.party(worker).employer = w.party(firm).id;
+      w.party(worker).city =
+          in_hostel ? std::string("Kuala Lumpur")
+                    : std::string(away[static_cast<size_t>((i - hostel) % cities)]);
+      w.add_entity(s, "worker", worker);
+      Planned pay;
+      pay.ts_ms = run + i * 2000;
+      pay.kind = static_cast<uint8_t>(Kind::salary);
+      pay.channel = Channel::bank;
+      pay.currency = c.host_ccy;
+      pay.amount_units = units(rng.between(c.wage_lo, c.wage_hi));
+      pay.sender = firm;
+      pay.receiver = worker;
+      pay.purpose = kSala;
+      pay.label = pay_label;
+      w.add(pay);
+      const int64_t cut =
+          round_units(static_cast<double>(standard) * (1.0 + rng.between(-0.05, 0.05)), 1);
+      if (!in_hostel) {
+        deposits.emplace_back(worker, cut);
+        continue;
+      }
+      if (i < group) {  // taken to the agent together
+        Planned e = transfer(at, worker, hub, c.host_ccy, cut, Channel::mto, worker_label);
+        e.agent = agent;
+        w.add(e);
+        group_last = at;
+        at += rng.between(gap_lo, gap_hi);
+      } else {
+        w.add(transfer(pay.ts_ms + rng.between(2 * kHourMs, 5 * kDayMs), worker, hub, c.host_ccy,
+                       cut, rng.chance(0.5) ? Channel::bank : Channel::mobile_money,
+                       worker_label));
+      }
+    }
+    w.add_entity(s, "agent", agent);
+    int64_t deposited = 0;
+    const int64_t first = w.daytime(rng, payday + rng.between(int64_t{1}, int64_t{2}),
+                                    c.utc_offset_h);
+    const int64_t last =
+        deposit_cash(w, rng, corridor, hub, deposits, first, worker_label, deposited);
+    const int64_t wait = rng.between(wait_lo * kHourMs, wait_hi * kHourMs);
+    Planned o = cash_out(last + wait, hub, c.host_ccy,
+                         round_units(static_cast<double>(deposited) / 10'000.0 *
+                                         rng.between(0.85, 0.95), 10),
+                         hub_label);
+    o.agent = w.agents_host[corridor][rng.index(w.agents_host[corridor].size())];
+    w.add(o);
+    t.params = {{"hostel_workers", hostel},
+                {"at_the_agent", group},
+                {"group_span_min", static_cast<double>(group_last - group_first) / 60'000.0},
+                {"deposit_cities", cities},
+                {"deposits", static_cast<double>(deposits.size())},
+                {"withdrawn_after_h", static_cast<double>(wait) / kHourMs},
+                {"standard_cut", static_cast<double>(standard)}};
     return true;
   }
 };
@@ -1383,6 +1736,8 @@ const std::vector<ScenarioSpec>& scenario_registry() {
       {"R5", &make<FeeInLegs>},             {"R6", &make<RoundFeeBand>},
       // Combined instances: two rules on one entity, labelled expect_alert.
       {"R7+R11", &make<WageTakenBack>},     {"R1+R14", &make<CollectorAtOneAgent>},
+      // One primary and two contributors on one entity.
+      {"R3+R4+R6", &make<CollectorFunnel>}, {"R8+R4+R14", &make<HubTakingCuts>},
   };
   return registry;
 }

@@ -598,7 +598,12 @@ void append_truth_json(std::string& out, const TruthRecord& t) {
   out += t.expect_signal ? "true" : "false";
   out += ",\"expect_alert\":";
   out += t.expect_alert ? "true" : "false";
-  out += ",\"subject\":";
+  out += ",\"expect_patterns\":[";
+  for (size_t i = 0; i < t.expect_patterns.size(); ++i) {
+    if (i) out += ',';
+    append_json_string(out, t.expect_patterns[i]);
+  }
+  out += "],\"subject\":";
   append_json_string(out, t.subject);
   out += ",\"entities\":[";
   for (size_t i = 0; i < t.entities.size(); ++i) {

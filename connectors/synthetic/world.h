@@ -46,6 +46,11 @@ struct TruthRecord {
   // `subject` (two primaries, or a primary and two contributors, within its horizon).
   // Single-pattern instances never expect one.
   bool expect_alert = false;
+  // Patterns whose rules should signal on `subject`: the pattern's own on a fire (every
+  // part of a combined one), the parts that still fire on a combined near miss, and other
+  // patterns the instance meets on the way (R6 on a collector paid round fees in a fee
+  // band). Empty for a look-alike.
+  std::vector<std::string> expect_patterns;
   std::string subject;         // the entity the pattern's rule is keyed on
   std::vector<std::pair<std::string, std::string>> entities;  // (role, id), subject first
   std::vector<std::pair<std::string, double>> params;         // what was varied, by name
