@@ -112,7 +112,8 @@ Verdict classify(const Truth& truth, const std::string& entity, std::string_view
     const TruthInstance& t = truth.instances[i];
     if (t.lookalike()) {
       lookalike = true;
-    } else if (t.of_typology(typology) || (!pattern.empty() && t.includes_pattern(pattern))) {
+    } else if (t.of_typology(typology) ||
+               (!pattern.empty() && (t.includes_pattern(pattern) || t.expects_pattern(pattern)))) {
       return Verdict::tp;
     }
   }
@@ -152,8 +153,8 @@ RunFigures score_run(const Collector& collected, const rules::RuleSet& set, cons
     f.per_day.assign(days, 0);
     tally(
         f, collected.rules()[k], truth, r.typology, r.pattern,
-        [&](const TruthInstance& i) { return i.variant == "fire" && i.includes_pattern(r.pattern); },
-        [&](const TruthInstance& i) { return i.near_miss() && i.includes_pattern(r.pattern); },
+        [&](const TruthInstance& i) { return i.expects_pattern(r.pattern); },
+        [&](const TruthInstance& i) { return i.near_miss_of(r.pattern); },
         first_day);
     out.rules.push_back(std::move(f));
   }
@@ -171,8 +172,8 @@ RunFigures score_run(const Collector& collected, const rules::RuleSet& set, cons
   for (PatternFigures& f : out.patterns) {
     count_instances(
         f, truth,
-        [&](const TruthInstance& i) { return i.variant == "fire" && i.includes_pattern(f.pattern); },
-        [&](const TruthInstance& i) { return i.near_miss() && i.includes_pattern(f.pattern); },
+        [&](const TruthInstance& i) { return i.expects_pattern(f.pattern); },
+        [&](const TruthInstance& i) { return i.near_miss_of(f.pattern); },
         [&](const TruthInstance& i) {
           for (size_t k = 0; k < set.rules.size(); ++k) {
             if (set.rules[k].pattern == f.pattern && flagged_any(collected.rules()[k], i)) {

@@ -57,8 +57,8 @@ enum class Verdict { tp, lookalike, other_typology, background };
 std::string_view verdict_name(Verdict v) noexcept;
 
 // A flag of `typology` on `entity` (definitions in docs/backtest.md). A rule's flag also
-// counts when the entity is in an instance of its `pattern`: R4, R9 and R14 belong to both
-// typologies, and their scenarios name one.
+// counts when the entity is in an instance of its `pattern` (R4, R9 and R14 belong to both
+// typologies, and their scenarios name one) or one whose truth expects that pattern.
 Verdict classify(const Truth& truth, const std::string& entity, std::string_view typology,
                  std::string_view pattern = {});
 

@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "connectors/csv/csv.h"
@@ -31,6 +32,16 @@ bool TruthInstance::includes_pattern(std::string_view p) const noexcept {
     rest.remove_prefix(plus + 1);
   }
   return false;
+}
+
+bool TruthInstance::expects_pattern(std::string_view p) const noexcept {
+  if (lookalike()) return false;
+  if (!expect_patterns) return variant == "fire" && includes_pattern(p);
+  return std::find(expect_patterns->begin(), expect_patterns->end(), p) != expect_patterns->end();
+}
+
+bool TruthInstance::near_miss_of(std::string_view p) const noexcept {
+  return near_miss() && includes_pattern(p) && !expects_pattern(p);
 }
 
 void Truth::index() {
@@ -83,6 +94,20 @@ Truth load_truth_file(const std::string& path) {
       fail(path, number, "`expect_alert` must be true or false");
     }
     t.expect_alert = expect;
+    simdjson::dom::array patterns;
+    const auto pe = o["expect_patterns"].get_array().get(patterns);
+    if (pe == simdjson::SUCCESS) {
+      t.expect_patterns.emplace();
+      for (simdjson::dom::element p : patterns) {
+        std::string_view v;
+        if (p.get_string().get(v) != simdjson::SUCCESS) {
+          fail(path, number, "`expect_patterns` must be an array of pattern names");
+        }
+        t.expect_patterns->emplace_back(v);
+      }
+    } else if (pe != simdjson::NO_SUCH_FIELD) {
+      fail(path, number, "`expect_patterns` must be an array of pattern names");
+    }
     simdjson::dom::array entities;
     if (o["entities"].get_array().get(entities) != simdjson::SUCCESS) {
       fail(path, number, "`entities` must be an array of {role, id}");

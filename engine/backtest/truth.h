@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -22,6 +23,9 @@ struct TruthInstance {
   std::string typology;  // "smuggling_fee", "debt_bondage" or "*"
   std::string variant;   // "fire", "near_miss" or "lookalike"
   bool expect_alert = false;
+  // The patterns whose rules should signal on the subject (truth files since
+  // `expect_patterns`); absent in older files: every part of a fire's pattern.
+  std::optional<std::vector<std::string>> expect_patterns;
   std::string subject;
   std::vector<std::string> entities;  // subject first
   std::string note;
@@ -33,6 +37,11 @@ struct TruthInstance {
   }
   // A combined pattern "R7+R11" includes R7 and R11; "*" includes every pattern.
   bool includes_pattern(std::string_view p) const noexcept;
+  // A positive instance of pattern p's rules: the truth expects them to signal on it (never
+  // on a look-alike: a look-alike that trips a rule is a false positive, expected or not).
+  bool expects_pattern(std::string_view p) const noexcept;
+  // A near miss of pattern p: just below one of its thresholds, so p should not signal.
+  bool near_miss_of(std::string_view p) const noexcept;
 };
 
 struct Truth {

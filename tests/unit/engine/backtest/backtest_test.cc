@@ -136,6 +136,34 @@ TEST(Truth, LabelsMakeOneInstanceOfEveryTypologyPerLabelledEntity) {
   EXPECT_EQ(error("", "nodeid", "isFraud"), ":1: empty file: expected a header line");
 }
 
+TEST(Truth, ExpectedPatternsDecideARulesInstancesAndNearMisses) {
+  std::string combined = instance("R7+R11-2", "R7+R11", "debt_bondage", "near_miss", false, {"w"});
+  combined.insert(combined.find(",\"subject\""), R"(,"expect_patterns":["R11"])");
+  std::string broker = instance("R12-1", "R12", "debt_bondage", "fire", false, {"b"});
+  broker.insert(broker.find(",\"subject\""), R"(,"expect_patterns":["R12","R6"])");
+  std::string lookalike = instance("L-1", "R8", "debt_bondage", "lookalike", false, {"l"});
+  lookalike.insert(lookalike.find(",\"subject\""), R"(,"expect_patterns":["R8"])");
+  const TempFile f(combined + broker + lookalike);
+  const Truth t = load_truth_file(f.path());
+  const TruthInstance& near = t.instances[0];
+  EXPECT_TRUE(near.expects_pattern("R11"));  // the part of a combined near miss that fires
+  EXPECT_FALSE(near.near_miss_of("R11"));
+  EXPECT_FALSE(near.expects_pattern("R7"));
+  EXPECT_TRUE(near.near_miss_of("R7"));
+  EXPECT_TRUE(t.instances[1].expects_pattern("R6"));
+  EXPECT_FALSE(t.instances[1].expects_pattern("R1"));
+  EXPECT_FALSE(t.instances[2].expects_pattern("R8"));  // a look-alike is never a positive
+  // R6 on the broker is what the truth expects: right, though R6 is a smuggling-fee rule.
+  EXPECT_EQ(classify(t, "b", "smuggling_fee", "R6"), Verdict::tp);
+  EXPECT_EQ(classify(t, "b", "smuggling_fee", "R1"), Verdict::other_typology);
+  EXPECT_EQ(classify(t, "l", "debt_bondage", "R8"), Verdict::lookalike);
+
+  std::string bad = broker;
+  bad.replace(bad.find(R"(["R12","R6"])"), 13, R"(["R12",6])");
+  const TempFile g(bad);
+  EXPECT_THROW(load_truth_file(g.path()), TruthError);
+}
+
 TEST(Classify, SaysWhyAFlagIsNotAHit) {
   const Truth t = world();
   EXPECT_EQ(classify(t, "p1", "smuggling_fee"), Verdict::tp);  // a payer is in the instance
