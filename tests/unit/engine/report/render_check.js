@@ -172,6 +172,11 @@ check('the whole page builds from the report', () => {
   assert.equal(nodes(tree, (n) => n.tag === 'section' && n.attrs.id === 'comparison').length, 1);
   assert.equal(nodes(tree, (n) => hasClass(n, 'card') && hasClass(n, 'typology')).length,
     report.runs.reduce((s, r) => s + r.typologies.length, 0));
+  // Runs with patterns get their table: one row per pattern.
+  assert.deepEqual(nodes(tree, (n) => n.tag === 'h3' && textOf(n) === 'Patterns').length,
+    report.runs.filter((r) => (r.patterns || []).length > 0).length);
+  assert.ok(report.runs.some((r) => !r.patterns), 'the sample keeps a run without patterns');
+  assert.ok(markup.includes('R1-0007'));
   assert.equal(nodes(tree, (n) => hasClass(n, 'quiet')).length,
     report.runs.reduce((s, r) => s + r.lookalikes.filter((l) => l.flagged_by.length === 0).length, 0));
 });
