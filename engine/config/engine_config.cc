@@ -247,7 +247,7 @@ class EngineConfigReader {
                         "2026-01-01T00:00:00Z, got " +
                         YamlReader::shown(v, *text));
       } else if (text && (ms < c_.limits.min_ts_ms || ms >= c_.limits.max_ts_ms)) {
-        r_.error(v, what + ".start: " + *text +
+        r_.error(v, what + ".start: " + YamlReader::shown(v, *text) +
                         " lies outside the event times the decoder accepts (decode.earliest "
                         "to decode.latest); every event would be dead-lettered");
       } else if (text) {
@@ -269,11 +269,12 @@ class EngineConfigReader {
         if (!known.empty() && std::find(known.begin(), known.end(), *name) == known.end()) {
           r_.error(scenarios[i], key + ": unknown scenario " +
                                      YamlReader::shown(scenarios[i], *name) +
-                                     "; allowed: " + join_codes(known));
+                                     "; allowed: " + joined(known));
           continue;
         }
         if (std::find(s.scenarios.begin(), s.scenarios.end(), *name) != s.scenarios.end()) {
-          r_.error(scenarios[i], key + ": '" + *name + "' is listed twice");
+          r_.error(scenarios[i],
+                   key + ": " + YamlReader::shown(scenarios[i], *name) + " is listed twice");
           continue;
         }
         s.scenarios.push_back(*name);
@@ -327,13 +328,13 @@ class EngineConfigReader {
     }
     if (!missing.empty()) {
       r_.error(n["type"], what + ": a synthetic source writes amounts in " +
-                              join_codes(catalog_.synthetic_currencies) +
+                              joined(catalog_.synthetic_currencies) +
                               "; currency.rates has no rate for " + missing +
                               " (config/examples/synthetic.yaml lists them all)");
     }
   }
 
-  static std::string join_codes(const std::vector<std::string>& codes) {
+  static std::string joined(const std::vector<std::string>& codes) {
     std::string out;
     for (const std::string& c : codes) out += (out.empty() ? "" : ", ") + c;
     return out;

@@ -892,7 +892,7 @@ TEST(EngineConfigSources, SyntheticValuesOutOfRangeAreAllReported) {
           "scenarios names some; give one of the two",
           "cfg.yaml:14:76: error: sources[3].truth: expected a file path; stdout carries no truth "
           "file",
-          "cfg.yaml:15:39: error: sources[4].start: 1970-01-01T00:00:00Z lies outside the event "
+          "cfg.yaml:15:39: error: sources[4].start: '1970-01-01T00:00:00Z' lies outside the event "
           "times the decoder accepts (decode.earliest to decode.latest); every event would be "
           "dead-lettered",
           "cfg.yaml:15:69: error: sources[4].rate: expected events per wall-clock second, a number "
