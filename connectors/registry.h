@@ -16,6 +16,10 @@ struct OpenedSource {
   std::unique_ptr<event::Decoder> decoder;  // matched to the source's format and schema
 };
 
+// What the config loader checks source settings against (synthetic scenario names, the
+// world's currencies); pass it to config::load_engine_config.
+config::SourceCatalog source_catalog();
+
 // Throws pipeline::SourceError when the source cannot be opened or its schema does not
 // fit it (a CSV column missing from the header). `config` must outlive the result.
 OpenedSource open_source(const config::SourceConfig& source, const config::EngineConfig& config);

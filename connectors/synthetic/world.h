@@ -22,9 +22,11 @@
 
 namespace corridor::synthetic {
 
+// The defaults are the default world; `corridor gen` and the synthetic source take theirs
+// from here.
 struct WorldParams {
   uint64_t seed = 1;
-  uint32_t entities = 10'000;            // people, firms and agents of the population
+  uint32_t entities = 100'000;           // people, firms and agents of the population
   uint32_t days = 60;                    // length of the world, from start_ms
   int64_t start_ms = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
   // Scenario generators to run, by name ("R1", "R7", ...); empty: every registered one.

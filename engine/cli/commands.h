@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "connectors/synthetic/world.h"
+
 namespace corridor::cli {
 
 // Exit codes, documented in docs/cli.md.
@@ -26,10 +28,11 @@ struct RunOptions {
 
 int run(const RunOptions& options, std::ostream& err);
 
+// Defaults from synthetic::WorldParams, as the synthetic source's (the default world).
 struct GenOptions {
-  uint64_t seed = 1;
-  uint32_t entities = 10'000;
-  uint32_t days = 60;
+  uint64_t seed = synthetic::WorldParams{}.seed;
+  uint32_t entities = synthetic::WorldParams{}.entities;
+  uint32_t days = synthetic::WorldParams{}.days;
   std::string start;  // RFC 3339; empty: the generator's default (2026-01-01T00:00:00Z)
   std::string out = "-";
   std::string truth;  // empty: no truth file

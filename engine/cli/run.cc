@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "connectors/registry.h"
+#include "connectors/synthetic/source.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/setup.h"
 #include "engine/config/engine_config.h"
@@ -43,7 +44,8 @@ FileKind kind_of(const std::string& path) {
 }  // namespace
 
 int run(const RunOptions& options, std::ostream& err) {
-  config::LoadResult loaded = config::load_engine_config(options.config_path);
+  config::LoadResult loaded = config::load_engine_config(
+      options.config_path, config::process_environment(), connectors::source_catalog());
   if (!loaded.config) {
     err << config::format_all(loaded.errors);
     err << "corridor: " << loaded.errors.size() << " error(s) in " << options.config_path
@@ -130,6 +132,18 @@ int run(const RunOptions& options, std::ostream& err) {
     err << "corridor: " << s.signals << " signals, " << s.alerts << " alerts, " << s.suppressed
         << " suppressed, " << s.state_keys << " state keys\n";
   }
+  for (size_t i = 0; i < sources.size(); ++i) {
+    const auto* world = dynamic_cast<const synthetic::WorldSource*>(sources[i].source.get());
+    if (world == nullptr || cfg.sources[i].synthetic.truth.empty()) continue;
+    if (world->ended()) {
+      err << "corridor: source " << cfg.sources[i].name << ": truth of "
+          << world->world().truth().size() << " scenario instances written to "
+          << cfg.sources[i].synthetic.truth << "\n";
+    } else {
+      err << "corridor: source " << cfg.sources[i].name
+          << ": the world was not read to its end; no truth file\n";
+    }
+  }
   if (!pipe.stats().conserved()) {
     // Cannot happen by construction; say so loudly if it ever does.
     err << "corridor: internal error: records read != decoded + dead-lettered\n";
@@ -170,7 +184,8 @@ int validate(const std::vector<std::string>& files, std::ostream& out, std::ostr
       }
       continue;
     }
-    config::LoadResult loaded = config::load_engine_config(f);
+    config::LoadResult loaded =
+        config::load_engine_config(f, config::process_environment(), connectors::source_catalog());
     if (!loaded.config) {
       err << config::format_all(loaded.errors);
       ++bad;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -61,9 +62,14 @@ std::string all_field_names() {
   return out;
 }
 
+// Keys only a synthetic source takes.
+constexpr std::string_view kSyntheticKeys[] = {"seed",      "entities",     "days", "start",
+                                               "scenarios", "no_scenarios", "rate", "truth"};
+
 class EngineConfigReader {
  public:
-  EngineConfigReader(YamlReader& r, EngineConfig& c) : r_(r), c_(c) {}
+  EngineConfigReader(YamlReader& r, EngineConfig& c, const SourceCatalog& catalog)
+      : r_(r), c_(c), catalog_(catalog) {}
 
   void read(const YAML::Node& root) {
     if (root.IsNull()) {
@@ -106,6 +112,7 @@ class EngineConfigReader {
       r_.missing(root, "config", "sources");
     }
     if (const auto n = root["sinks"]) check_sink_paths(n);
+    check_truth_paths();
   }
 
  private:
@@ -116,7 +123,11 @@ class EngineConfigReader {
     for (size_t i = 0; i < list.size(); ++i) {
       const YAML::Node n = list[i];
       const std::string what = at_index("sources", i);
-      if (!r_.expect_map(n, what, {"name", "type", "path", "format", "schema", "csv"})) continue;
+      if (!r_.expect_map(n, what,
+                         {"name", "type", "path", "format", "schema", "csv", "seed", "entities",
+                          "days", "start", "scenarios", "no_scenarios", "rate", "truth"})) {
+        continue;
+      }
       SourceConfig s;
       if (const auto v = n["name"]) {
         if (auto name = r_.string(v, what + ".name"); name && name->empty()) {
@@ -131,13 +142,17 @@ class EngineConfigReader {
         r_.missing(n, what, "name");
       }
       if (const auto v = n["type"]) {
-        if (auto t = r_.one_of(v, what + ".type", {"file", "stdin"})) s.type = *t;
+        if (auto t = r_.one_of(v, what + ".type", {"file", "stdin", "synthetic"})) s.type = *t;
       } else {
         r_.missing(n, what, "type");
       }
       if (const auto v = n["path"]) {
         if (s.type == "stdin") {
           r_.error(v, what + ".path: a stdin source has no path");
+        } else if (s.type == "synthetic") {
+          r_.error(v, what +
+                          ".path: a synthetic source generates its events and has no path (its "
+                          "ground-truth file is `truth`)");
         } else if (auto p = r_.string(v, what + ".path"); p && p->empty()) {
           r_.error(v, what + ".path: expected a file path, got an empty string");
         } else if (p) {
@@ -147,7 +162,20 @@ class EngineConfigReader {
         r_.missing(n, what, "path");
       }
       if (s.type == "stdin") s.path = "-";
-      if (const auto v = n["format"]) {
+      if (s.type == "synthetic") {
+        read_synthetic(n, what, s.synthetic);
+      } else if (!s.type.empty()) {
+        for (std::string_view key : kSyntheticKeys) {
+          if (const auto v = n[std::string(key)]) {
+            r_.error(v, what + "." + std::string(key) +
+                            ": only for a synthetic source (this one is " + s.type + ")");
+          }
+        }
+      }
+      if (const auto v = n["format"]; v && s.type == "synthetic") {
+        r_.error(v,
+                 what + ".format: a synthetic source writes canonical NDJSON; it takes no format");
+      } else if (v) {
         if (auto f = r_.one_of(v, what + ".format", {"ndjson", "csv"})) {
           s.format = *f == "csv" ? SourceFormat::csv : SourceFormat::ndjson;
         }
@@ -167,7 +195,10 @@ class EngineConfigReader {
           }
         }
       }
-      if (const auto v = n["schema"]) {
+      if (const auto v = n["schema"]; v && s.type == "synthetic") {
+        r_.error(v,
+                 what + ".schema: a synthetic source writes canonical events; it takes no schema");
+      } else if (v) {
         if (auto name = r_.string(v, what + ".schema")) {
           s.schema = *name;
           check_schema_for(v, what + ".schema", s);
@@ -178,7 +209,135 @@ class EngineConfigReader {
                         "maps its columns");
       }
       c_.sources.push_back(std::move(s));
+      source_nodes_.emplace_back(n, what);
     }
+  }
+
+  // The keys of a synthetic source (SyntheticSourceConfig); unset ones keep the world's
+  // defaults, which live in connectors/synthetic.
+  void read_synthetic(const YAML::Node& n, const std::string& what, SyntheticSourceConfig& s) {
+    if (const auto v = n["seed"]) {
+      const std::string key = what + ".seed";
+      if (auto text = r_.scalar(v, key, "an integer")) {
+        uint64_t seed = 0;
+        const char* end = text->data() + text->size();
+        const auto [ptr, ec] = std::from_chars(text->data(), end, seed);
+        if (text->empty() || ec != std::errc() || ptr != end) {
+          r_.error(v, key + ": expected an integer from 0 to 18446744073709551615, got " +
+                          YamlReader::shown(v, *text));
+        } else {
+          s.seed = seed;
+        }
+      }
+    }
+    if (const auto v = n["entities"]) {
+      if (auto e = r_.integer(v, what + ".entities", 1, 100'000'000)) {
+        s.entities = static_cast<uint32_t>(*e);
+      }
+    }
+    if (const auto v = n["days"]) {
+      if (auto d = r_.integer(v, what + ".days", 1, 3660)) s.days = static_cast<uint32_t>(*d);
+    }
+    if (const auto v = n["start"]) {
+      auto text = r_.string(v, what + ".start");
+      int64_t ms = 0;
+      if (text && !event::parse_rfc3339(*text, ms)) {
+        r_.error(v, what +
+                        ".start: expected an RFC 3339 date-time such as "
+                        "2026-01-01T00:00:00Z, got " +
+                        YamlReader::shown(v, *text));
+      } else if (text && (ms < c_.limits.min_ts_ms || ms >= c_.limits.max_ts_ms)) {
+        r_.error(v, what + ".start: " + YamlReader::shown(v, *text) +
+                        " lies outside the event times the decoder accepts (decode.earliest "
+                        "to decode.latest); every event would be dead-lettered");
+      } else if (text) {
+        s.start_ms = ms;
+      }
+    }
+    const auto scenarios = n["scenarios"];
+    if (scenarios && r_.expect_sequence(scenarios, what + ".scenarios")) {
+      if (scenarios.size() == 0) {
+        r_.error(scenarios, what +
+                                ".scenarios: expected at least one scenario name; leave the key "
+                                "out for all of them, or set no_scenarios: true for none");
+      }
+      for (size_t i = 0; i < scenarios.size(); ++i) {
+        const std::string key = at_index(what + ".scenarios", i);
+        auto name = r_.string(scenarios[i], key);
+        if (!name) continue;
+        const auto& known = catalog_.synthetic_scenarios;
+        if (!known.empty() && std::find(known.begin(), known.end(), *name) == known.end()) {
+          r_.error(scenarios[i], key + ": unknown scenario " +
+                                     YamlReader::shown(scenarios[i], *name) +
+                                     "; allowed: " + joined(known));
+          continue;
+        }
+        if (std::find(s.scenarios.begin(), s.scenarios.end(), *name) != s.scenarios.end()) {
+          r_.error(scenarios[i],
+                   key + ": " + YamlReader::shown(scenarios[i], *name) + " is listed twice");
+          continue;
+        }
+        s.scenarios.push_back(*name);
+      }
+    }
+    if (const auto v = n["no_scenarios"]) {
+      if (auto b = r_.boolean(v, what + ".no_scenarios")) {
+        s.no_scenarios = *b;
+        if (*b && scenarios) {
+          r_.error(v, what +
+                          ".no_scenarios: true leaves every scenario out, but scenarios "
+                          "names some; give one of the two");
+        }
+      }
+    }
+    if (const auto v = n["rate"]) {
+      const std::string key = what + ".rate";
+      if (auto text = r_.scalar(v, key, "a number of events per second")) {
+        double rate = -1;
+        const char* end = text->data() + text->size();
+        const auto [ptr, ec] = std::from_chars(text->data(), end, rate);
+        const bool number = !text->empty() && ec == std::errc() && ptr == end &&
+                            text->find_first_not_of("0123456789.") == std::string::npos;
+        if (!number || rate < 0 || rate > 1e9) {
+          r_.error(v, key +
+                          ": expected events per wall-clock second, a number from 0 (as fast as "
+                          "possible) to 1000000000, got " +
+                          YamlReader::shown(v, *text));
+        } else {
+          s.rate = rate;
+        }
+      }
+    }
+    if (const auto v = n["truth"]) {
+      if (auto p = r_.string(v, what + ".truth"); p && p->empty()) {
+        r_.error(v, what + ".truth: expected a file path, got an empty string");
+      } else if (p && *p == "-") {
+        r_.error(v, what + ".truth: expected a file path; stdout carries no truth file");
+      } else if (p) {
+        s.truth = resolve_path(r_.file(), *p);
+      }
+    }
+    // The world's amounts are in its corridors' currencies; without a rate each of them
+    // would be dead-lettered.
+    std::string missing;
+    for (const std::string& code : catalog_.synthetic_currencies) {
+      if (code.size() != 3) continue;
+      if (c_.currencies.find(event::Currency{{code[0], code[1], code[2]}}) == nullptr) {
+        missing += (missing.empty() ? "" : ", ") + code;
+      }
+    }
+    if (!missing.empty()) {
+      r_.error(n["type"], what + ": a synthetic source writes amounts in " +
+                              joined(catalog_.synthetic_currencies) +
+                              "; currency.rates has no rate for " + missing +
+                              " (config/examples/synthetic.yaml lists them all)");
+    }
+  }
+
+  static std::string joined(const std::vector<std::string>& codes) {
+    std::string out;
+    for (const std::string& c : codes) out += (out.empty() ? "" : ", ") + c;
+    return out;
   }
 
   // The schema must exist and address records the way the source's format does.
@@ -241,6 +400,33 @@ class EngineConfigReader {
     }
   }
 
+  // A synthetic source's truth file is written by corridor: it cannot be another source's
+  // input or another synthetic source's truth file (sinks are checked in check_sink_paths).
+  void check_truth_paths() {
+    auto same = [](const std::string& a, const std::string& b) {
+      return fs::path(a).lexically_normal() == fs::path(b).lexically_normal();
+    };
+    for (size_t i = 0; i < c_.sources.size(); ++i) {
+      const SourceConfig& s = c_.sources[i];
+      if (s.type != "synthetic" || s.synthetic.truth.empty()) continue;
+      const YAML::Node at = source_nodes_[i].first["truth"];
+      const std::string what = source_nodes_[i].second + ".truth";
+      for (size_t j = 0; j < c_.sources.size(); ++j) {
+        const SourceConfig& o = c_.sources[j];
+        if (o.type == "file" && same(o.path, s.synthetic.truth)) {
+          r_.error(at, what + ": '" + s.synthetic.truth + "' is the input of source '" + o.name +
+                           "'; writing there would destroy it");
+          break;
+        }
+        if (j < i && o.type == "synthetic" && same(o.synthetic.truth, s.synthetic.truth)) {
+          r_.error(at, what + ": '" + s.synthetic.truth + "' is also the truth file of source '" +
+                           o.name + "'; give each its own file");
+          break;
+        }
+      }
+    }
+  }
+
   // A file sink opened on an input or on the other sink's file would truncate it.
   void check_sink_paths(const YAML::Node& sinks) {
     if (!sinks.IsMap()) return;
@@ -259,6 +445,12 @@ class EngineConfigReader {
         if (source.type == "file" && same(source.path, sink->path)) {
           r_.error(at, what + ": '" + sink->path + "' is the input of source '" + source.name +
                            "'; writing there would destroy it");
+          break;
+        }
+        if (source.type == "synthetic" && !source.synthetic.truth.empty() &&
+            same(source.synthetic.truth, sink->path)) {
+          r_.error(at, what + ": '" + sink->path + "' is the truth file of source '" + source.name +
+                           "'; give each its own file");
           break;
         }
       }
@@ -681,6 +873,9 @@ class EngineConfigReader {
 
   YamlReader& r_;
   EngineConfig& c_;
+  const SourceCatalog& catalog_;
+  // The mapping of each of c_.sources and its name in messages ("sources[1]").
+  std::vector<std::pair<YAML::Node, std::string>> source_nodes_;
   std::set<std::string> broken_schemas_;  // defined, but with errors of their own
 };
 
@@ -768,7 +963,7 @@ std::string fnv1a64_hex(const std::string& bytes) {
 }
 
 LoadResult parse_engine_config(const std::string& path, const std::string& text,
-                               const EnvLookup& env) {
+                               const EnvLookup& env, const SourceCatalog& catalog) {
   LoadResult result;
   YamlReader reader(path, result.errors, env);
   YAML::Node root;
@@ -790,7 +985,7 @@ LoadResult parse_engine_config(const std::string& path, const std::string& text,
   EngineConfig config;
   config.file = path;
   config.hash = fnv1a64_hex(text);
-  EngineConfigReader(reader, config).read(root);
+  EngineConfigReader(reader, config, catalog).read(root);
   std::stable_sort(result.errors.begin(), result.errors.end(),
                    [](const Diagnostic& a, const Diagnostic& b) {
                      return a.line != b.line ? a.line < b.line : a.column < b.column;
@@ -799,7 +994,8 @@ LoadResult parse_engine_config(const std::string& path, const std::string& text,
   return result;
 }
 
-LoadResult load_engine_config(const std::string& path, const EnvLookup& env) {
+LoadResult load_engine_config(const std::string& path, const EnvLookup& env,
+                              const SourceCatalog& catalog) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     LoadResult result;
@@ -808,7 +1004,7 @@ LoadResult load_engine_config(const std::string& path, const EnvLookup& env) {
   }
   std::stringstream buffer;
   buffer << in.rdbuf();
-  return parse_engine_config(path, buffer.str(), env);
+  return parse_engine_config(path, buffer.str(), env, catalog);
 }
 
 }  // namespace corridor::config

@@ -17,13 +17,28 @@ namespace corridor::config {
 
 enum class SourceFormat { ndjson, csv };
 
+// A `type: synthetic` source: the seeded synthetic world (connectors/synthetic). Unset
+// values take the world's own defaults (synthetic::WorldParams, the default world), so
+// `corridor gen` and this source cannot drift apart.
+struct SyntheticSourceConfig {
+  std::optional<uint64_t> seed;
+  std::optional<uint32_t> entities;    // 1 to 100,000,000
+  std::optional<uint32_t> days;        // 1 to 3660
+  std::optional<int64_t> start_ms;     // the first day
+  std::vector<std::string> scenarios;  // generators by name; empty: every registered one
+  bool no_scenarios = false;           // the background population alone
+  double rate = 0;                     // events per wall-clock second; 0: as fast as possible
+  std::string truth;  // ground-truth file, resolved against the config's folder; empty: none
+};
+
 struct SourceConfig {
   std::string name;
-  std::string type;  // a registered source type: "file", "stdin"
+  std::string type;  // a registered source type: "file", "stdin", "synthetic"
   std::string path;  // resolved against the config file's folder
   SourceFormat format = SourceFormat::ndjson;
   char csv_delimiter = ',';
   std::string schema = "canonical";
+  SyntheticSourceConfig synthetic;  // type synthetic only
 };
 
 struct SinkConfig {
@@ -80,11 +95,21 @@ struct LoadResult {
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 EnvLookup process_environment();
 
-LoadResult load_engine_config(const std::string& path,
-                              const EnvLookup& env = process_environment());
+// What the loader checks source settings against that connectors/ defines (engine/ does
+// not depend on connectors/): connectors::source_catalog() fills it. A default catalog
+// checks neither list: opening the source then rejects an unknown scenario (without a
+// position), and amounts in a currency without a rate are dead-lettered.
+struct SourceCatalog {
+  std::vector<std::string> synthetic_scenarios;   // names a synthetic source may inject
+  std::vector<std::string> synthetic_currencies;  // ISO 4217 codes its amounts are in
+};
+
+LoadResult load_engine_config(const std::string& path, const EnvLookup& env = process_environment(),
+                              const SourceCatalog& catalog = {});
 // For tests: `text` stands for the content of a file named `path`.
 LoadResult parse_engine_config(const std::string& path, const std::string& text,
-                               const EnvLookup& env = process_environment());
+                               const EnvLookup& env = process_environment(),
+                               const SourceCatalog& catalog = {});
 
 // Durations: "250ms", "30s", "5m", "1h", "7d". Sizes: "512", "64KiB", "1MiB", "2GiB", "10MB".
 std::optional<int64_t> parse_duration_ms(const std::string& text);

@@ -56,6 +56,9 @@ const event::FieldRule& rule(const EngineConfig& c, const std::string& schema, e
 constexpr const char* kAllowedTop =
     "allowed: version, sources, sinks, schemas, currency, decode, time, pipeline, state, "
     "checkpoint, rules";
+constexpr const char* kSourceKeys =
+    "name, type, path, format, schema, csv, seed, entities, days, start, scenarios, "
+    "no_scenarios, rate, truth";
 constexpr const char* kAllFields =
     "id, ts, kind, amount, currency, channel, agent, purpose, labels, sender.id, "
     "sender.account, sender.name, sender.country, sender.city, sender.phone, sender.device, "
@@ -160,8 +163,8 @@ TEST(EngineConfigKeys, UnknownNestedKeysAreReportedWhereTheyAre) {
              "      ammount: /amount\n"
              "      kind: {pointer: /kind, mapping: {SALA: salary}}\n"),
       ElementsAre(
-          "cfg.yaml:6:5: error: sources[0]: unknown key 'gzip'; allowed: name, type, path, "
-          "format, schema, csv",
+          std::string("cfg.yaml:6:5: error: sources[0]: unknown key 'gzip'; allowed: ") +
+              kSourceKeys,
           "cfg.yaml:8:26: error: sinks.events: unknown key 'colour'; allowed: type, path, append",
           "cfg.yaml:10:10: error: decode: unknown key 'max_bytes'; allowed: max_event_bytes, "
           "max_string_bytes, earliest, latest",
@@ -277,8 +280,8 @@ TEST(EngineConfigTypes, ScalarWhereAMappingIsExpectedAndTheReverse) {
              "  feed: [id]\n"),
       ElementsAre(
           "cfg.yaml:1:10: error: version: expected 1, got a sequence",
-          "cfg.yaml:3:5: error: sources[0]: expected a mapping with keys name, type, path, "
-          "format, schema, csv, got a scalar",
+          std::string("cfg.yaml:3:5: error: sources[0]: expected a mapping with keys ") +
+              kSourceKeys + ", got a scalar",
           "cfg.yaml:4:12: error: sources[1].name: expected a string, got a mapping",
           "cfg.yaml:6:16: error: sinks.dead_letter: expected a mapping with keys type, path, "
           "append, got a scalar",
@@ -311,7 +314,7 @@ TEST(EngineConfigTypes, AnEmptyValueIsReportedAtItsKeyNotAtTheNextLine) {
                      "      id:\n"
                      "      ts: {pointer: }\n"),
               ElementsAre("cfg.yaml:1:1: error: version: expected 1, got nothing (null)",
-                          "cfg.yaml:4:5: error: sources[0].type: expected one of file, stdin, got "
+                          "cfg.yaml:4:5: error: sources[0].type: expected one of file, stdin, synthetic, got "
                           "nothing (null)",
                           "cfg.yaml:7:3: error: sinks.events: expected a mapping with keys type, "
                           "path, append, got nothing (null)",
@@ -342,7 +345,8 @@ TEST(EngineConfigValues, BadEnumValuesListTheAllowedOnes) {
              "    fields:\n"
              "      ts: {pointer: /t, unit: days}\n"),
       ElementsAre(
-          "cfg.yaml:3:21: error: sources[0].type: unknown value 'kafka'; allowed: file, stdin",
+          "cfg.yaml:3:21: error: sources[0].type: unknown value 'kafka'; allowed: file, stdin, "
+          "synthetic",
           "cfg.yaml:4:44: error: sources[1].format: unknown value 'json'; allowed: ndjson, csv",
           "cfg.yaml:6:18: error: sinks.events.type: unknown value 'kafka'; allowed: stdout, "
           "stderr, file, discard",
@@ -764,12 +768,209 @@ TEST(EngineConfigSources, OptionsThatDoNotFitTheSource) {
           "cfg.yaml:5:81: error: sources[2].csv.delimiter: expected one character other than a "
           "quote or newline",
           "cfg.yaml:6:33: error: sources[3].path: expected a file path, got an empty string",
-          "cfg.yaml:7:5: error: sources[4]: expected a mapping with keys name, type, path, format, "
-          "schema, csv, got a sequence"));
+          std::string("cfg.yaml:7:5: error: sources[4]: expected a mapping with keys ") +
+              kSourceKeys + ", got a sequence"));
   EXPECT_THAT(errors("version: 1\n"
                      "sources: []\n"
                      "sinks: {dead_letter: {type: discard}}\n"),
               ElementsAre("cfg.yaml:2:10: error: sources: expected at least one source"));
+}
+
+// What connectors/ would tell the loader about the synthetic world (a fixed list here, so
+// this test does not depend on the scenario generators).
+SourceCatalog test_catalog() {
+  SourceCatalog c;
+  c.synthetic_scenarios = {"R1", "R7", "R11", "R7+R11"};
+  c.synthetic_currencies = {"MYR", "BDT"};
+  return c;
+}
+
+std::vector<std::string> synthetic_errors(const std::string& text) {
+  const LoadResult result = parse_engine_config("cfg.yaml", text, env_of({}), test_catalog());
+  std::vector<std::string> out;
+  for (const Diagnostic& d : result.errors) out.push_back(d.format());
+  EXPECT_EQ(result.config.has_value(), result.errors.empty()) << "config set despite errors";
+  return out;
+}
+
+constexpr const char* kWorldRates =
+    "currency: {base: USD, rates: {MYR: \"0.2245\", BDT: \"0.0083\"}}\n";
+
+TEST(EngineConfigSources, SyntheticSourceTakesTheWorldsParameters) {
+  const LoadResult r = parse_engine_config(
+      "/srv/corridor/engine.yaml",
+      std::string("version: 1\n"
+                  "sources:\n"
+                  "  - name: world\n"
+                  "    type: synthetic\n"
+                  "    seed: 18446744073709551615\n"
+                  "    entities: 100000000\n"
+                  "    days: 3660\n"
+                  "    start: \"2025-03-01T00:00:00Z\"\n"
+                  "    scenarios: [R1, R7+R11]\n"
+                  "    rate: 2.5\n"
+                  "    truth: out/world.truth.ndjson\n"
+                  "  - {name: plain, type: synthetic, no_scenarios: true, rate: 0}\n"
+                  "  - {name: none, type: synthetic, no_scenarios: false}\n"
+                  "sinks: {dead_letter: {type: discard}}\n") +
+          kWorldRates,
+      env_of({}), test_catalog());
+  ASSERT_TRUE(r.config) << format_all(r.errors);
+  const EngineConfig& c = *r.config;
+  ASSERT_EQ(c.sources.size(), 3u);
+  const SyntheticSourceConfig& w = c.sources[0].synthetic;
+  EXPECT_EQ(c.sources[0].type, "synthetic");
+  EXPECT_EQ(c.sources[0].path, "");
+  EXPECT_EQ(c.sources[0].schema, "canonical");
+  EXPECT_EQ(w.seed, 18'446'744'073'709'551'615ULL);
+  EXPECT_EQ(w.entities, 100'000'000u);
+  EXPECT_EQ(w.days, 3660u);
+  EXPECT_EQ(w.start_ms, 1'740'787'200'000);  // 2025-03-01T00:00:00Z
+  EXPECT_THAT(w.scenarios, ElementsAre("R1", "R7+R11"));
+  EXPECT_FALSE(w.no_scenarios);
+  EXPECT_DOUBLE_EQ(w.rate, 2.5);
+  EXPECT_EQ(w.truth, "/srv/corridor/out/world.truth.ndjson");
+  // Unset: the world's own defaults apply (connectors/synthetic: WorldParams).
+  const SyntheticSourceConfig& plain = c.sources[1].synthetic;
+  EXPECT_FALSE(plain.seed || plain.entities || plain.days || plain.start_ms);
+  EXPECT_THAT(plain.scenarios, IsEmpty());
+  EXPECT_TRUE(plain.no_scenarios);
+  EXPECT_EQ(plain.rate, 0.0);
+  EXPECT_EQ(plain.truth, "");
+  EXPECT_FALSE(c.sources[2].synthetic.no_scenarios);
+}
+
+TEST(EngineConfigSources, SyntheticValuesOutOfRangeAreAllReported) {
+  EXPECT_THAT(
+      synthetic_errors(std::string("version: 1\n"
+                                   "sources:\n"
+                                   "  - name: world\n"
+                                   "    type: synthetic\n"
+                                   "    seed: -1\n"
+                                   "    entities: 0\n"
+                                   "    days: 3661\n"
+                                   "    start: yesterday\n"
+                                   "    scenarios: [R1, R99, R1]\n"
+                                   "    rate: -5\n"
+                                   "    truth: \"\"\n"
+                                   "  - {name: b, type: synthetic, days: 0, scenarios: [], rate: "
+                                   "fast, seed: x1}\n"
+                                   "  - {name: c, type: synthetic, scenarios: R7, no_scenarios: "
+                                   "yes, entities: 1.5}\n"
+                                   "  - {name: d, type: synthetic, scenarios: [R7], no_scenarios: "
+                                   "true, truth: \"-\"}\n"
+                                   "  - {name: e, type: synthetic, start: "
+                                   "\"1970-01-01T00:00:00Z\", rate: 1e3}\n"
+                                   "sinks: {dead_letter: {type: discard}}\n") +
+                       kWorldRates),
+      ElementsAre(
+          "cfg.yaml:5:11: error: sources[0].seed: expected an integer from 0 to "
+          "18446744073709551615, got '-1'",
+          "cfg.yaml:6:15: error: sources[0].entities: expected an integer from 1 to 100000000, "
+          "got '0'",
+          "cfg.yaml:7:11: error: sources[0].days: expected an integer from 1 to 3660, got '3661'",
+          "cfg.yaml:8:12: error: sources[0].start: expected an RFC 3339 date-time such as "
+          "2026-01-01T00:00:00Z, got 'yesterday'",
+          "cfg.yaml:9:21: error: sources[0].scenarios[1]: unknown scenario 'R99'; allowed: R1, R7, "
+          "R11, R7+R11",
+          "cfg.yaml:9:26: error: sources[0].scenarios[2]: 'R1' is listed twice",
+          "cfg.yaml:10:11: error: sources[0].rate: expected events per wall-clock second, a number "
+          "from 0 (as fast as possible) to 1000000000, got '-5'",
+          "cfg.yaml:11:12: error: sources[0].truth: expected a file path, got an empty string",
+          "cfg.yaml:12:38: error: sources[1].days: expected an integer from 1 to 3660, got '0'",
+          "cfg.yaml:12:52: error: sources[1].scenarios: expected at least one scenario name; leave "
+          "the key out for all of them, or set no_scenarios: true for none",
+          "cfg.yaml:12:62: error: sources[1].rate: expected events per wall-clock second, a number "
+          "from 0 (as fast as possible) to 1000000000, got 'fast'",
+          "cfg.yaml:12:74: error: sources[1].seed: expected an integer from 0 to "
+          "18446744073709551615, got 'x1'",
+          "cfg.yaml:13:43: error: sources[2].scenarios: expected a sequence, got a scalar",
+          "cfg.yaml:13:61: error: sources[2].no_scenarios: expected true or false, got 'yes'",
+          "cfg.yaml:13:76: error: sources[2].entities: expected an integer from 1 to 100000000, "
+          "got '1.5'",
+          "cfg.yaml:14:63: error: sources[3].no_scenarios: true leaves every scenario out, but "
+          "scenarios names some; give one of the two",
+          "cfg.yaml:14:76: error: sources[3].truth: expected a file path; stdout carries no truth "
+          "file",
+          "cfg.yaml:15:39: error: sources[4].start: '1970-01-01T00:00:00Z' lies outside the event "
+          "times the decoder accepts (decode.earliest to decode.latest); every event would be "
+          "dead-lettered",
+          "cfg.yaml:15:69: error: sources[4].rate: expected events per wall-clock second, a number "
+          "from 0 (as fast as possible) to 1000000000, got '1e3'"));
+}
+
+TEST(EngineConfigSources, KeysOfOtherSourceTypesAreErrors) {
+  EXPECT_THAT(
+      synthetic_errors(std::string("version: 1\n"
+                                   "sources:\n"
+                                   "  - {name: a, type: synthetic, path: w.ndjson, format: csv, "
+                                   "schema: canonical, csv: {delimiter: \";\"}}\n"
+                                   "  - {name: b, type: file, path: b.ndjson, seed: 1, rate: 10, "
+                                   "truth: t.ndjson}\n"
+                                   "  - {name: c, type: stdin, entities: 10, no_scenarios: true}\n"
+                                   "sinks: {dead_letter: {type: discard}}\n") +
+                       kWorldRates),
+      ElementsAre("cfg.yaml:3:38: error: sources[0].path: a synthetic source generates its events "
+                  "and has no path (its ground-truth file is `truth`)",
+                  "cfg.yaml:3:56: error: sources[0].format: a synthetic source writes canonical "
+                  "NDJSON; it takes no format",
+                  "cfg.yaml:3:69: error: sources[0].schema: a synthetic source writes canonical "
+                  "events; it takes no schema",
+                  "cfg.yaml:3:85: error: sources[0].csv: only for sources with format: csv",
+                  "cfg.yaml:4:49: error: sources[1].seed: only for a synthetic source (this one is "
+                  "file)",
+                  "cfg.yaml:4:58: error: sources[1].rate: only for a synthetic source (this one is "
+                  "file)",
+                  "cfg.yaml:4:69: error: sources[1].truth: only for a synthetic source (this one "
+                  "is file)",
+                  "cfg.yaml:5:38: error: sources[2].entities: only for a synthetic source (this "
+                  "one is stdin)",
+                  "cfg.yaml:5:56: error: sources[2].no_scenarios: only for a synthetic source "
+                  "(this one is stdin)"));
+}
+
+TEST(EngineConfigSources, SyntheticSourceNeedsRatesForTheWorldsCurrencies) {
+  EXPECT_THAT(synthetic_errors("version: 1\n"
+                               "sources: [{name: world, type: synthetic}]\n"
+                               "sinks: {dead_letter: {type: discard}}\n"
+                               "currency: {base: USD, rates: {BDT: \"0.0083\"}}\n"),
+              ElementsAre("cfg.yaml:2:31: error: sources[0]: a synthetic source writes amounts "
+                          "in MYR, BDT; currency.rates has no rate for MYR "
+                          "(config/examples/synthetic.yaml lists them all)"));
+  // A base currency needs no rate of its own.
+  EXPECT_THAT(synthetic_errors("version: 1\n"
+                               "sources: [{name: world, type: synthetic}]\n"
+                               "sinks: {dead_letter: {type: discard}}\n"
+                               "currency: {base: MYR, rates: {BDT: \"0.037\"}}\n"),
+              IsEmpty());
+}
+
+TEST(EngineConfigSources, WithoutACatalogScenarioNamesAreLeftToTheSource) {
+  // load_engine_config without connectors' catalog: the source reports them when opened.
+  EXPECT_THAT(errors("version: 1\n"
+                     "sources: [{name: world, type: synthetic, scenarios: [R99]}]\n"
+                     "sinks: {dead_letter: {type: discard}}\n"),
+              IsEmpty());
+}
+
+TEST(EngineConfigSinks, TruthFilesAreNeitherInputsNorOutputs) {
+  EXPECT_THAT(
+      synthetic_errors(std::string("version: 1\n"
+                                   "sources:\n"
+                                   "  - {name: a, type: synthetic, truth: out/truth.ndjson}\n"
+                                   "  - {name: b, type: synthetic, truth: ./out/truth.ndjson}\n"
+                                   "  - {name: c, type: file, path: in.ndjson}\n"
+                                   "  - {name: d, type: synthetic, truth: in.ndjson}\n"
+                                   "sinks:\n"
+                                   "  alerts: {type: file, path: out/../out/truth.ndjson}\n"
+                                   "  dead_letter: {type: discard}\n") +
+                       kWorldRates),
+      ElementsAre("cfg.yaml:4:39: error: sources[1].truth: './out/truth.ndjson' is also the "
+                  "truth file of source 'a'; give each its own file",
+                  "cfg.yaml:6:39: error: sources[3].truth: 'in.ndjson' is the input of source "
+                  "'c'; writing there would destroy it",
+                  "cfg.yaml:8:30: error: sinks.alerts.path: 'out/../out/truth.ndjson' is the "
+                  "truth file of source 'a'; give each its own file"));
 }
 
 TEST(EngineConfigSinks, PathsThatWouldDestroyInputOrMixOutputs) {
@@ -943,7 +1144,8 @@ TEST(EngineConfigErrors, SeveralErrorsAreAllReportedSortedByPosition) {
       "version: 3\n");
   EXPECT_FALSE(r.config.has_value());
   EXPECT_EQ(format_all(r.errors),
-            "cfg.yaml:3:21: error: sources[1].type: unknown value 'files'; allowed: file, stdin\n"
+            "cfg.yaml:3:21: error: sources[1].type: unknown value 'files'; allowed: file, stdin, "
+            "synthetic\n"
             "cfg.yaml:5:16: error: sinks.dead_letter: missing required key 'path'\n"
             "cfg.yaml:6:26: error: time.allowed_lateness: expected a duration such as 250ms, 30s, "
             "5m, 1h or 7d, got 'soon'\n"
@@ -1127,7 +1329,7 @@ TEST(EngineConfigValid, MinimalConfigTakesTheDefaults) {
 }
 
 TEST(EngineConfigValid, ShippedExamplesAreValid) {
-  for (const char* name : {"replay.yaml", "pacs008.yaml", "amlsim.yaml"}) {
+  for (const char* name : {"replay.yaml", "pacs008.yaml", "amlsim.yaml", "synthetic.yaml"}) {
     const std::string path = std::string(CORRIDOR_SOURCE_DIR) + "/config/examples/" + name;
     const LoadResult r = load_engine_config(path, env_of({}));
     EXPECT_TRUE(r.config.has_value()) << format_all(r.errors);
