@@ -284,7 +284,8 @@ int backtest(const BacktestOptions& options, std::ostream& out, std::ostream& er
   std::vector<std::unique_ptr<Loaded>> loaded;
   std::set<std::string> labels;
   for (const std::string& path : options.configs) {
-    config::LoadResult c = config::load_engine_config(path);
+    config::LoadResult c =
+        config::load_engine_config(path, config::process_environment(), connectors::source_catalog());
     if (!c.config) {
       err << config::format_all(c.errors);
       err << "corridor: " << c.errors.size() << " error(s) in " << path << "; nothing was read\n";
