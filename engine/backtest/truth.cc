@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <sstream>
 
 #include "connectors/csv/csv.h"
 
@@ -56,21 +57,29 @@ void Truth::index() {
 
 Truth load_truth_file(const std::string& path) {
   std::ifstream in = open(path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_truth(text.str(), path);
+}
+
+Truth parse_truth(std::string_view text, const std::string& path) {
   Truth truth;
   truth.source = path;
   truth.format = "synthetic";
   simdjson::dom::parser parser;
-  std::string line;
   uint64_t number = 0;
-  while (std::getline(in, line)) {
+  while (!text.empty()) {
     ++number;
+    const size_t end = text.find('\n');
+    const std::string line(text.substr(0, end));
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     simdjson::dom::object o;
     if (parser.parse(line).get_object().get(o) != simdjson::SUCCESS) {
       fail(path, number, "not a JSON object");
     }
     TruthInstance t;
-    auto text = [&](const char* key, std::string& out, bool required) {
+    auto field = [&](const char* key, std::string& out, bool required) {
       std::string_view v;
       const auto e = o[key].get_string().get(v);
       if (e == simdjson::SUCCESS) {
@@ -79,12 +88,12 @@ Truth load_truth_file(const std::string& path) {
         fail(path, number, std::string("`") + key + "` must be a string");
       }
     };
-    text("scenario", t.scenario, true);
-    text("pattern", t.pattern, true);
-    text("typology", t.typology, true);
-    text("variant", t.variant, true);
-    text("subject", t.subject, false);
-    text("note", t.note, false);
+    field("scenario", t.scenario, true);
+    field("pattern", t.pattern, true);
+    field("typology", t.typology, true);
+    field("variant", t.variant, true);
+    field("subject", t.subject, false);
+    field("note", t.note, false);
     if (t.variant != "fire" && t.variant != "near_miss" && t.variant != "lookalike") {
       fail(path, number, "`variant` must be fire, near_miss or lookalike, not '" + t.variant + "'");
     }

@@ -66,6 +66,9 @@ class TruthError : public std::runtime_error {
 
 // Reads a `corridor gen --truth` file. Throws TruthError.
 Truth load_truth_file(const std::string& path);
+// The same from the file's text (a synthetic source's truth, written in memory); `source`
+// names it in errors and in the report.
+Truth parse_truth(std::string_view text, const std::string& source);
 
 // Reads a CSV with a header; every row whose `label_column` is non-zero ("1", "true") makes
 // one instance of typology and pattern "*" holding the entity in `id_column`. Throws

@@ -2,6 +2,7 @@
 // signals and alerts against ground truth (docs/backtest.md).
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include <thread>
 
 #include "connectors/registry.h"
+#include "connectors/synthetic/source.h"
 #include "engine/backtest/evaluation.h"
 #include "engine/backtest/report.h"
 #include "engine/backtest/truth.h"
@@ -169,7 +171,13 @@ uint64_t file_size(const std::string& path) {
 // The run's sources: the config's, or one NDJSON file (canonical schema) for --input.
 std::vector<config::SourceConfig> sources_of(const config::EngineConfig& cfg,
                                              const std::string& input) {
-  if (input.empty()) return cfg.sources;
+  if (input.empty()) {
+    std::vector<config::SourceConfig> sources = cfg.sources;
+    // The backtest takes a synthetic world's truth from memory; two runs writing one truth
+    // file would race.
+    for (config::SourceConfig& s : sources) s.synthetic.truth.clear();
+    return sources;
+  }
   config::SourceConfig s;
   s.name = "input";
   s.type = "file";
@@ -181,7 +189,15 @@ std::string describe(const std::vector<config::SourceConfig>& sources) {
   std::string out;
   for (const config::SourceConfig& s : sources) {
     if (!out.empty()) out += ", ";
-    out += s.path.empty() ? s.name : s.path;
+    if (s.type == "synthetic") {
+      const synthetic::WorldParams defaults;
+      out += "synthetic source " + s.name + " (seed " +
+             std::to_string(s.synthetic.seed.value_or(defaults.seed)) + ", " +
+             std::to_string(s.synthetic.entities.value_or(defaults.entities)) + " entities, " +
+             std::to_string(s.synthetic.days.value_or(defaults.days)) + " days)";
+    } else {
+      out += s.path.empty() ? s.name : s.path;
+    }
   }
   return out;
 }
@@ -265,17 +281,20 @@ int backtest(const BacktestOptions& options, std::ostream& out, std::ostream& er
     err << "corridor backtest: give one config, or two to compare\n";
     return kUsageError;
   }
-  if (options.truth.empty() == options.labels.empty()) {
-    err << "corridor backtest: give the ground truth: --truth FILE (corridor gen) or "
-           "--labels FILE (a CSV of entity labels)\n";
+  if (!options.truth.empty() && !options.labels.empty()) {
+    err << "corridor backtest: give one ground truth: --truth or --labels\n";
     return kUsageError;
   }
+  // Without either, the truth is the synthetic world's the first run reads (below).
+  const bool truth_from_world = options.truth.empty() && options.labels.empty();
   backtest::Truth truth;
   try {
-    truth = options.truth.empty()
-                ? backtest::load_truth_labels(options.labels, options.label_id_column,
-                                              options.label_column)
-                : backtest::load_truth_file(options.truth);
+    if (!options.labels.empty()) {
+      truth = backtest::load_truth_labels(options.labels, options.label_id_column,
+                                          options.label_column);
+    } else if (!options.truth.empty()) {
+      truth = backtest::load_truth_file(options.truth);
+    }
   } catch (const backtest::TruthError& e) {
     err << "corridor backtest: " << e.what() << "\n";
     return kConfigError;
@@ -311,6 +330,14 @@ int backtest(const BacktestOptions& options, std::ostream& out, std::ostream& er
     Prepared& p = prepared[k];
     p.loaded = loaded[k].get();
     p.specs = sources_of(p.loaded->config, options.input);
+    if (k == 0 && truth_from_world &&
+        !std::all_of(p.specs.begin(), p.specs.end(),
+                     [](const config::SourceConfig& s) { return s.type == "synthetic"; })) {
+      err << "corridor backtest: give the ground truth: --truth FILE (corridor gen) or "
+             "--labels FILE (a CSV of entity labels); without them the first config must "
+             "read only synthetic sources, whose truth the backtest knows\n";
+      return kUsageError;
+    }
     try {
       for (const config::SourceConfig& s : p.specs) {
         p.sources.push_back(connectors::open_source(s, p.loaded->config));
@@ -339,6 +366,25 @@ int backtest(const BacktestOptions& options, std::ostream& out, std::ostream& er
   outcomes[0] = execute(prepared[0], options, board, 0);
   for (std::thread& t : others) t.join();
   board.finish();
+
+  if (truth_from_world) {
+    // The scenario instances of the worlds the first run read, as `corridor gen --truth`.
+    std::string text, names;
+    for (size_t i = 0; i < prepared[0].sources.size(); ++i) {
+      const auto& world = dynamic_cast<const synthetic::WorldSource&>(*prepared[0].sources[i].source);
+      for (const synthetic::TruthRecord& t : world.world().truth()) {
+        synthetic::append_truth_json(text, t);
+        text += '\n';
+      }
+      names += (names.empty() ? "synthetic source " : ", ") + prepared[0].specs[i].name;
+    }
+    try {
+      truth = backtest::parse_truth(text, names);
+    } catch (const backtest::TruthError& e) {  // cannot happen: the generator wrote it
+      err << "corridor backtest: internal error: " << e.what() << "\n";
+      return kRuntimeError;
+    }
+  }
 
   backtest::Report report;
   report.corridor = std::string(version()) + " (" + std::string(git_commit()) + ")";

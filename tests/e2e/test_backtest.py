@@ -150,6 +150,26 @@ time:
         self.assertIn(b"run strict: smuggling_fee recall 0.00 is below --min-recall 0.90", r.stderr)
         self.assertIn(b"alerts only baseline raised: ", r.stdout)
 
+    def test_a_synthetic_source_brings_its_own_truth(self):
+        # The world generated as it is read: no gen step, no --truth; the truth file a
+        # synthetic source would write is left alone (two runs would race on it).
+        body = self.world_config().read_text().replace(
+            f"{{name: world, type: file, path: {self.events}}}",
+            "{name: world, type: synthetic, seed: 5, entities: 3000, days: 40, "
+            "truth: never-written.ndjson}")
+        cfg = self.config(body, name="synthetic.yaml")
+        rep = self.report("--config", str(cfg), "--config", str(cfg))
+        self.assertFalse((self.dir / "never-written.ndjson").exists())
+        from_file = self.report("--config", str(self.world_config()), "--truth", self.truth)
+        self.assertEqual(rep["truth"]["source"], "synthetic source world")
+        self.assertEqual(rep["truth"]["instances"], from_file["truth"]["instances"])
+        self.assertIn("synthetic source world (seed 5, 3000 entities, 40 days)",
+                      rep["input"]["description"])
+        self.assertEqual(rep["input"]["records"], from_file["input"]["records"])
+        for key in ("typologies", "rules", "patterns", "lookalikes"):
+            self.assertEqual(rep["runs"][0][key], from_file["runs"][0][key], key)
+            self.assertEqual(rep["runs"][1][key], from_file["runs"][0][key], key)
+
     def test_progress_line(self):
         r = self.backtest("--config", str(self.world_config()), "--truth", self.truth,
                           "--progress")
