@@ -156,12 +156,6 @@ class ProgressHandler final : public pipeline::EventHandler {
   Clock::time_point started_ = Clock::now(), reported_{};
 };
 
-class Discard final : public pipeline::Sink {
- public:
-  void write(std::string_view, std::string_view) override {}
-  void flush() override {}
-};
-
 uint64_t file_size(const std::string& path) {
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
@@ -246,8 +240,9 @@ Outcome execute(Prepared& p, const BacktestOptions& options, ProgressBoard& boar
   rules::RuleEngine engine(l.rules, *o.collector, engine_options(cfg));
   rules::RuleHandler rule_handler(engine, origins, nullptr, {}, cfg.pipeline.allowed_lateness_ms);
   ProgressHandler handler(rule_handler, board, slot, p.total_bytes);
-  Discard discard;
-  pipeline::DeadLetterWriter dead_letters(discard);
+  // Dead letters are counted in the report, not written.
+  const std::unique_ptr<pipeline::Sink> discard = connectors::open_sink(config::SinkConfig{});
+  pipeline::DeadLetterWriter dead_letters(*discard);
   pipeline::SystemClock clock;
   pipeline::PipelineOptions popts = cfg.pipeline;
   popts.max_records = options.max_records;
