@@ -66,7 +66,8 @@ void append_truth_json(std::string& out, const TruthRecord& t);
 // config needs these rates (config/examples/synthetic.yaml carries them).
 const std::vector<std::pair<std::string_view, std::string_view>>& default_rates();
 
-// Names of the registered scenario generators, in registration order.
+// Names of the registered scenario generators, each once, in registration order (a
+// pattern's look-alike generators share its name).
 std::vector<std::string_view> scenario_names();
 
 struct WorldStats {
