@@ -2046,7 +2046,7 @@ class WorkersHostel final : public ScenarioGenerator {
 // (78,990 BDT, 2022), a third of their customers in two instalments; half are travel
 // agencies selling one Dhaka-Kuala Lumpur package (40,000-70,000 BDT). Many payers at one
 // price (R12's shape), but at or below the official cost, not 3 times it. Half sit in
-// Dhaka and take customers from 3-6 districts: 5 or more new payers from 3 cities in a
+// Dhaka and take customers from 4-6 districts: 5 or more new payers from 3 cities in a
 // week is R1's condition, which has no amount band, so R1 signals on them and
 // expect_patterns says so (R1 alone: no alert; docs/typologies/smuggling-fee.md names "a
 // small trader ... receiving first payments from new customers"). The others are district
