@@ -49,7 +49,8 @@ struct TruthRecord {
   // Patterns whose rules should signal on `subject`: the pattern's own on a fire (every
   // part of a combined one), the parts that still fire on a combined near miss, and other
   // patterns the instance meets on the way (R6 on a collector paid round fees in a fee
-  // band). Empty for a look-alike.
+  // band). For a look-alike, the single rules it legitimately trips on `subject` (R8 on a
+  // hostel paid equal rents after payday), often none: never enough for an alert.
   std::vector<std::string> expect_patterns;
   std::string subject;         // the entity the pattern's rule is keyed on
   std::vector<std::pair<std::string, std::string>> entities;  // (role, id), subject first
