@@ -1,5 +1,6 @@
 // Internal to connectors/synthetic: injected scenario generators. Each pattern of
-// TYPOLOGIES.md gets one generator, registered by name in scenarios.cc; a generator plans
+// TYPOLOGIES.md gets one generator, registered by name in scenarios.cc (and some a second
+// generator of benign look-alikes alone, under the same name); a generator plans
 // whole instances (new parties, labelled events, one truth record each) before the first
 // event is written, so adding a pattern touches its own file and one registry line.
 #pragma once

@@ -580,7 +580,10 @@ const WorldStats& World::stats() const noexcept { return impl_->state.stats; }
 
 std::vector<std::string_view> scenario_names() {
   std::vector<std::string_view> names;
-  for (const ScenarioSpec& s : scenario_registry()) names.push_back(s.name);
+  for (const ScenarioSpec& s : scenario_registry()) {
+    // Look-alike generators share their pattern's name: list each name once.
+    if (std::find(names.begin(), names.end(), s.name) == names.end()) names.push_back(s.name);
+  }
   return names;
 }
 

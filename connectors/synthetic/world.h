@@ -51,7 +51,8 @@ struct TruthRecord {
   // Patterns whose rules should signal on `subject`: the pattern's own on a fire (every
   // part of a combined one), the parts that still fire on a combined near miss, and other
   // patterns the instance meets on the way (R6 on a collector paid round fees in a fee
-  // band). Empty for a look-alike.
+  // band). For a look-alike, the single rules it legitimately trips on `subject` (R8 on a
+  // hostel paid equal rents after payday), often none: never enough for an alert.
   std::vector<std::string> expect_patterns;
   std::string subject;         // the entity the pattern's rule is keyed on
   std::vector<std::pair<std::string, std::string>> entities;  // (role, id), subject first
@@ -68,7 +69,8 @@ void append_truth_json(std::string& out, const TruthRecord& t);
 // config needs these rates (config/examples/synthetic.yaml carries them).
 const std::vector<std::pair<std::string_view, std::string_view>>& default_rates();
 
-// Names of the registered scenario generators, in registration order.
+// Names of the registered scenario generators, each once, in registration order (a
+// pattern's look-alike generators share its name).
 std::vector<std::string_view> scenario_names();
 
 struct WorldStats {

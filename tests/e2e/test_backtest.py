@@ -100,8 +100,13 @@ time:
         self.assertEqual(len(by_pattern["R9"]["rules"]), 6)  # three kinds, in both packs
         self.assertEqual(len(run_["lookalikes"]),
                          sum(1 for i in truth if i["variant"] == "lookalike"))
+        # A look-alike draws exactly the single rules its truth expects (a hostel's equal
+        # rents after payday are R8's condition), never a typology's alert.
+        expected = {i["scenario"]: set(i["expect_patterns"]) for i in truth}
+        pattern_of = {r["id"]: r["pattern"] for r in run_["rules"]}
         for l in run_["lookalikes"]:
-            self.assertEqual(l["flagged_by"], [], l["scenario"])
+            self.assertTrue(all(f in pattern_of for f in l["flagged_by"]), l)
+            self.assertEqual({pattern_of[f] for f in l["flagged_by"]}, expected[l["scenario"]], l)
 
     def test_json_on_stdout_replaces_the_table(self):
         r = self.backtest("--config", str(self.world_config()), "--truth", self.truth,
