@@ -81,7 +81,7 @@ class ProgressBoard {
                     s.seconds > 0 ? s.events / s.seconds : 0.0);
       line += part;
       if (s.fraction >= 0) {
-        const double f = last ? 1.0 : std::min(1.0, s.fraction);
+        const double f = std::min(1.0, s.fraction);
         const int width = slots_.size() == 1 ? 24 : 12;
         const int filled = static_cast<int>(f * width);
         line += "  [" + std::string(filled, '#') + std::string(width - filled, '.') + "] ";
@@ -107,9 +107,16 @@ class ProgressBoard {
 // how far its run has come, at most four times a second.
 class ProgressHandler final : public pipeline::EventHandler {
  public:
+  // How far a run has come is known from the bytes of its files (total_bytes > 0) or, for
+  // one synthetic world, from event time against the world's span (span_ms > 0).
   ProgressHandler(pipeline::EventHandler& inner, ProgressBoard& board, size_t slot,
-                  uint64_t total_bytes)
-      : inner_(inner), board_(board), slot_(slot), total_bytes_(total_bytes) {}
+                  uint64_t total_bytes, int64_t span_from_ms, int64_t span_ms)
+      : inner_(inner),
+        board_(board),
+        slot_(slot),
+        total_bytes_(total_bytes),
+        span_from_ms_(span_from_ms),
+        span_ms_(span_ms) {}
 
   void on_event(const event::Event& e, const pipeline::Record& r) override {
     inner_.on_event(e, r);
@@ -124,7 +131,7 @@ class ProgressHandler final : public pipeline::EventHandler {
     const auto now = Clock::now();
     if (!board_.enabled() || now - reported_ < std::chrono::milliseconds(250)) return;
     reported_ = now;
-    report(total_bytes_ > 0 ? static_cast<double>(done_bytes_ + offset_) / total_bytes_ : -1);
+    report(fraction());
   }
 
   // A source has ended: later offsets count from the next source's start.
@@ -132,9 +139,11 @@ class ProgressHandler final : public pipeline::EventHandler {
     done_bytes_ += bytes_of_finished;
     offset_ = 0;
   }
-  // The run has ended: its last figures, at 100 % for file inputs.
-  void finish() {
-    if (board_.enabled()) report(total_bytes_ > 0 ? 1.0 : -1);
+  // The run has ended: its last figures, at 100 % when it read its whole input.
+  void finish(bool whole_input) {
+    if (!board_.enabled()) return;
+    const double f = fraction();
+    report(whole_input && f >= 0 ? 1.0 : f);
   }
 
   uint64_t events() const noexcept { return events_; }
@@ -142,6 +151,13 @@ class ProgressHandler final : public pipeline::EventHandler {
   int64_t last_ms() const noexcept { return last_ms_; }
 
  private:
+  double fraction() const {
+    if (total_bytes_ > 0) return static_cast<double>(done_bytes_ + offset_) / total_bytes_;
+    if (span_ms_ > 0 && events_ > 0) {
+      return std::clamp(static_cast<double>(last_ms_ - span_from_ms_) / span_ms_, 0.0, 1.0);
+    }
+    return -1;
+  }
   void report(double fraction) {
     board_.update(slot_, events_,
                   std::chrono::duration<double>(Clock::now() - started_).count(), fraction);
@@ -151,6 +167,7 @@ class ProgressHandler final : public pipeline::EventHandler {
   ProgressBoard& board_;
   size_t slot_;
   uint64_t total_bytes_;
+  int64_t span_from_ms_, span_ms_;
   uint64_t done_bytes_ = 0, offset_ = 0, events_ = 0;
   int64_t first_ms_ = INT64_MAX, last_ms_ = INT64_MIN;
   Clock::time_point started_ = Clock::now(), reported_{};
@@ -217,6 +234,7 @@ struct Prepared {
   std::vector<config::SourceConfig> specs;
   std::vector<connectors::OpenedSource> sources;
   uint64_t total_bytes = 0;
+  int64_t span_from_ms = 0, span_ms = 0;  // one synthetic world: its event-time span
 };
 
 struct Outcome {
@@ -239,7 +257,7 @@ Outcome execute(Prepared& p, const BacktestOptions& options, ProgressBoard& boar
   rules::CloudEventWriter origins(nullptr, nullptr, {});  // outputs go to the collector only
   rules::RuleEngine engine(l.rules, *o.collector, engine_options(cfg));
   rules::RuleHandler rule_handler(engine, origins, nullptr, {}, cfg.pipeline.allowed_lateness_ms);
-  ProgressHandler handler(rule_handler, board, slot, p.total_bytes);
+  ProgressHandler handler(rule_handler, board, slot, p.total_bytes, p.span_from_ms, p.span_ms);
   // Dead letters are counted in the report, not written.
   const std::unique_ptr<pipeline::Sink> discard = connectors::open_sink(config::SinkConfig{});
   pipeline::DeadLetterWriter dead_letters(*discard);
@@ -248,16 +266,19 @@ Outcome execute(Prepared& p, const BacktestOptions& options, ProgressBoard& boar
   popts.max_records = options.max_records;
   pipeline::Pipeline pipe(handler, dead_letters, clock, popts);
   const auto started = Clock::now();
+  bool whole_input = false;
   try {
-    for (size_t i = 0; i < p.sources.size(); ++i) {
+    size_t i = 0;
+    for (; i < p.sources.size(); ++i) {
       rule_handler.set_source(p.specs[i].name);
       if (!pipe.run(*p.sources[i].source, *p.sources[i].decoder)) break;
       handler.next_source(p.specs[i].type == "file" ? file_size(p.specs[i].path) : 0);
     }
+    whole_input = i == p.sources.size();
   } catch (const std::exception& e) {
     o.error = e.what();
   }
-  handler.finish();
+  handler.finish(whole_input);
   o.seconds = std::chrono::duration<double>(Clock::now() - started).count();
   o.stats = pipe.stats();
   o.engine = engine.stats();
@@ -337,6 +358,12 @@ int backtest(const BacktestOptions& options, std::ostream& out, std::ostream& er
       for (const config::SourceConfig& s : p.specs) {
         p.sources.push_back(connectors::open_source(s, p.loaded->config));
         p.total_bytes += s.type == "file" && s.path != "-" ? file_size(s.path) : 0;
+      }
+      if (p.specs.size() == 1 && p.specs[0].type == "synthetic") {
+        const synthetic::WorldParams defaults;
+        const config::SyntheticSourceConfig& w = p.specs[0].synthetic;
+        p.span_from_ms = w.start_ms.value_or(defaults.start_ms);
+        p.span_ms = int64_t{w.days.value_or(defaults.days)} * backtest::kDayMs;
       }
     } catch (const std::exception& e) {
       err << "corridor backtest: " << e.what() << "\n";

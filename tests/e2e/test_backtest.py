@@ -174,6 +174,12 @@ time:
         for key in ("typologies", "rules", "patterns", "lookalikes"):
             self.assertEqual(rep["runs"][0][key], from_file["runs"][0][key], key)
             self.assertEqual(rep["runs"][1][key], from_file["runs"][0][key], key)
+        # Progress through a world is its event time against the world's days.
+        err = self.backtest("--config", str(cfg), "--progress").stderr.decode()
+        self.assertIn("100%", err)
+        err = self.backtest("--config", str(cfg), "--progress", "--max-records",
+                            "5000").stderr.decode()
+        self.assertNotIn("100%", err.split("\r")[-1])
 
     def test_progress_line(self):
         r = self.backtest("--config", str(self.world_config()), "--truth", self.truth,
