@@ -276,6 +276,9 @@ struct RuleEngine::Impl {
   std::vector<absl::flat_hash_map<std::string, TypologyState>> typologies;
   History<int64_t> pairs;           // sender|receiver hash -> last transfer time
   History<LastSalary> salaries;     // account id hash -> the latest salary credited to it
+  // Some rule reads sender_salary_age or sender_salary_payer: look the sender up per event.
+  // (Salaries are remembered either way, so a pack that starts reading them finds them.)
+  bool reads_salary = false;
   // With change tracking: typology entities changed or dropped since the last checkpoint
   // (duplicates allowed; what the tables hold at the checkpoint is written).
   std::vector<std::pair<size_t, std::string>> dirty_typologies;
@@ -303,6 +306,10 @@ struct RuleEngine::Impl {
         salaries(kSalaryPrefix, options.track_changes) {
     size_t max_aggregates = 0;
     for (const Rule& r : set.rules) {
+      for_each_program(r, [&](const lang::Program& p) {
+        reads_salary = reads_salary || p.reads_slot(kSlotSenderSalaryAge) ||
+                       p.reads_slot(kSlotSenderSalaryPayer);
+      });
       CompiledRule c;
       c.rule = &r;
       for (const Aggregate& a : r.aggregates) {
@@ -535,10 +542,10 @@ struct RuleEngine::Impl {
     const bool has_pair = !e.sender.id.empty() && !e.receiver.id.empty();
     const uint64_t pair = has_pair ? pair_hash(e, sender_hash) : 0;
     if (has_pair) pairs.prefetch(pair);
-    if (!e.sender.id.empty()) salaries.prefetch(sender_hash);
+    if (reads_salary && !e.sender.id.empty()) salaries.prefetch(sender_hash);
     prepare(e);
     slots[kSlotIsNewPair].i = has_pair && is_new_pair(pair, e.ts_ms) ? 1 : 0;
-    set_salary_slots(e, sender_hash);
+    if (reads_salary) set_salary_slots(e, sender_hash);
     const lang::EvalContext context{&e, slots.data()};
     for (CompiledRule& c : rules) {
       const Rule& r = *c.rule;

@@ -113,6 +113,8 @@ class Program {
   Type type() const noexcept { return type_; }
   Value evaluate(const EvalContext& context) const noexcept;
   bool test(const EvalContext& context) const noexcept { return evaluate(context).i != 0; }
+  // Whether evaluating may read slot `slot` (an enrichment the engine then has to provide).
+  bool reads_slot(uint16_t slot) const noexcept;
 
  private:
   friend class Compiler;

@@ -42,6 +42,12 @@ int64_t saturate(Int128 v) noexcept {
 
 }  // namespace
 
+bool Program::reads_slot(uint16_t slot) const noexcept {
+  return std::any_of(code_.begin(), code_.end(), [&](const Instruction& i) {
+    return i.op == OpCode::load_slot && i.a == slot;
+  });
+}
+
 Value Program::evaluate(const EvalContext& c) const noexcept {
   // Raw storage: `Value stack[kMaxStack]` would zero all 1 KiB of it on every call (Value's
   // members have initialisers), which cost more than most programs. Every push below

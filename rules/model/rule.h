@@ -138,6 +138,35 @@ struct Typology {
   int source_line = 0;
 };
 
+// Calls f on every compiled expression of a rule: filter, aggregates, when, and a
+// sequence's steps, bindings and episode aggregates.
+template <typename F>
+void for_each_program(const Rule& r, F f) {
+  auto maybe = [&](const std::optional<lang::Program>& p) {
+    if (p) f(*p);
+  };
+  maybe(r.filter);
+  for (const Aggregate& a : r.aggregates) {
+    maybe(a.argument);
+    maybe(a.group);
+    maybe(a.predicate);
+  }
+  if (!r.sequence) {
+    f(r.when);
+    return;
+  }
+  const Sequence& s = *r.sequence;
+  f(s.first_match);
+  f(s.second_match);
+  f(s.when);
+  for (const Binding& b : s.bindings) f(b.value);
+  for (const EpisodeAggregate& a : s.aggregates) {
+    maybe(a.argument);
+    maybe(a.group);
+    maybe(a.predicate);
+  }
+}
+
 // Everything loaded from a set of pack files, ready to evaluate.
 struct RuleSet {
   std::vector<Rule> rules;
