@@ -224,6 +224,22 @@ TEST_F(ExpressionTest, Functions) {
   EXPECT_TRUE(test(R"(coalesce(receiver.city, "") == "" and coalesce("", "a") == "a")"));
 }
 
+TEST_F(ExpressionTest, ProgramsSayWhichSlotsTheyRead) {
+  // The engine provides an enrichment only when some program reads its slot.
+  CompileError err;
+  std::optional<Program> p =
+      compile("senders >= 5 and (is_new_pair or cv < 0.2)", scope_, Type::boolean, err);
+  ASSERT_TRUE(p) << err.message;
+  EXPECT_TRUE(p->reads_slot(0));
+  EXPECT_TRUE(p->reads_slot(2));
+  EXPECT_TRUE(p->reads_slot(4));
+  EXPECT_FALSE(p->reads_slot(1));
+  EXPECT_FALSE(p->reads_slot(3));
+  std::optional<Program> fields = compile("sender.city != \"\"", scope_, Type::boolean, err);
+  ASSERT_TRUE(fields) << err.message;
+  for (uint16_t slot = 0; slot < 8; ++slot) EXPECT_FALSE(fields->reads_slot(slot)) << slot;
+}
+
 TEST_F(ExpressionTest, ErrorsNameThePlaceAndTheProblem) {
   CompileError e = error("sender.citty == \"x\"");
   EXPECT_EQ(e.offset, 0u);
