@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
                            "NDJSON events to read instead of the configs' sources")
       ->check(CLI::ExistingFile);
   CLI::Option* truth_opt =
-      backtest_cmd->add_option("--truth", bt.truth, "Truth file of corridor gen (NDJSON)")
+      backtest_cmd->add_option("--truth", bt.truth, "Truth file of corridor gen (NDJSON); a synthetic source brings its own")
           ->check(CLI::ExistingFile);
   backtest_cmd
       ->add_option("--labels", bt.labels,
