@@ -377,7 +377,7 @@ class CashInThenOut final : public ScenarioGenerator {
     int64_t inflow = 0;  // Money units of the host currency
     for (int i = 0; i < deposits; ++i) {
       Planned e = cash_in(at, account, c.host_ccy,
-                       usd_in(c.host_ccy, total_usd / deposits, units(10)), label);
+                          usd_in(c.host_ccy, total_usd / deposits, units(10)), label);
       e.agent = agents[rng.index(agents.size())];
       w.add(e);
       inflow += e.amount_units;
@@ -879,10 +879,10 @@ class PayrollFewAccounts final : public ScenarioGenerator {
       pay.label = label;
       w.add(pay);
     }
-    w.truth(s).params = {{"headcount", workers},
-                         {"accounts", n_accounts},
-                         {"accounts_per_worker",
-                          static_cast<double>(n_accounts) / static_cast<double>(workers)}};
+    w.truth(s).params = {
+        {"headcount", workers},
+        {"accounts", n_accounts},
+        {"accounts_per_worker", static_cast<double>(n_accounts) / static_cast<double>(workers)}};
     return true;
   }
 
@@ -1084,7 +1084,7 @@ class FunnelAccount final : public ScenarioGenerator {
       w.party(courier).city = std::string(city);
       w.add_entity(s, "courier", courier);
       Planned e = cash_in(t, holder, c.host_ccy,
-                       usd_in(c.host_ccy, rng.between(300.0, 900.0), units(10)), courier_label);
+                          usd_in(c.host_ccy, rng.between(300.0, 900.0), units(10)), courier_label);
       e.sender = courier;
       e.agent = agents[rng.index(agents.size())];
       w.add(e);
@@ -1106,9 +1106,8 @@ class FunnelAccount final : public ScenarioGenerator {
     w.add(o);
     w.truth(s).params = {{"deposits", static_cast<double>(places.size())},
                          {"cities", static_cast<double>(cities + home_deposits)},
-                         {"outside_home_share",
-                          static_cast<double>(places.size() - home_deposits) /
-                              static_cast<double>(places.size())},
+                         {"outside_home_share", static_cast<double>(places.size() - home_deposits) /
+                                                    static_cast<double>(places.size())},
                          {"withdrawn_after_h", static_cast<double>(wait) / kHourMs}};
     return true;
   }
@@ -1242,9 +1241,9 @@ class RoundFeeBand final : public ScenarioGenerator {
       // Families pay as their migrant sets off, days apart: at most three in any 7 days, so
       // R1 (>= 5 senders in 7 days) stays quiet on the collector.
       const int64_t day = day0 + 4 * i + rng.between(int64_t{0}, int64_t{2});
-      Planned e = transfer(w.daytime(rng, day, c.origin_utc_offset_h), payer, collector,
-                           c.origin_ccy, amount,
-                           rng.chance(0.5) ? Channel::mto : Channel::mobile_money, label);
+      Planned e =
+          transfer(w.daytime(rng, day, c.origin_utc_offset_h), payer, collector, c.origin_ccy,
+                   amount, rng.chance(0.5) ? Channel::mto : Channel::mobile_money, label);
       e.kind = static_cast<uint8_t>(Kind::remittance);
       if (e.channel == Channel::mto) {
         e.agent = w.agents_origin[corridor][rng.index(w.agents_origin[corridor].size())];
@@ -1315,8 +1314,8 @@ class WageTakenBack final : public ScenarioGenerator {
       note = "30-45 % returned: R11 signals, R7 does not (threshold 70 %): one primary, no alert";
     }
     const ScenarioWorker sw = make_worker(w, rng);
-    const uint32_t s = w.new_scenario("R7+R11", "debt_bondage", variant_name(variant),
-                                      variant == Variant::fire);
+    const uint32_t s =
+        w.new_scenario("R7+R11", "debt_bondage", variant_name(variant), variant == Variant::fire);
     w.truth(s).expect_alert = variant == Variant::fire;
     if (variant == Variant::near_miss) w.truth(s).expect_patterns = {"R11"};
     w.truth(s).note = note;
@@ -1365,15 +1364,16 @@ class CollectorAtOneAgent final : public ScenarioGenerator {
     if (variant == Variant::near_miss) {
       in_group = 3;
       gap_lo = 38 * 60'000, gap_hi = 45 * 60'000;
-      note = "the agent group spread over 76-90 min: R1 signals, R14 does not (threshold 3 in "
-             "an hour): one primary, no alert";
+      note =
+          "the agent group spread over 76-90 min: R1 signals, R14 does not (threshold 3 in "
+          "an hour): one primary, no alert";
     }
     const uint8_t corridor = pick_corridor(rng);
     const Corridor& c = corridors()[corridor];
     const auto& agents = w.agents_origin[corridor];
     const int64_t day0 = rng.between(int64_t{0}, w.params().days - 5);
-    const uint32_t s = w.new_scenario("R1+R14", "smuggling_fee", variant_name(variant),
-                                      variant == Variant::fire);
+    const uint32_t s =
+        w.new_scenario("R1+R14", "smuggling_fee", variant_name(variant), variant == Variant::fire);
     w.truth(s).expect_alert = variant == Variant::fire;
     if (variant == Variant::near_miss) w.truth(s).expect_patterns = {"R1"};
     w.truth(s).note = note;
@@ -1472,24 +1472,28 @@ class CollectorFunnel final : public ScenarioGenerator {
         case 0:
           wait_lo = 26, wait_hi = 30;
           r4 = false;
-          note = "cash sent on 26-30 h after the last deposit: R4 misses (threshold 24 h), R3 "
-                 "and R6 signal: 75, no alert";
+          note =
+              "cash sent on 26-30 h after the last deposit: R4 misses (threshold 24 h), R3 "
+              "and R6 signal: 75, no alert";
           break;
         case 1:
           cities = 2;
           r4 = false;
-          note = "3 deposits in 2 towns: R4 misses (threshold 3 cities), R3 and R6 signal: 75, "
-                 "no alert";
+          note =
+              "3 deposits in 2 towns: R4 misses (threshold 3 cities), R3 and R6 signal: 75, "
+              "no alert";
           break;
         case 2:
           families = 2;
-          note = "2 first-time senders of round fees: R6 misses (threshold 3), R3 and R4 "
-                 "signal: 75, no alert";
+          note =
+              "2 first-time senders of round fees: R6 misses (threshold 3), R3 and R4 "
+              "signal: 75, no alert";
           break;
         default:
           bdt_lo = 76, bdt_hi = 80;  // 380,000-400,000 BDT: 3,154-3,320 USD
-          note = "fees of 380,000-400,000 BDT, just below BD->MY's band (3,333.33 USD): R6 "
-                 "misses, R3 and R4 signal: 75, no alert";
+          note =
+              "fees of 380,000-400,000 BDT, just below BD->MY's band (3,333.33 USD): R6 "
+              "misses, R3 and R4 signal: 75, no alert";
           break;
       }
     }
@@ -1537,8 +1541,8 @@ class CollectorFunnel final : public ScenarioGenerator {
     int64_t deposited = 0;
     const int64_t cash_day = day0 + rng.between(int64_t{2}, int64_t{9});
     const int64_t first = w.daytime(rng, cash_day, c.utc_offset_h);
-    const int64_t last = deposit_cash(w, rng, corridor, collector, deposits, first,
-                                      courier_label, deposited);
+    const int64_t last =
+        deposit_cash(w, rng, corridor, collector, deposits, first, courier_label, deposited);
     // Sent on to the organiser at home, by bank: R3's outflow and R4's withdrawal.
     const uint32_t organiser = w.make_person(rng, corridor, false, "org-", Role::scenario);
     w.add_entity(s, "organiser", organiser);
@@ -1593,20 +1597,23 @@ class HubTakingCuts final : public ScenarioGenerator {
           group = 3;
           gap_lo = 32 * 60'000, gap_hi = 37 * 60'000;
           r14 = false;
-          note = "the agent group of 3 spread over 64-74 min: R14 misses (threshold 3 in an "
-                 "hour), R8 and R4 signal: 75, no alert";
+          note =
+              "the agent group of 3 spread over 64-74 min: R14 misses (threshold 3 in an "
+              "hour), R8 and R4 signal: 75, no alert";
           break;
         case 1:
           wait_lo = 26, wait_hi = 32;
           r4 = false;
-          note = "cash taken out 26-32 h after the last deposit: R4 misses (threshold 24 h), "
-                 "R8 and R14 signal: 75, no alert";
+          note =
+              "cash taken out 26-32 h after the last deposit: R4 misses (threshold 24 h), "
+              "R8 and R14 signal: 75, no alert";
           break;
         default:
           cities = 2;
           r4 = false;
-          note = "3 deposits in 2 towns: R4 misses (threshold 3 cities), R8 and R14 signal: 75, "
-                 "no alert";
+          note =
+              "3 deposits in 2 towns: R4 misses (threshold 3 cities), R8 and R14 signal: 75, "
+              "no alert";
           break;
       }
     }
@@ -1648,9 +1655,9 @@ class HubTakingCuts final : public ScenarioGenerator {
       const bool in_hostel = i < hostel;
       const uint32_t worker = w.make_person(rng, corridor, true, "wrk-", Role::scenario);
       w.party(worker).employer = w.party(firm).id;
-      w.party(worker).city =
-          in_hostel ? std::string("Kuala Lumpur")
-                    : std::string(away[static_cast<size_t>((i - hostel) % cities)]);
+      w.party(worker).city = in_hostel
+                                 ? std::string("Kuala Lumpur")
+                                 : std::string(away[static_cast<size_t>((i - hostel) % cities)]);
       w.add_entity(s, "worker", worker);
       Planned pay;
       pay.ts_ms = run + i * 2000;
@@ -1677,21 +1684,20 @@ class HubTakingCuts final : public ScenarioGenerator {
         at += rng.between(gap_lo, gap_hi);
       } else {
         w.add(transfer(pay.ts_ms + rng.between(2 * kHourMs, 5 * kDayMs), worker, hub, c.host_ccy,
-                       cut, rng.chance(0.5) ? Channel::bank : Channel::mobile_money,
-                       worker_label));
+                       cut, rng.chance(0.5) ? Channel::bank : Channel::mobile_money, worker_label));
       }
     }
     w.add_entity(s, "agent", agent);
     int64_t deposited = 0;
-    const int64_t first = w.daytime(rng, payday + rng.between(int64_t{1}, int64_t{2}),
-                                    c.utc_offset_h);
+    const int64_t first =
+        w.daytime(rng, payday + rng.between(int64_t{1}, int64_t{2}), c.utc_offset_h);
     const int64_t last =
         deposit_cash(w, rng, corridor, hub, deposits, first, worker_label, deposited);
     const int64_t wait = rng.between(wait_lo * kHourMs, wait_hi * kHourMs);
-    Planned o = cash_out(last + wait, hub, c.host_ccy,
-                         round_units(static_cast<double>(deposited) / 10'000.0 *
-                                         rng.between(0.85, 0.95), 10),
-                         hub_label);
+    Planned o = cash_out(
+        last + wait, hub, c.host_ccy,
+        round_units(static_cast<double>(deposited) / 10'000.0 * rng.between(0.85, 0.95), 10),
+        hub_label);
     o.agent = w.agents_host[corridor][rng.index(w.agents_host[corridor].size())];
     w.add(o);
     t.params = {{"hostel_workers", hostel},
@@ -2313,22 +2319,33 @@ std::string_view variant_name(Variant v) noexcept {
 
 const std::vector<ScenarioSpec>& scenario_registry() {
   static const std::vector<ScenarioSpec> registry = {
-      {"R1", &make<FanInUnrelatedSenders>}, {"R2", &make<SplitBelowThreshold>},
-      {"R3", &make<CashInThenOut>},         {"R7", &make<SalarySweep>},
-      {"R8", &make<CollectorHub>},          {"R9", &make<SharedDevice>},
-      {"R11", &make<WagePaidBack>},         {"R14", &make<SendersAtOneAgent>},
+      {"R1", &make<FanInUnrelatedSenders>},
+      {"R2", &make<SplitBelowThreshold>},
+      {"R3", &make<CashInThenOut>},
+      {"R7", &make<SalarySweep>},
+      {"R8", &make<CollectorHub>},
+      {"R9", &make<SharedDevice>},
+      {"R11", &make<WagePaidBack>},
+      {"R14", &make<SendersAtOneAgent>},
       // Appended, so the generators above keep their streams and their bytes.
-      {"R12", &make<RecruitmentFee>},       {"R10", &make<PayrollFewAccounts>},
-      {"R13", &make<NothingKept>},          {"R4", &make<FunnelAccount>},
-      {"R5", &make<FeeInLegs>},             {"R6", &make<RoundFeeBand>},
+      {"R12", &make<RecruitmentFee>},
+      {"R10", &make<PayrollFewAccounts>},
+      {"R13", &make<NothingKept>},
+      {"R4", &make<FunnelAccount>},
+      {"R5", &make<FeeInLegs>},
+      {"R6", &make<RoundFeeBand>},
       // Combined instances: two rules on one entity, labelled expect_alert.
-      {"R7+R11", &make<WageTakenBack>},     {"R1+R14", &make<CollectorAtOneAgent>},
+      {"R7+R11", &make<WageTakenBack>},
+      {"R1+R14", &make<CollectorAtOneAgent>},
       // One primary and two contributors on one entity.
-      {"R3+R4+R6", &make<CollectorFunnel>}, {"R8+R4+R14", &make<HubTakingCuts>},
+      {"R3+R4+R6", &make<CollectorFunnel>},
+      {"R8+R4+R14", &make<HubTakingCuts>},
       // Benign look-alikes alone, under the name of the pattern each resembles (a name may
       // repeat: --scenarios R8 runs both R8 generators).
-      {"R12", &make<SavingsCommittee>},     {"R8", &make<WorkersHostel>},
-      {"R12", &make<LicensedAgency>},       {"R1", &make<FamilyEmergency>},
+      {"R12", &make<SavingsCommittee>},
+      {"R8", &make<WorkersHostel>},
+      {"R12", &make<LicensedAgency>},
+      {"R1", &make<FamilyEmergency>},
       {"R7", &make<WageSentHome>},
   };
   return registry;

@@ -99,8 +99,8 @@ struct World::Impl {
   void generate_local_day(int64_t day);
   void payday(const Employer& e, int64_t day);
   void worker_day(const Worker& w, int64_t day);
-  Planned card_payment(Rng& rng, int64_t d, uint8_t corridor, uint32_t party, double lo,
-                       double hi, uint32_t label);
+  Planned card_payment(Rng& rng, int64_t d, uint8_t corridor, uint32_t party, double lo, double hi,
+                       uint32_t label);
   void customer_day(const Customer& c, int64_t day);
   void render(const Planned& e, std::string& out);
 
@@ -344,8 +344,8 @@ void World::Impl::payday(const Employer& e, int64_t d) {
 
 // A card payment by `party` on day `d` at one of the corridor's shops (busier shops more
 // often), of `lo` to `hi` USD in the host currency.
-Planned World::Impl::card_payment(Rng& rng, int64_t d, uint8_t corridor, uint32_t party,
-                                  double lo, double hi, uint32_t label) {
+Planned World::Impl::card_payment(Rng& rng, int64_t d, uint8_t corridor, uint32_t party, double lo,
+                                  double hi, uint32_t label) {
   const Corridor& c = corridors()[corridor];
   const auto& shops = merchants_by_corridor_[corridor];
   Planned e;

@@ -39,10 +39,10 @@ struct WorldParams {
 
 // One injected scenario instance: what the backtest scores against.
 struct TruthRecord {
-  std::string scenario;       // unique id, also in the labels of its events: "R1-0003"
-  std::string pattern;        // "R1" ... "R14"
-  std::string typology;       // "smuggling_fee" or "debt_bondage"
-  std::string variant;        // "fire", "near_miss" or "lookalike"
+  std::string scenario;        // unique id, also in the labels of its events: "R1-0003"
+  std::string pattern;         // "R1" ... "R14"
+  std::string typology;        // "smuggling_fee" or "debt_bondage"
+  std::string variant;         // "fire", "near_miss" or "lookalike"
   bool expect_signal = false;  // fire: the pattern's rule should signal on `subject`
   // A combined instance (pattern "R7+R11"), fire: the typology's alert should be raised on
   // `subject` (two primaries, or a primary and two contributors, within its horizon).
@@ -54,7 +54,7 @@ struct TruthRecord {
   // band). For a look-alike, the single rules it legitimately trips on `subject` (R8 on a
   // hostel paid equal rents after payday), often none: never enough for an alert.
   std::vector<std::string> expect_patterns;
-  std::string subject;         // the entity the pattern's rule is keyed on
+  std::string subject;  // the entity the pattern's rule is keyed on
   std::vector<std::pair<std::string, std::string>> entities;  // (role, id), subject first
   std::vector<std::pair<std::string, double>> params;         // what was varied, by name
   std::string note;  // one line: how this instance sits against the threshold

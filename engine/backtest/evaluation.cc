@@ -55,10 +55,18 @@ void tally(Figures& f, const Tally& t, const Truth& truth, std::string_view typo
   f.flagged = t.flagged.size();
   for (const auto& [entity, first] : t.flagged) {
     switch (classify(truth, entity, typology, pattern)) {
-      case Verdict::tp: ++f.tp; break;
-      case Verdict::lookalike: ++f.fp_lookalike; break;
-      case Verdict::other_typology: ++f.fp_other_typology; break;
-      case Verdict::background: ++f.fp_background; break;
+      case Verdict::tp:
+        ++f.tp;
+        break;
+      case Verdict::lookalike:
+        ++f.fp_lookalike;
+        break;
+      case Verdict::other_typology:
+        ++f.fp_other_typology;
+        break;
+      case Verdict::background:
+        ++f.fp_background;
+        break;
     }
   }
   f.fp = f.flagged - f.tp;
@@ -95,10 +103,14 @@ void Collector::on_score(const rules::Typology& t, const std::string& entity, ui
 
 std::string_view verdict_name(Verdict v) noexcept {
   switch (v) {
-    case Verdict::tp: return "tp";
-    case Verdict::lookalike: return "lookalike";
-    case Verdict::other_typology: return "other_typology";
-    case Verdict::background: return "background";
+    case Verdict::tp:
+      return "tp";
+    case Verdict::lookalike:
+      return "lookalike";
+    case Verdict::other_typology:
+      return "other_typology";
+    case Verdict::background:
+      return "background";
   }
   return "background";
 }
@@ -132,7 +144,8 @@ RunFigures score_run(const Collector& collected, const rules::RuleSet& set, cons
     f.threshold = typ.threshold;
     f.per_day.assign(days, 0);
     tally(
-        f, t, truth, typ.id, {}, [&](const TruthInstance& i) { return i.expect_alert && i.of_typology(typ.id); },
+        f, t, truth, typ.id, {},
+        [&](const TruthInstance& i) { return i.expect_alert && i.of_typology(typ.id); },
         [&](const TruthInstance& i) { return i.near_miss() && i.of_typology(typ.id); }, first_day);
     std::map<uint32_t, uint64_t> pos, neg;
     for (const auto& [entity, score] : t.max_score) {
@@ -154,8 +167,7 @@ RunFigures score_run(const Collector& collected, const rules::RuleSet& set, cons
     tally(
         f, collected.rules()[k], truth, r.typology, r.pattern,
         [&](const TruthInstance& i) { return i.expects_pattern(r.pattern); },
-        [&](const TruthInstance& i) { return i.near_miss_of(r.pattern); },
-        first_day);
+        [&](const TruthInstance& i) { return i.near_miss_of(r.pattern); }, first_day);
     out.rules.push_back(std::move(f));
   }
   for (size_t k = 0; k < set.rules.size(); ++k) {
@@ -171,8 +183,7 @@ RunFigures score_run(const Collector& collected, const rules::RuleSet& set, cons
   }
   for (PatternFigures& f : out.patterns) {
     count_instances(
-        f, truth,
-        [&](const TruthInstance& i) { return i.expects_pattern(f.pattern); },
+        f, truth, [&](const TruthInstance& i) { return i.expects_pattern(f.pattern); },
         [&](const TruthInstance& i) { return i.near_miss_of(f.pattern); },
         [&](const TruthInstance& i) {
           for (size_t k = 0; k < set.rules.size(); ++k) {

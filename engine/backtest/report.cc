@@ -231,8 +231,9 @@ void append_report_json(std::string& out, const Report& report) {
   const Truth& truth = *report.truth;
   j.key("truth").open('{').key("source").str(truth.source).key("format").str(truth.format);
   j.key("instances").num(truth.instances.size());
-  j.key("lookalikes").num(std::count_if(truth.instances.begin(), truth.instances.end(),
-                                        [](const TruthInstance& i) { return i.lookalike(); }));
+  j.key("lookalikes")
+      .num(std::count_if(truth.instances.begin(), truth.instances.end(),
+                         [](const TruthInstance& i) { return i.lookalike(); }));
   j.close('}');
 
   j.key("runs").open('[');
@@ -299,11 +300,10 @@ void append_report_json(std::string& out, const Report& report) {
 void print_report_table(std::ostream& out, const Report& report) {
   const InputSummary& in = report.input;
   out << "input: " << in.description << ": " << thousands(in.records) << " records, "
-      << thousands(in.decoded) << " decoded, " << thousands(in.dead_lettered)
-      << " dead-lettered";
+      << thousands(in.decoded) << " decoded, " << thousands(in.dead_lettered) << " dead-lettered";
   if (in.first_ms <= in.last_ms) {
-    out << "; " << day_name(day_of(in.first_ms)) << " to " << day_name(day_of(in.last_ms))
-        << " (" << report.days() << " days)";
+    out << "; " << day_name(day_of(in.first_ms)) << " to " << day_name(day_of(in.last_ms)) << " ("
+        << report.days() << " days)";
   }
   out << "\ntruth: " << report.truth->source << " (" << report.truth->format << ", "
       << report.truth->instances.size() << " instances)\n";
@@ -320,7 +320,8 @@ void print_report_table(std::ostream& out, const Report& report) {
     Table typologies(header);
     for (const TypologyFigures& t : r.figures.typologies) typologies.row(figure_cells(t.id, t));
     typologies.print(out);
-    for (const TypologyFigures& t : r.figures.typologies) print_list(out, t.id + " missed", t.missed);
+    for (const TypologyFigures& t : r.figures.typologies)
+      print_list(out, t.id + " missed", t.missed);
     out << '\n';
     header = {"rule", "pattern", "signals", "flagged", "TP", "FP (l/o/b)"};
     header.insert(header.end(), columns.begin(), columns.end());
@@ -372,8 +373,9 @@ void print_report_table(std::ostream& out, const Report& report) {
           << " true positives)\n";
       for (size_t i = 0; i < diffs.size() && i < 20; ++i) {
         const AlertDiff& d = diffs[i];
-        out << "  " << d.typology << "  " << d.entity << "  " << event::format_rfc3339(d.first.ts_ms)
-            << "  score " << d.first.score << "  " << verdict_name(d.verdict) << '\n';
+        out << "  " << d.typology << "  " << d.entity << "  "
+            << event::format_rfc3339(d.first.ts_ms) << "  score " << d.first.score << "  "
+            << verdict_name(d.verdict) << '\n';
       }
       if (diffs.size() > 20) out << "  ... (" << diffs.size() - 20 << " more in --json)\n";
     }

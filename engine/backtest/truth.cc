@@ -162,8 +162,9 @@ Truth load_truth_labels(const std::string& path, const std::string& id_column,
       fail(path, number, "unbalanced quote");
     }
     if (cells.size() <= std::max(id_at, label_at)) {
-      fail(path, number, "expected " + std::to_string(std::max(id_at, label_at) + 1) +
-                             " columns or more, found " + std::to_string(cells.size()));
+      fail(path, number,
+           "expected " + std::to_string(std::max(id_at, label_at) + 1) +
+               " columns or more, found " + std::to_string(cells.size()));
     }
     const std::string_view label = cells[label_at];
     bool bad;

@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <ostream>
 #include <mutex>
+#include <ostream>
 #include <set>
 #include <thread>
 
@@ -159,8 +159,8 @@ class ProgressHandler final : public pipeline::EventHandler {
     return -1;
   }
   void report(double fraction) {
-    board_.update(slot_, events_,
-                  std::chrono::duration<double>(Clock::now() - started_).count(), fraction);
+    board_.update(slot_, events_, std::chrono::duration<double>(Clock::now() - started_).count(),
+                  fraction);
   }
 
   pipeline::EventHandler& inner_;
@@ -319,8 +319,8 @@ int backtest(const BacktestOptions& options, std::ostream& out, std::ostream& er
   std::vector<std::unique_ptr<Loaded>> loaded;
   std::set<std::string> labels;
   for (const std::string& path : options.configs) {
-    config::LoadResult c =
-        config::load_engine_config(path, config::process_environment(), connectors::source_catalog());
+    config::LoadResult c = config::load_engine_config(path, config::process_environment(),
+                                                      connectors::source_catalog());
     if (!c.config) {
       err << config::format_all(c.errors);
       err << "corridor: " << c.errors.size() << " error(s) in " << path << "; nothing was read\n";
@@ -337,7 +337,8 @@ int backtest(const BacktestOptions& options, std::ostream& out, std::ostream& er
       label = std::filesystem::path(path).stem().string() + "-" + std::to_string(n);
     }
     labels.insert(label);
-    loaded.push_back(std::make_unique<Loaded>(Loaded{std::move(*c.config), std::move(*set), label}));
+    loaded.push_back(
+        std::make_unique<Loaded>(Loaded{std::move(*c.config), std::move(*set), label}));
   }
 
   // Every run's sources are opened before any of them reads: a bad path fails the start.
@@ -393,7 +394,8 @@ int backtest(const BacktestOptions& options, std::ostream& out, std::ostream& er
     // The scenario instances of the worlds the first run read, as `corridor gen --truth`.
     std::string text, names;
     for (size_t i = 0; i < prepared[0].sources.size(); ++i) {
-      const auto& world = dynamic_cast<const synthetic::WorldSource&>(*prepared[0].sources[i].source);
+      const auto& world =
+          dynamic_cast<const synthetic::WorldSource&>(*prepared[0].sources[i].source);
       for (const synthetic::TruthRecord& t : world.world().truth()) {
         synthetic::append_truth_json(text, t);
         text += '\n';
@@ -457,8 +459,7 @@ int backtest(const BacktestOptions& options, std::ostream& out, std::ostream& er
   backtest::append_report_json(json, report);
   if (options.json != "-") backtest::print_report_table(out, report);
   if (!options.json.empty() && !write_file(options.json, json, err)) return kRuntimeError;
-  if (!options.html.empty() &&
-      !write_file(options.html, report::render_backtest_html(json), err)) {
+  if (!options.html.empty() && !write_file(options.html, report::render_backtest_html(json), err)) {
     return kRuntimeError;
   }
 

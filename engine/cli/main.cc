@@ -75,15 +75,16 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::ExistingFile)
       ->expected(1, 2);
-  backtest_cmd->add_option("--input", bt.input,
-                           "NDJSON events to read instead of the configs' sources")
+  backtest_cmd
+      ->add_option("--input", bt.input, "NDJSON events to read instead of the configs' sources")
       ->check(CLI::ExistingFile);
   CLI::Option* truth_opt =
-      backtest_cmd->add_option("--truth", bt.truth, "Truth file of corridor gen (NDJSON); a synthetic source brings its own")
+      backtest_cmd
+          ->add_option("--truth", bt.truth,
+                       "Truth file of corridor gen (NDJSON); a synthetic source brings its own")
           ->check(CLI::ExistingFile);
   backtest_cmd
-      ->add_option("--labels", bt.labels,
-                   "CSV of entity labels as ground truth (AMLSim nodes.csv)")
+      ->add_option("--labels", bt.labels, "CSV of entity labels as ground truth (AMLSim nodes.csv)")
       ->check(CLI::ExistingFile)
       ->excludes(truth_opt);
   backtest_cmd->add_option("--label-id-column", bt.label_id_column, "Entity id column of --labels")

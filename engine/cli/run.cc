@@ -168,8 +168,7 @@ int validate(const std::vector<std::string>& files, std::ostream& out, std::ostr
         ++bad;
       } else {
         out << f << ": golden tests; their " << g.packs.size() << " pack(s) ok, "
-            << g.loaded.rules->rules.size()
-            << " rules (run the cases with corridor test-rules)\n";
+            << g.loaded.rules->rules.size() << " rules (run the cases with corridor test-rules)\n";
       }
       continue;
     }

@@ -14,8 +14,7 @@ namespace corridor::cli {
 
 // The rule packs the config names (rules.packs), with its state bounds applied to their
 // aggregates. On errors prints them all to `err` and returns nothing.
-std::optional<rules::RuleSet> load_config_rules(const config::EngineConfig& cfg,
-                                                std::ostream& err);
+std::optional<rules::RuleSet> load_config_rules(const config::EngineConfig& cfg, std::ostream& err);
 
 // The engine options the config sets (rules.*, the base currency).
 rules::EngineOptions engine_options(const config::EngineConfig& cfg);

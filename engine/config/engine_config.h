@@ -61,7 +61,7 @@ struct RulesConfig {
   std::vector<std::string> packs;  // rule pack files, resolved against the config's folder
   int64_t new_pair_lookback_ms = 90LL * 86'400'000;
   int64_t salary_lookback_ms = 35LL * 86'400'000;  // sender_salary_age forgets older salaries
-  int64_t max_window_ms = 400LL * 86'400'000;  // the longest window a rule may declare
+  int64_t max_window_ms = 400LL * 86'400'000;      // the longest window a rule may declare
   // distinct() counts exactly up to this many values per window, then estimates.
   uint32_t distinct_exact_bound = 64;
   // max_by() and mode()/mode_share() keep up to this many entries per window exactly, then

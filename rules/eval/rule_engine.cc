@@ -274,8 +274,8 @@ struct RuleEngine::Impl {
   std::vector<CompiledRule> rules;
   std::deque<KeySpace> spaces;  // never relocated: a KeySpace is not cheap to move
   std::vector<absl::flat_hash_map<std::string, TypologyState>> typologies;
-  History<int64_t> pairs;           // sender|receiver hash -> last transfer time
-  History<LastSalary> salaries;     // account id hash -> the latest salary credited to it
+  History<int64_t> pairs;        // sender|receiver hash -> last transfer time
+  History<LastSalary> salaries;  // account id hash -> the latest salary credited to it
   // Some rule reads sender_salary_age or sender_salary_payer: look the sender up per event.
   // (Salaries are remembered either way, so a pack that starts reading them finds them.)
   bool reads_salary = false;
@@ -504,8 +504,8 @@ struct RuleEngine::Impl {
   // account at or before the event, within the salary lookback.
   void set_salary_slots(const event::Event& e, uint64_t sender_hash) {
     const LastSalary* s = e.sender.id.empty() ? nullptr : salaries.find(sender_hash);
-    const bool known = s != nullptr && s->ts <= e.ts_ms &&
-                       s->ts >= e.ts_ms - options.salary_lookback_ms;
+    const bool known =
+        s != nullptr && s->ts <= e.ts_ms && s->ts >= e.ts_ms - options.salary_lookback_ms;
     slots[kSlotSenderSalaryAge].i = known ? e.ts_ms - s->ts : kNoSalary;
     slots[kSlotSenderSalaryPayer].s = known ? std::string_view(s->payer) : std::string_view();
   }
@@ -571,7 +571,8 @@ struct RuleEngine::Impl {
       const LastSalary* last = salaries.find(h);
       // The latest salary wins; of two at the same time, the smaller payer id (so that the
       // order of arrival does not decide).
-      if (last == nullptr || e.ts_ms > last->ts || (e.ts_ms == last->ts && e.sender.id < last->payer)) {
+      if (last == nullptr || e.ts_ms > last->ts ||
+          (e.ts_ms == last->ts && e.sender.id < last->payer)) {
         LastSalary& s = salaries.at(h);
         s.ts = e.ts_ms;
         s.payer.assign(e.sender.id);

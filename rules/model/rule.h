@@ -173,7 +173,8 @@ struct RuleSet {
   std::vector<Typology> typologies;
   std::map<std::string, std::vector<std::string>> lists;  // name -> sorted values
   std::map<std::string, lang::LookupTable> tables;        // name -> rows, for lookup()
-  std::string hash;  // FNV-1a 64 over the pack files' and their list and table files' bytes, in load order
+  std::string
+      hash;  // FNV-1a 64 over the pack files' and their list and table files' bytes, in load order
 };
 
 struct RuleLoadResult {

@@ -404,8 +404,8 @@ TEST(SyntheticScenarios, TruthMatchesTheLabelledEvents) {
     }
   }
   EXPECT_EQ(patterns, (std::set<std::string>{"R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9",
-                                             "R10", "R11", "R12", "R13", "R14", "R7+R11",
-                                             "R1+R14", "R3+R4+R6", "R8+R4+R14"}));
+                                             "R10", "R11", "R12", "R13", "R14", "R7+R11", "R1+R14",
+                                             "R3+R4+R6", "R8+R4+R14"}));
 }
 
 // expect_patterns: a fire lists every part of its pattern, a near miss all parts but one
@@ -481,7 +481,7 @@ TEST(SyntheticScenarios, R1FiresAboveAndNearMissesBelowTheThresholds) {
     }
     const bool above = best_senders >= 5 && best_cities >= 3;
     EXPECT_EQ(above, t.expect_signal) << t.scenario << " " << t.note << ": " << best_senders
-                                     << " senders, " << best_cities << " cities";
+                                      << " senders, " << best_cities << " cities";
     (t.expect_signal ? fire : near)++;
   }
   EXPECT_GE(fire, 1U);
@@ -594,7 +594,7 @@ TEST(SyntheticScenarios, R8CollectsAboveAndNearMissesBelowTheThresholds) {
     EXPECT_LT(last - first, 7 * kDay) << t.scenario;
     const bool above = workers.size() >= 5 && top * 10 >= workers.size() * 6 && cv < 0.2;
     EXPECT_EQ(above, t.expect_signal) << t.scenario << " " << t.note << ": " << workers.size()
-                                     << " workers, top employer " << top << ", cv " << cv;
+                                      << " workers, top employer " << top << ", cv " << cv;
     (t.expect_signal ? fire : near)++;
   }
   EXPECT_GE(fire, 1U);
@@ -749,7 +749,7 @@ TEST(SyntheticScenarios, R12CollectsFeesAboveAndNearMissesBelowTheThresholds) {
     }
     const bool above = best_payers >= 10 && best_share >= 0.7;
     EXPECT_EQ(above, t.expect_signal) << t.scenario << " " << t.note << ": " << best_payers
-                                     << " payers, " << best_share << " at the price";
+                                      << " payers, " << best_share << " at the price";
     (t.expect_signal ? fire : near)++;
   }
   EXPECT_GE(fire, 1U);
@@ -776,7 +776,7 @@ TEST(SyntheticScenarios, R10PaysIntoFewAccountsAndNearMissesAtHalf) {
     }
     EXPECT_GE(workers.size(), 10U) << t.scenario;
     EXPECT_EQ(above, t.expect_signal) << t.scenario << " " << t.note << ": " << workers.size()
-                                     << " workers, " << accounts.size() << " accounts";
+                                      << " workers, " << accounts.size() << " accounts";
     (t.expect_signal ? fire : near)++;
   }
   EXPECT_GE(fire, 1U);
@@ -823,12 +823,15 @@ TEST(SyntheticScenarios, R13KeepsNothingAndNearMissesKeepOrSpend) {
 // fails the test), and the time from the last deposit to the withdrawal.
 void check_r4(const std::vector<TruthRecord>& truth, const Decoded& world,
               std::set<std::string>& near_notes, size_t& fire) {
-  const std::map<std::string, std::string> region = {
-      {"Kuala Lumpur", "Klang Valley"}, {"Petaling Jaya", "Klang Valley"},
-      {"Shah Alam", "Klang Valley"},    {"Johor Bahru", "Johor"},
-      {"George Town", "Penang"},        {"Seremban", "Negeri Sembilan"},
-      {"Ipoh", "Perak"},                {"Melaka", "Melaka"},
-      {"Kuantan", "Pahang"}};
+  const std::map<std::string, std::string> region = {{"Kuala Lumpur", "Klang Valley"},
+                                                     {"Petaling Jaya", "Klang Valley"},
+                                                     {"Shah Alam", "Klang Valley"},
+                                                     {"Johor Bahru", "Johor"},
+                                                     {"George Town", "Penang"},
+                                                     {"Seremban", "Negeri Sembilan"},
+                                                     {"Ipoh", "Perak"},
+                                                     {"Melaka", "Melaka"},
+                                                     {"Kuantan", "Pahang"}};
   for (const TruthRecord& t : truth) {
     if (t.pattern != "R4") continue;
     std::vector<const Seen*> events;
@@ -854,9 +857,9 @@ void check_r4(const std::vector<TruthRecord>& truth, const Decoded& world,
     ASSERT_GT(out_ts, last) << t.scenario;
     const bool above =
         cities.size() >= 3 && outside * 10 >= deposits * 7 && out_ts - last < 24 * kHour;
-    EXPECT_EQ(above, t.expect_signal) << t.scenario << " " << t.note << ": " << cities.size()
-                                     << " cities, " << outside << "/" << deposits
-                                     << " outside, out after " << (out_ts - last) / kHour << " h";
+    EXPECT_EQ(above, t.expect_signal)
+        << t.scenario << " " << t.note << ": " << cities.size() << " cities, " << outside << "/"
+        << deposits << " outside, out after " << (out_ts - last) / kHour << " h";
     if (t.expect_signal) {
       ++fire;
     } else {
@@ -910,8 +913,8 @@ void check_r5(const std::vector<TruthRecord>& truth, const Decoded& world,
                           b->ts <= a->ts + 30 * kDay);
       }
     }
-    EXPECT_EQ(above, t.expect_signal) << t.scenario << " " << t.note << ": " << legs.size()
-                                     << " legs on the route";
+    EXPECT_EQ(above, t.expect_signal)
+        << t.scenario << " " << t.note << ": " << legs.size() << " legs on the route";
     if (t.expect_signal) {
       ++fire;
     } else {
@@ -969,7 +972,6 @@ TEST(SyntheticScenarios, R5PaysLegsAndR6RoundFeesAboveAndNearMissesBelowTheThres
   EXPECT_EQ(near5.size(), 3U);
   EXPECT_EQ(near6.size(), 3U);
 }
-
 
 // The look-alikes of R10 and R6 from the events: they look like the pattern to a naive
 // reading and miss the threshold the pattern turns on.
@@ -1075,8 +1077,8 @@ TEST(SyntheticScenarios, CombinedR1R14AlertsOnTheCollectorAndNearMissesRaiseOneS
     }
     const bool r1 = senders.size() >= 5 && cities.size() >= 3, r14 = at_agent >= 3;
     EXPECT_TRUE(r1) << t.scenario;
-    EXPECT_EQ(r1 && r14, t.expect_alert) << t.scenario << " " << t.note << ": " << at_agent
-                                        << " at one agent in an hour";
+    EXPECT_EQ(r1 && r14, t.expect_alert)
+        << t.scenario << " " << t.note << ": " << at_agent << " at one agent in an hour";
     EXPECT_LT(events.back()->ts - events.front()->ts, 7 * kDay) << t.scenario;
     (t.expect_alert ? fire : near)++;
   }
@@ -1093,10 +1095,13 @@ struct SubjectRules {
 
 SubjectRules subject_rules(const TruthRecord& t, const std::vector<const Seen*>& events) {
   // Regions of the cities the combined scenarios use (rules/packs/lists/city_regions.csv).
-  static const std::map<std::string, std::string> region = {
-      {"Kuala Lumpur", "Klang Valley"}, {"Johor Bahru", "Johor"}, {"George Town", "Penang"},
-      {"Seremban", "Negeri Sembilan"},  {"Ipoh", "Perak"},        {"Melaka", "Melaka"},
-      {"Kuantan", "Pahang"}};
+  static const std::map<std::string, std::string> region = {{"Kuala Lumpur", "Klang Valley"},
+                                                            {"Johor Bahru", "Johor"},
+                                                            {"George Town", "Penang"},
+                                                            {"Seremban", "Negeri Sembilan"},
+                                                            {"Ipoh", "Perak"},
+                                                            {"Melaka", "Melaka"},
+                                                            {"Kuantan", "Pahang"}};
   static const std::set<std::string> listed = {"BD", "NP", "LK", "MM", "PH"};
   SubjectRules r;
   std::map<std::string, std::pair<int64_t, std::string>> salary;  // worker: (ts, payer)
@@ -1141,8 +1146,8 @@ SubjectRules subject_rules(const TruthRecord& t, const std::vector<const Seen*>&
     double mean = 0, var = 0;
     for (double a : amounts) mean += a / static_cast<double>(amounts.size());
     for (double a : amounts) var += (a - mean) * (a - mean) / static_cast<double>(amounts.size());
-    r.r8 = r.r8 || (workers.size() >= 5 && top * 10 >= workers.size() * 6 &&
-                    std::sqrt(var) < 0.2 * mean);
+    r.r8 = r.r8 ||
+           (workers.size() >= 5 && top * 10 >= workers.size() * 6 && std::sqrt(var) < 0.2 * mean);
   }
   for (const Seen* e : in) {
     EXPECT_LT(e->ts - in.front()->ts, 30 * kDay);
@@ -1507,11 +1512,10 @@ TEST(SyntheticScenarios, TruthJsonCarriesEveryField) {
   ASSERT_FALSE(world_truth().empty());
   std::string line;
   append_truth_json(line, world_truth().front());
-  for (const char* key :
-       {"\"scenario\":", "\"pattern\":", "\"typology\":", "\"variant\":", "\"expect_signal\":",
-        "\"expect_alert\":", "\"expect_patterns\":[", "\"subject\":",
-        "\"entities\":[{\"role\":", "\"params\":{",
-        "\"note\":", "\"first_ts\":", "\"last_ts\":", "\"events\":"}) {
+  for (const char* key : {"\"scenario\":", "\"pattern\":", "\"typology\":", "\"variant\":",
+                          "\"expect_signal\":", "\"expect_alert\":", "\"expect_patterns\":[",
+                          "\"subject\":", "\"entities\":[{\"role\":", "\"params\":{",
+                          "\"note\":", "\"first_ts\":", "\"last_ts\":", "\"events\":"}) {
     EXPECT_NE(line.find(key), std::string::npos) << key << " in " << line;
   }
 }

@@ -17,8 +17,7 @@ class TempFile {
  public:
   explicit TempFile(const std::string& text) {
     path_ = (std::filesystem::temp_directory_path() /
-             ("corridor-backtest-" + std::to_string(++counter_) + "-" +
-              std::to_string(::getpid())))
+             ("corridor-backtest-" + std::to_string(++counter_) + "-" + std::to_string(::getpid())))
                 .string();
     std::ofstream(path_, std::ios::binary) << text;
   }
@@ -126,7 +125,8 @@ TEST(Truth, LabelsMakeOneInstanceOfEveryTypologyPerLabelledEntity) {
     }
     return std::string("no error");
   };
-  EXPECT_EQ(error("id,isFraud\n1,1\n", "nodeid", "isFraud"), ":1: no column 'nodeid' in the header");
+  EXPECT_EQ(error("id,isFraud\n1,1\n", "nodeid", "isFraud"),
+            ":1: no column 'nodeid' in the header");
   EXPECT_EQ(error("nodeid,fraud\n1,1\n", "nodeid", "isFraud"),
             ":1: no column 'isFraud' in the header");
   EXPECT_EQ(error("nodeid,isFraud\n1,yes\n", "nodeid", "isFraud"),
@@ -214,7 +214,7 @@ TEST(ScoreRun, CountsEntitiesInstancesAndDays) {
   const Truth t = world();
   Fixture fx;
   Collector c(fx.set);
-  const int64_t d0 = 20'000;  // 2024-10-04
+  const int64_t d0 = 20'000;      // 2024-10-04
   fx.signal(c, 0, "c1", d0);      // R1 fire: detected
   fx.signal(c, 0, "c1", d0 + 1);  // the same entity again: one flag, two signals
   fx.signal(c, 0, "c2", d0 + 1);  // the R1 near miss: a flagged near miss, a true positive
@@ -252,8 +252,8 @@ TEST(ScoreRun, CountsEntitiesInstancesAndDays) {
 
   const RuleFigures& r6 = f.rules[1];
   EXPECT_EQ(r6.role, "contributor");
-  EXPECT_EQ(r6.tp, 1u);             // c3 is in a smuggling-fee instance, though not an R6 one
-  EXPECT_EQ(r6.instances, 0u);      // no R6 scenario in this world
+  EXPECT_EQ(r6.tp, 1u);         // c3 is in a smuggling-fee instance, though not an R6 one
+  EXPECT_EQ(r6.instances, 0u);  // no R6 scenario in this world
   EXPECT_FALSE(r6.recall.has_value());
   EXPECT_FALSE(r6.f1.has_value());
   const RuleFigures& r14 = f.rules[2];  // silent

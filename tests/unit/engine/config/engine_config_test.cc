@@ -300,31 +300,33 @@ TEST(EngineConfigTypes, ScalarWhereAMappingIsExpectedAndTheReverse) {
 
 TEST(EngineConfigTypes, AnEmptyValueIsReportedAtItsKeyNotAtTheNextLine) {
   // yaml-cpp places a null value at the token after it; the user wrote the key.
-  EXPECT_THAT(errors("version:\n"
-                     "sources:\n"
-                     "  - name: a\n"
-                     "    type:\n"
-                     "    path: x\n"
-                     "sinks:\n"
-                     "  events:\n"
-                     "  dead_letter: {type: }\n"
-                     "schemas:\n"
-                     "  feed:\n"
-                     "    fields:\n"
-                     "      id:\n"
-                     "      ts: {pointer: }\n"),
-              ElementsAre("cfg.yaml:1:1: error: version: expected 1, got nothing (null)",
-                          "cfg.yaml:4:5: error: sources[0].type: expected one of file, stdin, synthetic, got "
-                          "nothing (null)",
-                          "cfg.yaml:7:3: error: sinks.events: expected a mapping with keys type, "
-                          "path, append, got nothing (null)",
-                          "cfg.yaml:8:17: error: sinks.dead_letter.type: expected one of stdout, "
-                          "stderr, file, discard, got nothing (null)",
-                          "cfg.yaml:12:7: error: schemas.feed.fields.id: expected a mapping with "
-                          "keys pointer, column, map, default, line_number_prefix, unit, origin, "
-                          "got nothing (null)",
-                          "cfg.yaml:13:12: error: schemas.feed.fields.ts.pointer: expected a "
-                          "string, got nothing (null)"));
+  EXPECT_THAT(
+      errors("version:\n"
+             "sources:\n"
+             "  - name: a\n"
+             "    type:\n"
+             "    path: x\n"
+             "sinks:\n"
+             "  events:\n"
+             "  dead_letter: {type: }\n"
+             "schemas:\n"
+             "  feed:\n"
+             "    fields:\n"
+             "      id:\n"
+             "      ts: {pointer: }\n"),
+      ElementsAre(
+          "cfg.yaml:1:1: error: version: expected 1, got nothing (null)",
+          "cfg.yaml:4:5: error: sources[0].type: expected one of file, stdin, synthetic, got "
+          "nothing (null)",
+          "cfg.yaml:7:3: error: sinks.events: expected a mapping with keys type, "
+          "path, append, got nothing (null)",
+          "cfg.yaml:8:17: error: sinks.dead_letter.type: expected one of stdout, "
+          "stderr, file, discard, got nothing (null)",
+          "cfg.yaml:12:7: error: schemas.feed.fields.id: expected a mapping with "
+          "keys pointer, column, map, default, line_number_prefix, unit, origin, "
+          "got nothing (null)",
+          "cfg.yaml:13:12: error: schemas.feed.fields.ts.pointer: expected a "
+          "string, got nothing (null)"));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1422,14 +1424,14 @@ TEST(EngineConfigRules, PacksResolveAndLimitsAreRead) {
                      "expected an integer from 1 to 100000, got '0'",
                      "/etc/corridor/engine.yaml:12:22: error: rules.group_exact_bound: "
                      "expected an integer from 1 to 100000, got '100001'"}));
-  const LoadResult ok =
-      parse_engine_config("/etc/corridor/engine.yaml",
-                          "version: 1\n"
-                          "sources: [{name: in, type: stdin}]\n"
-                          "sinks: {dead_letter: {type: stderr}}\n"
-                          "rules: {packs: [packs/fees.yaml, /opt/p.yaml], new_pair_lookback: 30d, "
-                          "salary_lookback: 40d, distinct_exact_bound: 128, group_exact_bound: 32}\n",
-                          [](const std::string&) { return std::optional<std::string>(); });
+  const LoadResult ok = parse_engine_config(
+      "/etc/corridor/engine.yaml",
+      "version: 1\n"
+      "sources: [{name: in, type: stdin}]\n"
+      "sinks: {dead_letter: {type: stderr}}\n"
+      "rules: {packs: [packs/fees.yaml, /opt/p.yaml], new_pair_lookback: 30d, "
+      "salary_lookback: 40d, distinct_exact_bound: 128, group_exact_bound: 32}\n",
+      [](const std::string&) { return std::optional<std::string>(); });
   ASSERT_TRUE(ok.config.has_value()) << format_all(ok.errors);
   EXPECT_EQ(ok.config->rules.packs,
             (std::vector<std::string>{"/etc/corridor/packs/fees.yaml", "/opt/p.yaml"}));
