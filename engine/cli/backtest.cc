@@ -206,8 +206,10 @@ std::string describe(const std::vector<config::SourceConfig>& sources) {
              std::to_string(s.synthetic.seed.value_or(defaults.seed)) + ", " +
              std::to_string(s.synthetic.entities.value_or(defaults.entities)) + " entities, " +
              std::to_string(s.synthetic.days.value_or(defaults.days)) + " days)";
+    } else if (s.type == "stdin") {
+      out += "stdin";
     } else {
-      out += s.path.empty() ? s.name : s.path;
+      out += s.path;
     }
   }
   return out;
@@ -347,6 +349,12 @@ int backtest(const BacktestOptions& options, std::ostream& out, std::ostream& er
     Prepared& p = prepared[k];
     p.loaded = loaded[k].get();
     p.specs = sources_of(p.loaded->config, options.input);
+    if (k > 0 && std::any_of(p.specs.begin(), p.specs.end(),
+                             [](const config::SourceConfig& s) { return s.type == "stdin"; })) {
+      err << "corridor backtest: two runs cannot share stdin; compare on a file (--input) or "
+             "a synthetic source\n";
+      return kUsageError;
+    }
     if (k == 0 && truth_from_world &&
         !std::all_of(p.specs.begin(), p.specs.end(),
                      [](const config::SourceConfig& s) { return s.type == "synthetic"; })) {

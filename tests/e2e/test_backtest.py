@@ -181,6 +181,23 @@ time:
                             "5000").stderr.decode()
         self.assertNotIn("100%", err.split("\r")[-1])
 
+    def test_a_stream_on_stdin(self):
+        body = self.world_config().read_text().replace(
+            f"{{name: world, type: file, path: {self.events}}}", "{name: world, type: stdin}")
+        cfg = self.config(body, name="stream.yaml")
+        events = pathlib.Path(self.events).read_bytes()
+        r = run("backtest", "--config", str(cfg), "--truth", self.truth, "--json", "-",
+                stdin=events)
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        rep = json.loads(r.stdout)
+        self.assertEqual(rep["input"]["description"], "stdin")
+        self.assertEqual(rep["input"]["records"], len(events.splitlines()))
+        # One stdin cannot feed two runs.
+        r = run("backtest", "--config", str(cfg), "--config", str(cfg), "--truth", self.truth,
+                stdin=events)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"two runs cannot share stdin", r.stderr)
+
     def test_progress_line(self):
         r = self.backtest("--config", str(self.world_config()), "--truth", self.truth,
                           "--progress")
