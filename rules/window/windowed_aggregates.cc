@@ -556,14 +556,20 @@ struct WindowedAggregates::Impl {
     d.sketch = true;
   }
 
-  static AggregateResult distinct_result(const Side& d, i128 lo, int64_t now) noexcept {
+  // `whole`: the window holds every stored bucket, so every entry (each names a stored
+  // bucket) is inside it: an exact set's count is its size (the common case of an event
+  // in the newest bucket).
+  static AggregateResult distinct_result(const Side& d, i128 lo, int64_t now, bool whole) noexcept {
     AggregateResult r;
     // Inside the window: from <= bucket <= now (int64 compares in the loops below).
     const int64_t from =
         static_cast<int64_t>(std::max<i128>(lo + 1, std::numeric_limits<int64_t>::min()));
     if (!d.sketch) {
       int64_t n = 0;
-      for (const Entry& e : d.entries) n += (e.bucket >= from) & (e.bucket <= now);
+      if (whole)
+        n = static_cast<int64_t>(d.entries.size());
+      else
+        for (const Entry& e : d.entries) n += (e.bucket >= from) & (e.bucket <= now);
       r.defined = n > 0;
       r.exact = n;
       r.number = static_cast<double>(n);
@@ -924,7 +930,8 @@ struct WindowedAggregates::Impl {
       if (((l.sided >> a) & 1) == 0) {
         out[a] = bucketed(a);
       } else if (k == AggregateKind::distinct) {
-        out[a] = distinct_result(s.sides_[l.side_index[a]], lo, now_ms);
+        out[a] = distinct_result(s.sides_[l.side_index[a]], lo, now_ms,
+                                 i0 == 0 && i1 == bucket_count(s));
       } else {
         const uint64_t n = k == AggregateKind::mode ? static_cast<uint64_t>(bucketed(a).exact) : 0;
         out[a] =

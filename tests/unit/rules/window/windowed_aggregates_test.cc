@@ -3,7 +3,6 @@
 // the int64 limits, the distinct sketch's error, determinism under reordering, the
 // serialisation (round trip, every prefix, corruption) and the memory budget.
 #include "rules/window/windowed_aggregates.h"
-#include "tests/unit/rules/window/serialization_checks.h"
 
 #include <gtest/gtest.h>
 
@@ -17,6 +16,8 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "tests/unit/rules/window/serialization_checks.h"
 
 namespace corridor::rules::window {
 namespace {
@@ -499,6 +500,49 @@ TEST(WindowedAggregates, DistinctValuesExpireWithTheirLastSighting) {
   EXPECT_EQ(w.at(10'000)[0].exact, 2);
 }
 
+// Exact distinct counts against a brute-force model, at every event's own time (the window
+// then usually holds every stored bucket, which has a shortcut) and at earlier times (a
+// window holding only some of them): the values whose last sighting among the stored
+// buckets lies inside the window.
+TEST(WindowedAggregates, DistinctMatchesBruteForceOverWholeAndPartialWindows) {
+  const int64_t length = 10'000, bucket = 1'000;
+  Window w({K::distinct, K::count}, length, bucket);
+  std::mt19937_64 rng(5);
+  std::vector<std::pair<int64_t, uint64_t>> seen;  // (bucket start, value) of each kept event
+  int64_t newest = kMin;
+  int whole = 0, partial = 0;
+  for (int i = 0; i < 3'000; ++i) {
+    // Mostly forward in time, sometimes late by up to two buckets, in bursts and gaps.
+    int64_t ts = std::max<int64_t>(0, newest) + static_cast<int64_t>(rng() % 700);
+    if (rng() % 50 == 0) ts += 15'000;
+    if (i > 0 && rng() % 6 == 0) ts = newest - static_cast<int64_t>(rng() % 2'500);
+    const uint64_t value = rng() % 30;
+    const int64_t b = ts / bucket * bucket;
+    const int64_t newest_b = newest == kMin ? kMin : newest / bucket * bucket;
+    w.add(ts, {hashed(value), val(1)});
+    if (newest != kMin && b <= newest_b - length) continue;  // too old: ignored
+    newest = std::max(newest, ts);
+    seen.emplace_back(b, value);
+    const int64_t cutoff = newest / bucket * bucket - length;  // stored: bucket > cutoff
+    std::erase_if(seen, [&](const auto& s) { return s.first <= cutoff; });
+    for (const int64_t now : {ts, ts - static_cast<int64_t>(rng() % 12'000)}) {
+      std::vector<int64_t> last(30, kMin);
+      for (const auto& [sb, v] : seen) last[v] = std::max(last[v], sb);
+      int64_t expected = 0;
+      for (const int64_t l : last) expected += l != kMin && l > now - length && l <= now;
+      const auto r = w.at(now)[0];
+      ASSERT_FALSE(r.estimated);
+      ASSERT_EQ(r.exact, expected) << "event " << i << " now " << now;
+      const bool all_stored = std::all_of(seen.begin(), seen.end(), [&](const auto& s) {
+        return s.first > now - length && s.first <= now;
+      });
+      (all_stored ? whole : partial) += 1;
+    }
+  }
+  // Both paths were taken, many times.
+  EXPECT_GT(whole, 1'000);
+  EXPECT_GT(partial, 1'000);
+}
 // The distinct sketch's error: N distinct values spread over a window's buckets.
 TEST(WindowedDistinctSketch, EstimateWithinFourStandardErrors) {
   for (int n : {1'000, 10'000, 100'000}) {
