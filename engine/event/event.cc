@@ -1,5 +1,8 @@
 #include "engine/event/event.h"
 
+#include <cstddef>
+#include <type_traits>
+
 namespace corridor::event {
 namespace {
 
@@ -37,13 +40,6 @@ constexpr std::array<std::string_view, kFieldCount> kFieldNames{
     "receiver.address",
     "receiver.employer",
 };
-
-std::string_view* party_slot(Party& p, size_t index) noexcept {
-  std::string_view* const slots[kPartyFieldCount] = {&p.id,      &p.account, &p.name,   &p.country,
-                                                     &p.city,    &p.phone,   &p.device, &p.ip,
-                                                     &p.address, &p.employer};
-  return slots[index];
-}
 
 }  // namespace
 
@@ -87,27 +83,33 @@ bool parse_field(std::string_view name, Field& out) noexcept {
   return false;
 }
 
-std::string_view* string_slot(Event& e, Field f) noexcept {
-  const auto i = static_cast<size_t>(f);
-  switch (f) {
-    case Field::channel:
-      return &e.channel;
-    case Field::agent:
-      return &e.agent;
-    case Field::purpose:
-      return &e.purpose;
-    default:
-      break;
-  }
+namespace detail {
+namespace {
+constexpr int16_t party_offset(size_t party, size_t index) {
+  constexpr size_t fields[kPartyFieldCount] = {offsetof(Party, id),      offsetof(Party, account),
+                                               offsetof(Party, name),    offsetof(Party, country),
+                                               offsetof(Party, city),    offsetof(Party, phone),
+                                               offsetof(Party, device),  offsetof(Party, ip),
+                                               offsetof(Party, address), offsetof(Party, employer)};
+  return static_cast<int16_t>(party + fields[index]);
+}
+constexpr std::array<int16_t, kFieldCount> make_offsets() {
+  std::array<int16_t, kFieldCount> at{};
+  at.fill(-1);
+  at[static_cast<size_t>(Field::channel)] = offsetof(Event, channel);
+  at[static_cast<size_t>(Field::agent)] = offsetof(Event, agent);
+  at[static_cast<size_t>(Field::purpose)] = offsetof(Event, purpose);
   const auto sender0 = static_cast<size_t>(Field::sender_id);
   const auto receiver0 = static_cast<size_t>(Field::receiver_id);
-  if (i >= sender0 && i < receiver0) return party_slot(e.sender, i - sender0);
-  if (i >= receiver0 && i < kFieldCount) return party_slot(e.receiver, i - receiver0);
-  return nullptr;
+  for (size_t i = 0; i < kPartyFieldCount; ++i) {
+    at[sender0 + i] = party_offset(offsetof(Event, sender), i);
+    at[receiver0 + i] = party_offset(offsetof(Event, receiver), i);
+  }
+  return at;
 }
-
-const std::string_view* string_slot(const Event& e, Field f) noexcept {
-  return string_slot(const_cast<Event&>(e), f);
-}
+}  // namespace
+static_assert(std::is_standard_layout_v<Event> && std::is_standard_layout_v<Party>);
+const std::array<int16_t, kFieldCount> kStringSlotOffset = make_offsets();
+}  // namespace detail
 
 }  // namespace corridor::event

@@ -81,9 +81,19 @@ struct Event {
   bool has(Field f) const noexcept { return (present >> static_cast<unsigned>(f)) & 1U; }
 };
 
+namespace detail {
+// Byte offset of each field's string_view in Event, or -1 (string_slot's table).
+extern const std::array<int16_t, kFieldCount> kStringSlotOffset;
+}  // namespace detail
+
 // The string slot of a string-valued canonical field, or nullptr for id/ts/kind/amount/
-// currency/labels which have their own types.
-std::string_view* string_slot(Event& e, Field f) noexcept;
-const std::string_view* string_slot(const Event& e, Field f) noexcept;
+// currency/labels which have their own types. Inline: rules read fields on every event.
+inline std::string_view* string_slot(Event& e, Field f) noexcept {
+  const int16_t at = detail::kStringSlotOffset[static_cast<size_t>(f)];
+  return at < 0 ? nullptr : reinterpret_cast<std::string_view*>(reinterpret_cast<char*>(&e) + at);
+}
+inline const std::string_view* string_slot(const Event& e, Field f) noexcept {
+  return string_slot(const_cast<Event&>(e), f);
+}
 
 }  // namespace corridor::event

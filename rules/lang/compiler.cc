@@ -111,6 +111,7 @@ class Compiler {
 
   size_t max_depth() const noexcept { return max_depth_; }
   void set_result_type(Type t) noexcept { p_.type_ = t; }
+  void set_shape() noexcept { p_.set_shape(); }
 
  private:
   std::nullopt_t fail(const Node& at, std::string message) {
@@ -698,8 +699,8 @@ class Compiler {
     if (f == "coalesce") {
       // coalesce(a, b, ...): the first of the strings that is not empty ("" when all are).
       if (n.children.size() < 2) {
-        return fail(n, "coalesce() takes two or more strings, got " +
-                           std::to_string(n.children.size()));
+        return fail(
+            n, "coalesce() takes two or more strings, got " + std::to_string(n.children.size()));
       }
       for (size_t i = 0; i < n.children.size(); ++i) {
         std::optional<Type> t = emit(*n.children[i]);
@@ -753,6 +754,7 @@ std::optional<Program> compile(const Node& node, Scope& scope, std::optional<Typ
     return std::nullopt;
   }
   compiler.set_result_type(*t);
+  compiler.set_shape();
   return program;
 }
 

@@ -111,14 +111,42 @@ class Program {
   Program& operator=(const Program&) = delete;
 
   Type type() const noexcept { return type_; }
-  Value evaluate(const EvalContext& context) const noexcept;
+  Value evaluate(const EvalContext& context) const noexcept {
+    switch (shape_) {
+      case Shape::load_field:
+        return Value{0, 0,
+                     *event::string_slot(*context.event, static_cast<event::Field>(code_[0].a))};
+      case Shape::load_slot:
+        return context.slots[code_[0].a];
+      case Shape::load_amount_base:
+        return Value{context.event->amount_base.units, 0, {}};
+      case Shape::in_kind_set:
+        return Value{
+            ((code_[0].a >> static_cast<unsigned>(context.event->kind)) & 1) ^ code_[0].b, 0, {}};
+      default:
+        return evaluate_general(context);
+    }
+  }
   bool test(const EvalContext& context) const noexcept { return evaluate(context).i != 0; }
   // Whether evaluating may read slot `slot` (an enrichment the engine then has to provide).
   bool reads_slot(uint16_t slot) const noexcept;
 
  private:
   friend class Compiler;
+  // Programs of one of these common shapes run without the interpreter loop: an aggregate's
+  // argument or predicate, a filter on the kind (set by the compiler once code_ is final).
+  enum class Shape : uint8_t {
+    general,
+    load_field,        // [load_field]
+    load_slot,         // [load_slot]
+    load_amount_base,  // [load_amount_base]
+    in_kind_set,       // [in_kind_set]
+  };
+  void set_shape() noexcept;
+  Value evaluate_general(const EvalContext& context) const noexcept;
+
   Type type_ = Type::boolean;
+  Shape shape_ = Shape::general;
   std::vector<Instruction> code_;
   std::vector<Value> constants_;
   std::deque<std::string> strings_;  // storage for string constants (stable addresses)

@@ -48,7 +48,29 @@ bool Program::reads_slot(uint16_t slot) const noexcept {
   });
 }
 
-Value Program::evaluate(const EvalContext& c) const noexcept {
+void Program::set_shape() noexcept {
+  shape_ = Shape::general;
+  if (code_.size() == 1) {
+    switch (code_[0].op) {
+      case OpCode::load_field:
+        shape_ = Shape::load_field;
+        break;
+      case OpCode::load_slot:
+        shape_ = Shape::load_slot;
+        break;
+      case OpCode::load_amount_base:
+        shape_ = Shape::load_amount_base;
+        break;
+      case OpCode::in_kind_set:
+        shape_ = Shape::in_kind_set;
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+Value Program::evaluate_general(const EvalContext& c) const noexcept {
   // Raw storage: `Value stack[kMaxStack]` would zero all 1 KiB of it on every call (Value's
   // members have initialisers), which cost more than most programs. Every push below
   // writes a whole Value, so nothing is read before it is written.
