@@ -37,7 +37,9 @@
 //
 // Counters: items_per_second = events/s; signals_per_M, alerts_per_M, suppressed_per_M (rule
 // hits not signalled because of `suppress`) per million timed events; state_keys = (rule,
-// key) entries at the end; state_MB = heap bytes in use (glibc mallinfo2, small and mapped blocks) grown since
+// key) entries at the end; state_MB = heap bytes in use (jemalloc's stats.allocated when the
+// bench links jemalloc, as it does by default like the corridor binary; otherwise glibc
+// mallinfo2, small and mapped blocks) grown since
 // before the engine was built, measured at the end with the engine alive: its whole state
 // (windows, evidence, keys, hash tables, is_new_pair table, typology state).
 //
@@ -47,6 +49,9 @@
 // with --collect-atstart=no: collection is on only in the timed region.
 #include <benchmark/benchmark.h>
 #include <malloc.h>
+#if CORRIDOR_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -579,12 +584,25 @@ struct CountingListener final : rules::SignalListener {
   }
 };
 
+#if CORRIDOR_JEMALLOC
+// Heap bytes in use: what jemalloc has handed out (stats.allocated, refreshed by "epoch").
+size_t heap_in_use() {
+  uint64_t epoch = 1;
+  size_t size = sizeof epoch;
+  mallctl("epoch", &epoch, &size, &epoch, size);
+  size_t allocated = 0;
+  size = sizeof allocated;
+  if (mallctl("stats.allocated", &allocated, &size, nullptr, 0) != 0) return 0;
+  return allocated;
+}
+#else
 // Heap bytes in use: small blocks (uordblks) and large ones, which glibc maps separately
 // (hblkhd: hash tables' slot arrays, for one).
 size_t heap_in_use() {
   const struct mallinfo2 m = mallinfo2();
   return m.uordblks + m.hblkhd;
 }
+#endif
 
 void BM_Rules(benchmark::State& state, const char* name, bool expire, bool uuid_ids) {
   const rules::RuleSet& set = rule_set();

@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   librdkafka-dev librocksdb-dev prometheus-cpp-dev libsimdjson-dev
   libyaml-cpp-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libabsl-dev
-  zlib1g-dev libxxhash-dev kcat python3 python3-jsonschema
+  zlib1g-dev libxxhash-dev libjemalloc-dev kcat python3 python3-jsonschema
 )
 
 missing=()
