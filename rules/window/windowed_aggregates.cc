@@ -110,6 +110,10 @@ uint32_t partial_bytes(AggregateKind k, bool wide) {
   return 0;
 }
 
+// The largest narrow record: the start, then the largest narrow partial (stddev's) per
+// aggregate.
+constexpr size_t kMaxNarrowRecord = 8 + kMaxAggregates * (4 + 8 + 16);
+
 // Where each aggregate's partial sits in a bucket record (windowed_aggregates.h).
 using Layout = detail::RecordLayout;
 
@@ -277,9 +281,10 @@ bool fits_narrow(const Partial& r) noexcept {
 }
 
 // Applies one event to one bucket record. A narrow record returns false when a counter or sum
-// would overflow; with commit == false nothing is written (a dry run before committing).
-bool apply(unsigned char* rec, const Layout& l, std::span<const AggregateInput> inputs, int64_t ts,
-           bool commit) noexcept {
+// would overflow, having written the partials of the aggregates before that one (callers
+// apply to a copy).
+bool apply(unsigned char* rec, const Layout& l, std::span<const AggregateInput> inputs,
+           int64_t ts) noexcept {
   const bool w = l.wide;
   const uint32_t c = count_bytes(w);
   for (size_t i = 0; i < l.n; ++i) {
@@ -315,37 +320,37 @@ bool apply(unsigned char* rec, const Layout& l, std::span<const AggregateInput> 
           if (w) {
             U192 squares = load<U192>(q);
             detail::add_sat(squares, U192::from(square));
-            if (commit) store(q, squares);
+            store(q, squares);
           } else {
             const u128 before = load<u128>(q), after = before + square;
             if (after < before) return false;
-            if (commit) store(q, after);
+            store(q, after);
           }
         }
-        if (commit) put_sum(p + c, w, sum);
+        put_sum(p + c, w, sum);
         break;
       }
       case AggregateKind::min:
-        if (commit && (n == 0 || in.value < load<int64_t>(p + c))) store(p + c, in.value);
+        if (n == 0 || in.value < load<int64_t>(p + c)) store(p + c, in.value);
         break;
       case AggregateKind::max:
-        if (commit && (n == 0 || in.value > load<int64_t>(p + c))) store(p + c, in.value);
+        if (n == 0 || in.value > load<int64_t>(p + c)) store(p + c, in.value);
         break;
       case AggregateKind::last:
-        if (commit && (n == 0 || ts >= load<int64_t>(p + c))) {
+        if (n == 0 || ts >= load<int64_t>(p + c)) {
           store(p + c, ts);
           store(p + c + 8, in.value);
         }
         break;
       case AggregateKind::share:
         // flagged <= n, so it cannot overflow where n did not.
-        if (commit && in.value != 0) {
+        if (in.value != 0) {
           const uint64_t f = get_count(p + c, w);
           put_count(p + c, w, f == std::numeric_limits<uint64_t>::max() ? f : f + 1);
         }
         break;
     }
-    if (commit) put_count(p, w, n == std::numeric_limits<uint64_t>::max() ? n : n + 1);
+    put_count(p, w, n == std::numeric_limits<uint64_t>::max() ? n : n + 1);
   }
   return true;
 }
@@ -894,12 +899,22 @@ struct WindowedAggregates::Impl {
     if (s.empty()) adopt(s, layout.narrow_);
     const size_t idx = find_or_insert(s, b);
     unsigned char* rec = s.buckets_.data() + idx * s.record_size_;
-    if (!s.wide_ && !apply(rec, layout.narrow_, inputs, ts_ms, /*commit=*/false)) {
-      convert(s, layout.narrow_, layout.wide_);
-      rec = s.buckets_.data() + idx * s.record_size_;
+    if (!s.wide_) {
+      // Applied to a copy of the record, kept only when nothing overflowed (apply stops at
+      // the first overflow, leaving what it wrote before); otherwise the state widens.
+      alignas(16) unsigned char copy[kMaxNarrowRecord];
+      std::memcpy(copy, rec, s.record_size_);
+      if (apply(copy, layout.narrow_, inputs, ts_ms)) {
+        std::memcpy(rec, copy, s.record_size_);
+      } else {
+        convert(s, layout.narrow_, layout.wide_);
+        rec = s.buckets_.data() + idx * s.record_size_;
+        apply(rec, layout.wide_, inputs, ts_ms);
+      }
+    } else {
+      apply(rec, layout.wide_, inputs, ts_ms);
     }
     const Layout& l = s.wide_ ? layout.wide_ : layout.narrow_;
-    apply(rec, l, inputs, ts_ms, /*commit=*/true);
     if (l.n_sides == 0) return;
     for (size_t i = 0; i < l.n; ++i) {
       if (!inputs[i].matched) continue;
