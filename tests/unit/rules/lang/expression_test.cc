@@ -222,6 +222,12 @@ TEST_F(ExpressionTest, Functions) {
   EXPECT_TRUE(test(R"(coalesce(receiver.city, agent, receiver.country, "x") == "LY")"));
   EXPECT_TRUE(test(R"(coalesce(receiver.city, agent) == "")"));
   EXPECT_TRUE(test(R"(coalesce(receiver.city, "") == "" and coalesce("", "a") == "a")"));
+  // An `and` / `or` on the left of a comparison may stop before its last operand: the
+  // comparison still sees the whole operand's value.
+  EXPECT_TRUE(test("(senders > 6 and is_new_pair) == false"));
+  EXPECT_FALSE(test("(senders > 6 and is_new_pair) == true"));
+  EXPECT_TRUE(test("(senders > 5 or is_new_pair) == true"));
+  EXPECT_TRUE(test("(senders < 5 or is_new_pair) != false"));
 }
 
 TEST_F(ExpressionTest, ProgramsSayWhichSlotsTheyRead) {
