@@ -451,7 +451,7 @@ struct WindowedAggregates::Impl {
         }
         continue;
       }
-      std::erase_if(d.entries, [cutoff](const Entry& e) { return e.bucket <= cutoff; });
+      d.entries.erase_if([cutoff](const Entry& e) { return e.bucket <= cutoff; });
       if (d.entries.empty()) d.sketch = false;
     }
     if (s.buckets_.empty()) reset(s, false);
@@ -478,7 +478,7 @@ struct WindowedAggregates::Impl {
   // Re-lays every record out from layout `from` to layout `to` (narrow <-> wide).
   static void convert(Self& s, const Layout& from, const Layout& to) {
     const size_t nb = bucket_count(s);
-    std::vector<unsigned char> out;
+    decltype(s.buckets_) out;
     out.reserve(nb * to.record);
     out.resize(nb * to.record);
     for (size_t i = 0; i < nb; ++i) {
@@ -506,16 +506,16 @@ struct WindowedAggregates::Impl {
 
   // --- distinct ---------------------------------------------------------------------------
 
-  static void grow_entries(std::vector<Entry>& v) { reserve_for(v, 1, 1, 8); }
+  static void grow_entries(Entries& v) { reserve_for(v, 1, 1, 8); }
 
   // Sliding HyperLogLog: per register, the (rank, bucket) pairs not dominated by a pair with a
   // rank at least as high in a bucket at least as new. Within a register, keyed by rank
   // ascending, buckets are then strictly descending. The result is a function of each
   // value's latest sighting only, whatever the order of insertion.
-  static void sketch_insert(std::vector<Entry>& v, uint64_t hash, int64_t b) {
+  static void sketch_insert(Entries& v, uint64_t hash, int64_t b) {
     sketch_insert(v, detail::hll_register(hash), detail::hll_rank(hash), b);
   }
-  static void sketch_insert(std::vector<Entry>& v, uint32_t reg, uint8_t rank, int64_t b) {
+  static void sketch_insert(Entries& v, uint32_t reg, uint8_t rank, int64_t b) {
     const uint64_t base = static_cast<uint64_t>(reg) << 8, key = base | rank;
     const auto by_key = [](const Entry& e, uint64_t k) { return e.key < k; };
     const auto first = std::lower_bound(v.begin(), v.end(), base, by_key);
@@ -537,7 +537,7 @@ struct WindowedAggregates::Impl {
   }
 
   static void distinct_add(Side& d, uint64_t hash, int64_t b, uint32_t bound) {
-    std::vector<Entry>& v = d.entries;
+    Entries& v = d.entries;
     if (d.sketch) {
       sketch_insert(v, hash, b);
       return;
@@ -554,7 +554,7 @@ struct WindowedAggregates::Impl {
       v.insert(v.begin() + at, Entry{hash, b});
       return;
     }
-    std::vector<Entry> sketch;
+    Entries sketch;
     for (const Entry& e : v) sketch_insert(sketch, e.key, e.bucket);
     sketch_insert(sketch, hash, b);
     v = std::move(sketch);
@@ -1367,7 +1367,7 @@ bool WindowedAggregates::empty() const noexcept { return buckets_.empty(); }
 size_t WindowedAggregates::memory_bytes() const noexcept {
   size_t bytes = buckets_.capacity() + sides_.capacity() * sizeof(Side);
   for (const Side& d : sides_) {
-    bytes += d.entries.capacity() * sizeof(Entry);
+    bytes += d.entries.heap_bytes();
     if (d.groups) bytes += sizeof(GroupTable) + d.groups->entries.capacity() * sizeof(GroupEntry);
   }
   return bytes;

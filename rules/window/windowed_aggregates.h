@@ -69,6 +69,8 @@
 #include <string_view>
 #include <vector>
 
+#include "rules/window/small_vector.h"
+
 namespace corridor::rules::window {
 
 enum class AggregateKind : uint8_t {
@@ -283,8 +285,10 @@ class WindowedAggregates {
     bool truncated = false;
   };
   // The table of one aggregate that keeps one beside the buckets, in spec order.
+  // A distinct set's entries: the first lives inside the Side.
+  using Entries = detail::SmallVector<Entry, 1>;
   struct Side {
-    std::vector<Entry> entries;          // distinct: sorted by key
+    Entries entries;                     // distinct: sorted by key
     std::unique_ptr<GroupTable> groups;  // max_by_*, mode (a distinct aggregate has none)
     bool sketch = false;                 // distinct
 
@@ -303,7 +307,7 @@ class WindowedAggregates {
   struct Impl;  // the implementation's helpers (windowed_aggregates.cc)
 
   std::vector<unsigned char> buckets_;  // records, sorted by start, no two equal
-  std::vector<Side> sides_;             // one per distinct, max_by_* or mode aggregate
+  std::vector<Side> sides_;   // one per distinct, max_by_* or mode aggregate
   uint64_t kinds_ = 0;        // kind + 1 per aggregate, 4 bits each, first lowest; 0 while empty
   uint32_t record_size_ = 0;  // bytes per bucket record (0 while empty)
   uint8_t n_aggs_ = 0;        // aggregates (0 while empty)
