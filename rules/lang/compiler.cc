@@ -111,7 +111,7 @@ class Compiler {
 
   size_t max_depth() const noexcept { return max_depth_; }
   void set_result_type(Type t) noexcept { p_.type_ = t; }
-  void set_shape() noexcept { p_.set_shape(); }
+  void finish() { p_.finish(); }
 
  private:
   std::nullopt_t fail(const Node& at, std::string message) {
@@ -754,7 +754,7 @@ std::optional<Program> compile(const Node& node, Scope& scope, std::optional<Typ
     return std::nullopt;
   }
   compiler.set_result_type(*t);
-  compiler.set_shape();
+  compiler.finish();
   return program;
 }
 

@@ -5,7 +5,8 @@
 //   near_below(amount_base, 3000, 0.2) and in_list("transit_countries", receiver.country)
 //
 // Text is parsed, type-checked against a Scope and compiled once, at load, into a Program:
-// a flat instruction list that evaluates on a fixed-size stack with no allocation.
+// a flat instruction list for a fixed-size stack, and from it a tree of typed steps
+// (functions that call their operands' functions) that evaluates with no allocation.
 #pragma once
 
 #include <cstdint>
@@ -101,6 +102,28 @@ struct Instruction {
   uint16_t a = 0;
 };
 
+// One node of a compiled expression's tree of typed steps (steps.cc): each step computes
+// its value from its operands' steps or from the event, the slots and its immediates. A
+// step of an integer-like type (boolean, integer, decimal, time, duration) answers through
+// `i`, a number through `d`, a string through `s`; constants, slots and lookups answer
+// through all three (their type is their reader's). Internal to rules/lang.
+struct Step {
+  using Int = int64_t (*)(const Step&, const EvalContext&) noexcept;
+  using Num = double (*)(const Step&, const EvalContext&) noexcept;
+  using Str = std::string_view (*)(const Step&, const EvalContext&) noexcept;
+  Int i = nullptr;
+  Num d = nullptr;
+  Str s = nullptr;
+  const Step* x = nullptr;  // operands
+  const Step* y = nullptr;
+  const Step* z = nullptr;
+  Value k;                      // immediates: a constant, a slot index or a field (k.i)
+  Value k2;                     // a second one (between's upper bound, near_below's fraction)
+  const void* table = nullptr;  // a set or a lookup table of the program
+  OpCode op{};                  // the instruction it was built from
+  uint8_t arg = 0;              // a comparison, lookup's key parts, a negation
+};
+
 class Program {
  public:
   Program() = default;
@@ -111,6 +134,8 @@ class Program {
   Program& operator=(const Program&) = delete;
 
   Type type() const noexcept { return type_; }
+  // The program's value: the member of Value that its type() names (i for booleans,
+  // integers, decimals, times and durations, d for numbers, s for strings) is set.
   Value evaluate(const EvalContext& context) const noexcept {
     switch (shape_) {
       case Shape::load_field:
@@ -123,30 +148,51 @@ class Program {
       case Shape::in_kind_set:
         return Value{
             ((code_[0].a >> static_cast<unsigned>(context.event->kind)) & 1) ^ code_[0].b, 0, {}};
-      default:
-        return evaluate_general(context);
+      case Shape::steps: {
+        const Step& r = *root_;
+        Value v;
+        if (type_ == Type::string)
+          v.s = r.s(r, context);
+        else if (type_ == Type::number)
+          v.d = r.d(r, context);
+        else
+          v.i = r.i(r, context);
+        return v;
+      }
+      case Shape::empty:
+        break;
     }
+    return Value{};
   }
-  bool test(const EvalContext& context) const noexcept { return evaluate(context).i != 0; }
+  bool test(const EvalContext& context) const noexcept {
+    if (shape_ == Shape::steps && type_ == Type::boolean) return root_->i(*root_, context) != 0;
+    return evaluate(context).i != 0;
+  }
+  // The same value computed by the stack interpreter the steps were built from: the
+  // reference the steps are checked against (tests). Slower; the same members are set.
+  Value interpret(const EvalContext& context) const noexcept;
   // Whether evaluating may read slot `slot` (an enrichment the engine then has to provide).
   bool reads_slot(uint16_t slot) const noexcept;
 
  private:
   friend class Compiler;
-  // Programs of one of these common shapes run without the interpreter loop: an aggregate's
-  // argument or predicate, a filter on the kind (set by the compiler once code_ is final).
+  // Programs of one instruction run inline (an aggregate's argument or predicate, a filter
+  // on the kind); the others through their tree of steps. Set by finish().
   enum class Shape : uint8_t {
-    general,
+    empty,             // no code: a default Program
+    steps,             // root_
     load_field,        // [load_field]
     load_slot,         // [load_slot]
     load_amount_base,  // [load_amount_base]
     in_kind_set,       // [in_kind_set]
   };
-  void set_shape() noexcept;
-  Value evaluate_general(const EvalContext& context) const noexcept;
+  // Once code_ is final: the shape and the steps.
+  void finish();
+  void build_steps();
+  void build_steps(size_t from, size_t to, std::vector<Step*>& stack);
 
   Type type_ = Type::boolean;
-  Shape shape_ = Shape::general;
+  Shape shape_ = Shape::empty;
   std::vector<Instruction> code_;
   std::vector<Value> constants_;
   std::deque<std::string> strings_;  // storage for string constants (stable addresses)
@@ -159,6 +205,10 @@ class Program {
     Value fallback;
   };
   std::vector<Table> tables_;
+  // The steps, one per instruction at most, never reallocated once built (steps point at
+  // each other), and the one whose value is the program's.
+  std::vector<Step> steps_;
+  const Step* root_ = nullptr;
 };
 
 // The maximum stack depth a Program may need; deeper expressions are refused at compile.

@@ -3,6 +3,9 @@
 
 #include <cstdint>
 
+#include "rules/lang/ast.h"
+#include "rules/lang/value.h"
+
 namespace corridor::rules::lang {
 
 enum class OpCode : uint8_t {
@@ -55,5 +58,44 @@ enum class OpCode : uint8_t {
   near_below_number,
   coalesce_string,  // [a, b] -> a when it is not empty, else b
 };
+
+// Semantics shared by the interpreter (vm.cc) and the steps (steps.cc).
+
+__extension__ using Int128 = __int128;
+
+template <typename T>
+bool compare(T l, T r, uint8_t op) noexcept {
+  switch (static_cast<Op>(op)) {
+    case Op::eq:
+      return l == r;
+    case Op::ne:
+      return l != r;
+    case Op::lt:
+      return l < r;
+    case Op::le:
+      return l <= r;
+    case Op::gt:
+      return l > r;
+    case Op::ge:
+      return l >= r;
+    default:
+      return false;
+  }
+}
+
+// Overflow in exact arithmetic saturates instead of wrapping (undefined in C++): an absurd
+// sum then compares as "very large", which is what a rule expects of it.
+inline int64_t saturate(Int128 v) noexcept {
+  if (v > INT64_MAX) return INT64_MAX;
+  if (v < INT64_MIN) return INT64_MIN;
+  return static_cast<int64_t>(v);
+}
+
+// near_below(x, threshold, fraction) in decimal units: threshold * (1 - fraction) <= x <
+// threshold, compared without division (scaled by 10^4).
+inline bool near_below_units(int64_t x, int64_t threshold, int64_t fraction) noexcept {
+  const Int128 low_scaled = Int128{threshold} * (kDecimalUnit - Int128{fraction});
+  return Int128{x} * kDecimalUnit >= low_scaled && x < threshold;
+}
 
 }  // namespace corridor::rules::lang

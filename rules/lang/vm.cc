@@ -1,4 +1,5 @@
-// Evaluation of compiled expressions: a fixed-size stack, no allocation, no recursion.
+// The stack interpreter of compiled expressions: a fixed-size stack, no allocation, no
+// recursion. Programs evaluate through their steps (steps.cc); this is their reference.
 #include <algorithm>
 #include <cmath>
 #include <new>
@@ -8,39 +9,6 @@
 #include "rules/lang/opcodes.h"
 
 namespace corridor::rules::lang {
-namespace {
-
-__extension__ using Int128 = __int128;
-
-template <typename T>
-bool compare(T l, T r, uint8_t op) noexcept {
-  switch (static_cast<Op>(op)) {
-    case Op::eq:
-      return l == r;
-    case Op::ne:
-      return l != r;
-    case Op::lt:
-      return l < r;
-    case Op::le:
-      return l <= r;
-    case Op::gt:
-      return l > r;
-    case Op::ge:
-      return l >= r;
-    default:
-      return false;
-  }
-}
-
-// Overflow in exact arithmetic saturates instead of wrapping (undefined in C++): an absurd
-// sum then compares as "very large", which is what a rule expects of it.
-int64_t saturate(Int128 v) noexcept {
-  if (v > INT64_MAX) return INT64_MAX;
-  if (v < INT64_MIN) return INT64_MIN;
-  return static_cast<int64_t>(v);
-}
-
-}  // namespace
 
 bool Program::reads_slot(uint16_t slot) const noexcept {
   return std::any_of(code_.begin(), code_.end(), [&](const Instruction& i) {
@@ -48,8 +16,8 @@ bool Program::reads_slot(uint16_t slot) const noexcept {
   });
 }
 
-void Program::set_shape() noexcept {
-  shape_ = Shape::general;
+void Program::finish() {
+  shape_ = code_.empty() ? Shape::empty : Shape::steps;
   if (code_.size() == 1) {
     switch (code_[0].op) {
       case OpCode::load_field:
@@ -68,9 +36,10 @@ void Program::set_shape() noexcept {
         break;
     }
   }
+  build_steps();
 }
 
-Value Program::evaluate_general(const EvalContext& c) const noexcept {
+Value Program::interpret(const EvalContext& c) const noexcept {
   // Raw storage: `Value stack[kMaxStack]` would zero all 1 KiB of it on every call (Value's
   // members have initialisers), which cost more than most programs. Every push below
   // writes a whole Value, so nothing is read before it is written.
@@ -268,12 +237,7 @@ Value Program::evaluate_general(const EvalContext& c) const noexcept {
       }
       case OpCode::near_below_exact: {
         sp -= 2;
-        const Int128 x = stack[sp - 1].i;
-        const Int128 threshold = stack[sp].i;
-        const Int128 fraction = stack[sp + 1].i;
-        // x >= threshold * (1 - fraction), compared without division: scale by 10^4.
-        const Int128 low_scaled = threshold * (kDecimalUnit - fraction);
-        stack[sp - 1].i = x * kDecimalUnit >= low_scaled && x < threshold;
+        stack[sp - 1].i = near_below_units(stack[sp - 1].i, stack[sp].i, stack[sp + 1].i);
         break;
       }
       case OpCode::near_below_number: {

@@ -2,10 +2,20 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <map>
+#include <random>
+#include <string>
 
 namespace corridor::rules::lang {
 namespace {
+
+// The member of a Value that a program of type `t` sets, compared (NaN equals NaN).
+bool same_value(Type t, const Value& a, const Value& b) {
+  if (t == Type::string) return a.s == b.s;
+  if (t == Type::number) return (std::isnan(a.d) && std::isnan(b.d)) || a.d == b.d;
+  return a.i == b.i;
+}
 
 // The event scope plus a few slots and lists, as a rule's `when` would see them.
 class TestScope : public EventScope {
@@ -52,7 +62,11 @@ class ExpressionTest : public ::testing::Test {
     std::optional<Program> p = compile(text, scope_, expected, err);
     EXPECT_TRUE(p.has_value()) << text << ": " << err.offset << ": " << err.message;
     if (!p) return {};
-    return p->evaluate(EvalContext{&event_, slots_});
+    const EvalContext context{&event_, slots_};
+    const Value v = p->evaluate(context);
+    EXPECT_TRUE(same_value(p->type(), v, p->interpret(context)))
+        << text << ": the steps and the interpreter disagree";
+    return v;
   }
   bool test(std::string_view text) { return eval(text, Type::boolean).i != 0; }
 
@@ -308,6 +322,162 @@ TEST_F(ExpressionTest, DeepNestingIsRefusedNotCrashing) {
   std::string long_sum = "1";
   for (int i = 0; i < 200; ++i) long_sum += " + (1 * (2 + 3))";
   EXPECT_EQ(eval(long_sum, Type::integer).i, 1 + 200 * 5);
+}
+
+// Random well-typed expressions over every operator, function and operand shape, each
+// evaluated through its steps and through the stack interpreter on random events and slots:
+// the two must agree on every one.
+class RandomExpressions {
+ public:
+  explicit RandomExpressions(uint64_t seed) : rng_(seed) {}
+
+  std::string boolean(int depth) {
+    if (depth <= 0) return pick({"is_new_pair", "true", "false", R"(kind == "remittance")"});
+    switch (below(19)) {
+      case 0:
+        return integer(depth - 1) + cmp() + integer(depth - 1);
+      case 1:
+        return decimal(depth - 1) + cmp() + decimal(depth - 1);
+      case 2:
+        return number(depth - 1) + cmp() + number(depth - 1);
+      case 3:
+        return text(depth - 1) + pick({" == ", " != "}) + text(depth - 1);
+      case 4:
+        return "(" + boolean(depth - 1) + " and " + boolean(depth - 1) + ")";
+      case 5:
+        return "(" + boolean(depth - 1) + " or " + boolean(depth - 1) + ")";
+      case 6:
+        return "not (" + boolean(depth - 1) + ")";
+      case 7:
+        return integer(depth - 1) + " between " + integer(depth - 1) + " and " + integer(depth - 1);
+      case 8:
+        return decimal(depth - 1) + " between " + decimal(0) + " and " + decimal(depth - 1);
+      case 9:
+        return number(depth - 1) + " between " + number(0) + " and " + number(0);
+      case 10:
+        return text(depth - 1) + pick({" in ", " not in "}) + R"(["Sylhet", "LY", ""])";
+      case 11:
+        return integer(depth - 1) + pick({" in ", " not in "}) + "[1, 6, 9]";
+      case 12:
+        return "near_below(" + decimal(depth - 1) + ", " + decimal(0) + ", " +
+               pick({"0.2", "0.5", "1"}) + ")";
+      case 13:
+        return "is_round(" + decimal(depth - 1) + ", " + pick({"50", "100", "0.5"}) + ")";
+      case 14:
+        return R"(in_list("transit_countries", )" + text(depth - 1) + ")";
+      case 15:
+        return pick({R"(kind in ["transfer", "remittance"])", R"(kind not in ["fee"])",
+                     R"("salary" != kind)"});
+      case 16:
+        return "ts - pay.ts" + cmp() + pick({"1h", "30m", "2d"});
+      case 17:
+        return "(" + boolean(depth - 1) + ") == " + boolean(depth - 1);
+      default:
+        return "is_new_pair" + std::string(pick({" == true", " != false", ""}));
+    }
+  }
+
+ private:
+  std::string integer(int depth) {
+    if (depth <= 0) return pick({"senders", "0", "1", "6", "9", "-3"});
+    switch (below(7)) {
+      case 0:
+        return "(" + integer(depth - 1) + pick({" + ", " - ", " * "}) + integer(depth - 1) + ")";
+      case 1:
+        return "-" + integer(depth - 1);
+      case 2:
+        return "abs(" + integer(depth - 1) + ")";
+      case 3:
+        return pick({"max(", "min("}) + integer(depth - 1) + ", " + integer(depth - 1) + ")";
+      default:
+        return integer(0);
+    }
+  }
+  std::string decimal(int depth) {
+    if (depth <= 0) return pick({"total", "amount_base", "amount", "2950", "3000.5", "0.2"});
+    switch (below(6)) {
+      case 0:
+        return "(" + decimal(depth - 1) + pick({" + ", " - "}) + decimal(depth - 1) + ")";
+      case 1:
+        return "(" + decimal(depth - 1) + " * " + integer(depth - 1) + ")";
+      case 2:
+        return "abs(" + decimal(depth - 1) + ")";
+      case 3:
+        return "(" + integer(depth - 1) + " + " + decimal(depth - 1) + ")";
+      default:
+        return decimal(0);
+    }
+  }
+  std::string number(int depth) {
+    if (depth <= 0) return pick({"cv", "(total / senders)", "(cv * 1)"});
+    switch (below(5)) {
+      case 0:
+        return "(" + number(depth - 1) + pick({" + ", " - ", " * ", " / "}) + number(depth - 1) +
+               ")";
+      case 1:
+        return "(" + decimal(depth - 1) + " / " + integer(depth - 1) + ")";
+      case 2:
+        return pick({"max(", "min("}) + number(depth - 1) + ", " + decimal(depth - 1) + ")";
+      case 3:
+        return pick({"-", "abs("}) + std::string("(") + number(depth - 1) + ")" +
+               (below(2) ? "" : "");
+      default:
+        return number(0);
+    }
+  }
+  std::string text(int depth) {
+    if (depth <= 0)
+      return pick({"sender.city", "receiver.country", "currency", "id", R"("Sylhet")", R"("LY")",
+                   R"("")", "receiver.city"});
+    if (below(3) == 0) return "coalesce(" + text(depth - 1) + ", " + text(depth - 1) + ")";
+    return text(0);
+  }
+  std::string cmp() { return pick({" == ", " != ", " < ", " <= ", " > ", " >= "}); }
+  std::string pick(std::initializer_list<const char*> options) {
+    return *(options.begin() + below(options.size()));
+  }
+  size_t below(size_t n) { return static_cast<size_t>(rng_() % n); }
+
+  std::mt19937_64 rng_;
+};
+
+TEST_F(ExpressionTest, StepsAnswerAsTheInterpreterOnRandomExpressions) {
+  std::mt19937_64 rng(7);
+  const std::string_view cities[] = {"Sylhet", "", "Dhaka"};
+  const std::string_view countries[] = {"LY", "BD", ""};
+  size_t compiled = 0, evaluations = 0, fired = 0;
+  for (uint64_t seed = 1; seed <= 3000; ++seed) {
+    RandomExpressions gen(seed);
+    const std::string text = gen.boolean(static_cast<int>(seed % 5));
+    CompileError err;
+    std::optional<Program> p = compile(text, scope_, Type::boolean, err);
+    if (!p) continue;
+    ++compiled;
+    for (int round = 0; round < 8; ++round) {
+      event_.kind = static_cast<event::Kind>(rng() % event::kKindCount);
+      event_.amount_base.units = static_cast<int64_t>(rng() % 80) * 500'000 - 500'000;
+      event_.amount.units = static_cast<int64_t>(rng() % 6000) * 10'000;
+      event_.sender.city = cities[rng() % 3];
+      event_.receiver.country = countries[rng() % 3];
+      event_.receiver.city = cities[rng() % 3];
+      slots_[0].i = static_cast<int64_t>(rng() % 24) - 3;
+      slots_[1].i = static_cast<int64_t>(rng() % 2000) * 50'000;
+      slots_[2].d = rng() % 10 == 0 ? std::nan("") : static_cast<double>(rng() % 100) / 50;
+      slots_[3].i = event_.ts_ms - static_cast<int64_t>(rng() % 5) * 1'800'000;
+      slots_[4].i = static_cast<int64_t>(rng() % 2);
+      const EvalContext context{&event_, slots_};
+      const Value steps = p->evaluate(context);
+      ASSERT_TRUE(same_value(Type::boolean, steps, p->interpret(context))) << text;
+      ASSERT_EQ(p->test(context), p->interpret(context).i != 0) << text;
+      ++evaluations;
+      fired += steps.i != 0;
+    }
+  }
+  // Most expressions compile (the generator keeps to the language's types), and they answer
+  // both ways often.
+  EXPECT_GT(compiled, 2700u);
+  EXPECT_GT(fired, evaluations / 5);
+  EXPECT_LT(fired, evaluations * 4 / 5);
 }
 
 }  // namespace
