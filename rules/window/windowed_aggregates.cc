@@ -383,6 +383,12 @@ struct WindowedAggregates::Impl {
   static int64_t start(const Self& s, size_t i) noexcept {
     return load<int64_t>(s.buckets_.data() + i * s.record_size_);
   }
+  // The oldest and the newest bucket's start (the state is not empty). No division: the
+  // records are read at their byte offsets.
+  static int64_t oldest_start(const Self& s) noexcept { return load<int64_t>(s.buckets_.data()); }
+  static int64_t newest_start(const Self& s) noexcept {
+    return load<int64_t>(s.buckets_.data() + s.buckets_.size() - s.record_size_);
+  }
   // First bucket whose start is > t.
   static size_t upper(const Self& s, i128 t) noexcept {
     size_t lo = 0, hi = bucket_count(s);
@@ -437,8 +443,8 @@ struct WindowedAggregates::Impl {
   // Drops every bucket starting at or before `cutoff` and the distinct values last seen there,
   // and the table entries of those buckets.
   static void drop_through(Self& s, i128 cutoff) noexcept {
+    if (s.buckets_.empty() || oldest_start(s) > cutoff) return;  // the common case: none
     const size_t k = upper(s, cutoff);
-    if (k == 0) return;
     s.buckets_.erase(s.buckets_.begin(),
                      s.buckets_.begin() + static_cast<ptrdiff_t>(k * s.record_size_));
     for (Side& d : s.sides_) {
@@ -457,22 +463,23 @@ struct WindowedAggregates::Impl {
     if (s.buckets_.empty()) reset(s, false);
   }
 
+  // The byte offset of bucket b's record, inserted (zero partials) when absent.
   static size_t find_or_insert(Self& s, int64_t b) {
-    const size_t nb = bucket_count(s);
-    size_t idx;
-    if (nb == 0 || start(s, nb - 1) < b) {
-      idx = nb;
-    } else if (start(s, nb - 1) == b) {
-      return nb - 1;
-    } else {
-      idx = lower(s, b);
-      if (start(s, idx) == b) return idx;
-    }
     const size_t r = s.record_size_;
+    size_t at;
+    if (s.buckets_.empty() || newest_start(s) < b) {
+      at = s.buckets_.size();  // the common case: a new newest bucket
+    } else if (newest_start(s) == b) {
+      return s.buckets_.size() - r;  // or the newest itself
+    } else {
+      const size_t idx = lower(s, b);
+      if (idx < bucket_count(s) && start(s, idx) == b) return idx * r;
+      at = idx * r;
+    }
     reserve_for(s.buckets_, r, r, 4);
-    s.buckets_.insert(s.buckets_.begin() + static_cast<ptrdiff_t>(idx * r), r, 0);
-    store(s.buckets_.data() + idx * r, b);
-    return idx;
+    s.buckets_.insert(s.buckets_.begin() + static_cast<ptrdiff_t>(at), r, 0);
+    store(s.buckets_.data() + at, b);
+    return at;
   }
 
   // Re-lays every record out from layout `from` to layout `to` (narrow <-> wide).
@@ -892,13 +899,13 @@ struct WindowedAggregates::Impl {
     const WindowSpec& window = layout.window_;
     const int64_t b = bucket_start(ts_ms, window.bucket_ms);
     if (!s.empty()) {
-      const int64_t newest = start(s, bucket_count(s) - 1);
+      const int64_t newest = newest_start(s);
       if (static_cast<i128>(b) <= static_cast<i128>(newest) - window.length_ms) return;  // too old
       if (b > newest) drop_through(s, static_cast<i128>(b) - window.length_ms);
     }
     if (s.empty()) adopt(s, layout.narrow_);
-    const size_t idx = find_or_insert(s, b);
-    unsigned char* rec = s.buckets_.data() + idx * s.record_size_;
+    const size_t at = find_or_insert(s, b);
+    unsigned char* rec = s.buckets_.data() + at;
     if (!s.wide_) {
       // Applied to a copy of the record, kept only when nothing overflowed (apply stops at
       // the first overflow, leaving what it wrote before); otherwise the state widens.
@@ -907,6 +914,7 @@ struct WindowedAggregates::Impl {
       if (apply(copy, layout.narrow_, inputs, ts_ms)) {
         std::memcpy(rec, copy, s.record_size_);
       } else {
+        const size_t idx = at / s.record_size_;
         convert(s, layout.narrow_, layout.wide_);
         rec = s.buckets_.data() + idx * s.record_size_;
         apply(rec, layout.wide_, inputs, ts_ms);
@@ -934,7 +942,11 @@ struct WindowedAggregates::Impl {
     }
     const Layout& l = s.wide_ ? layout.wide_ : layout.narrow_;
     const i128 lo = static_cast<i128>(now_ms) - layout.window_.length_ms;
-    const size_t i0 = upper(s, lo), i1 = std::max(i0, upper(s, now_ms));
+    const size_t nb = bucket_count(s);
+    // The common case, an event in the newest bucket: every stored bucket is in the window.
+    const bool whole = oldest_start(s) > lo && newest_start(s) <= now_ms;
+    const size_t i0 = whole ? 0 : upper(s, lo);
+    const size_t i1 = whole ? nb : std::max(i0, upper(s, now_ms));
     const auto bucketed = [&](size_t a) {
       return s.wide_                 ? result<true>(s, l, a, i0, i1)
              : i1 - i0 <= UINT32_MAX ? result<false, uint64_t>(s, l, a, i0, i1)
@@ -945,8 +957,7 @@ struct WindowedAggregates::Impl {
       if (((l.sided >> a) & 1) == 0) {
         out[a] = bucketed(a);
       } else if (k == AggregateKind::distinct) {
-        out[a] = distinct_result(s.sides_[l.side_index[a]], lo, now_ms,
-                                 i0 == 0 && i1 == bucket_count(s));
+        out[a] = distinct_result(s.sides_[l.side_index[a]], lo, now_ms, i0 == 0 && i1 == nb);
       } else {
         const uint64_t n = k == AggregateKind::mode ? static_cast<uint64_t>(bucketed(a).exact) : 0;
         out[a] =
