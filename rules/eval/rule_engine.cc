@@ -5,6 +5,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -306,6 +307,9 @@ struct CompiledRule {
   uint32_t slot = 0;                         // ... and its index among that space's rules
   uint64_t shape = 0;  // what its saved state depends on (window, aggregates): state saved
                        // under another shape is not restored
+  // Account rules: bit k set when one of its programs reads counterparty field k (all of
+  // them for sequence rules, whose steps may keep what they see).
+  uint16_t counterparty_fields = 0;
   std::unique_ptr<SequenceRuleState> sequence;  // sequence rules keep their own state
 };
 
@@ -365,6 +369,13 @@ struct RuleEngine::Impl {
       });
       CompiledRule c;
       c.rule = &r;
+      for (uint16_t k = 0; k < kPartyFields; ++k) {
+        bool reads = r.sequence.has_value();
+        for_each_program(r, [&](const lang::Program& p) {
+          reads = reads || p.reads_slot(static_cast<uint16_t>(kSlotCounterparty + k));
+        });
+        if (reads) c.counterparty_fields |= static_cast<uint16_t>(1u << k);
+      }
       for (const Aggregate& a : r.aggregates) {
         if (a.is_ratio) {
           c.spec_of.push_back(-1);
@@ -567,13 +578,22 @@ struct RuleEngine::Impl {
     return XXH3_64bits_withSeed(e.receiver.id.data(), e.receiver.id.size(), sender_hash);
   }
 
-  void set_perspective(const Perspective& p) {
+  // The direction and the counterparty fields in `fields` (bit k: field k, in the order of
+  // the counterparty slots) for the rule about to be evaluated. Each rule sets the fields
+  // its programs read, so none reads a field another rule set.
+  void set_perspective(const Perspective& p, uint16_t fields) {
+    static constexpr std::string_view event::Party::*kFields[kPartyFields] = {
+        &event::Party::id,      &event::Party::account, &event::Party::name,
+        &event::Party::country, &event::Party::city,    &event::Party::phone,
+        &event::Party::device,  &event::Party::ip,      &event::Party::address,
+        &event::Party::employer};
     slots[kSlotDirection].s = p.direction;
     static const event::Party none{};
     const event::Party& c = p.counterparty != nullptr ? *p.counterparty : none;
-    const std::string_view values[kPartyFields] = {
-        c.id, c.account, c.name, c.country, c.city, c.phone, c.device, c.ip, c.address, c.employer};
-    for (size_t k = 0; k < kPartyFields; ++k) slots[kSlotCounterparty + k].s = values[k];
+    for (unsigned m = fields; m != 0; m &= m - 1) {
+      const int k = std::countr_zero(m);
+      slots[kSlotCounterparty + k].s = c.*kFields[k];
+    }
   }
 
   // Builds the state key of a fields-keyed rule; false when a component is empty.
@@ -637,7 +657,7 @@ struct RuleEngine::Impl {
                 const Perspective& p) {
     const Rule& r = *c.rule;
     const bool by_account = r.key.kind == KeySpec::Kind::account;
-    if (by_account) set_perspective(p);
+    if (by_account) set_perspective(p, c.counterparty_fields);
     if (r.filter && !r.filter->test(context)) return;
     // The key: the account, or the fields' values (built once per event and key space, in
     // prepare(); sequence rules keep their own state and build theirs).
