@@ -304,6 +304,7 @@ struct CompiledRule {
   std::vector<int> spec_of;                  // aggregate index -> spec index, -1 for ratio
   int typology = -1;                         // index into RuleSet::typologies
   size_t space = 0;                          // windowed rules: index into Impl::spaces
+  KeySpace* keys = nullptr;                  // ... and that space
   uint32_t slot = 0;                         // ... and its index among that space's rules
   uint64_t shape = 0;  // what its saved state depends on (window, aggregates): state saved
                        // under another shape is not restored
@@ -329,7 +330,8 @@ struct RuleEngine::Impl {
   EngineOptions options;
   EngineStats stats;
   std::vector<CompiledRule> rules;
-  std::deque<KeySpace> spaces;  // never relocated: a KeySpace is not cheap to move
+  std::deque<KeySpace> spaces;        // never relocated: a KeySpace is not cheap to move
+  std::vector<KeySpace*> space_list;  // the same, for the per-event loops (a deque's are slower)
   std::vector<absl::flat_hash_map<std::string, TypologyState>> typologies;
   History<int64_t> pairs;        // sender|receiver hash -> last transfer time
   History<LastSalary> salaries;  // account id hash -> the latest salary credited to it
@@ -392,6 +394,7 @@ struct RuleEngine::Impl {
       } else {
         c.space = space_of(r.key);
         KeySpace& k = spaces[c.space];
+        c.keys = &k;
         c.slot = static_cast<uint32_t>(k.rules.size());
         c.shape = shape_of(r);
         if (!c.specs.empty()) c.layout = window::WindowLayout::make(c.specs, r.window);
@@ -401,6 +404,7 @@ struct RuleEngine::Impl {
       max_aggregates = std::max(max_aggregates, r.aggregates.size());
       rules.push_back(std::move(c));
     }
+    for (KeySpace& k : spaces) space_list.push_back(&k);
     const bool any_sequence = std::any_of(set.rules.begin(), set.rules.end(),
                                           [](const Rule& r) { return r.sequence.has_value(); });
     slots.resize(std::max<size_t>(kFirstAggregateSlot + max_aggregates,
@@ -507,7 +511,8 @@ struct RuleEngine::Impl {
   // fetched ahead: an event's keys lie at random in memory, and fetching them one after the
   // other as the rules ask would add up their latencies.
   void prepare(const event::Event& e) {
-    for (KeySpace& k : spaces) {
+    for (KeySpace* const space : space_list) {
+      KeySpace& k = *space;
       k.current[0] = k.current[1] = nullptr;
       k.head[0] = k.head[1] = nullptr;
       if (k.kind == KeySpec::Kind::account) {
@@ -538,7 +543,8 @@ struct RuleEngine::Impl {
         k.entities.prefetch(k.hash_of[side]);
       }
     }
-    for (KeySpace& k : spaces) {
+    for (KeySpace* const space : space_list) {
+      KeySpace& k = *space;
       for (int side = 0; side < 2; ++side) {
         if (!k.has_key[side]) continue;
         auto it = k.entities.find(k.hash_of[side]);
@@ -548,7 +554,8 @@ struct RuleEngine::Impl {
       }
     }
     // Then the heap blocks of the entities' rule states (their windows and evidence).
-    for (KeySpace& k : spaces) {
+    for (KeySpace* const space : space_list) {
+      KeySpace& k = *space;
       for (int side = 0; side < 2; ++side) {
         if (k.head[side] == nullptr) continue;
         for (const RuleState& r : k.head[side]->rules) {
@@ -667,7 +674,7 @@ struct RuleEngine::Impl {
       if (!build_key(r, e)) return;
       current_key = key;
     } else {
-      const KeySpace& k = spaces[c.space];
+      const KeySpace& k = *c.keys;
       if (!k.has_key[0]) return;
       current_key = k.key_of[0];
     }
@@ -681,7 +688,7 @@ struct RuleEngine::Impl {
       return;
     }
 
-    KeySpace& space = spaces[c.space];
+    KeySpace& space = *c.keys;
     Entity*& entity = space.current[p.side];
     if (entity == nullptr) entity = &find_or_add(space, p.side, e.ts_ms);
     const size_t had = entity->rules.size();
