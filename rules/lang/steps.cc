@@ -23,8 +23,6 @@ namespace corridor::rules::lang {
 namespace {
 
 using IntFn = Step::Int;
-using NumFn = Step::Num;
-using StrFn = Step::Str;
 
 int64_t I(const Step* p, const EvalContext& c) noexcept { return p->i(*p, c); }
 double D(const Step* p, const EvalContext& c) noexcept { return p->d(*p, c); }

@@ -1,5 +1,5 @@
-// A vector of trivially copyable elements whose first N live inside the object: the window
-// state of a key that saw an event or two (one bucket record, a distinct value or two) then
+// A vector of trivially copyable elements whose first N live inside the object: a distinct
+// set of one value (as every window opened by a key's first event in a while holds) then
 // needs no heap block of its own. Beyond N, one heap buffer, grown as std::vector grows.
 //
 // Private to rules/window. Only what the window state uses: pointers as iterators, insert

@@ -485,7 +485,7 @@ struct WindowedAggregates::Impl {
   // Re-lays every record out from layout `from` to layout `to` (narrow <-> wide).
   static void convert(Self& s, const Layout& from, const Layout& to) {
     const size_t nb = bucket_count(s);
-    decltype(s.buckets_) out;
+    std::vector<unsigned char> out;
     out.reserve(nb * to.record);
     out.resize(nb * to.record);
     for (size_t i = 0; i < nb; ++i) {

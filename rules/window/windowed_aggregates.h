@@ -284,9 +284,10 @@ class WindowedAggregates {
     GroupEntry cut{};  // while truncated: the newest entry dropped for the bound (no total)
     bool truncated = false;
   };
-  // The table of one aggregate that keeps one beside the buckets, in spec order.
-  // A distinct set's entries: the first lives inside the Side.
+  // A distinct set's entries: the first lives inside its Side (no heap block for a set of
+  // one, the common case of a window opened by a key's first event in a while).
   using Entries = detail::SmallVector<Entry, 1>;
+  // The table of one aggregate that keeps one beside the buckets, in spec order.
   struct Side {
     Entries entries;                     // distinct: sorted by key
     std::unique_ptr<GroupTable> groups;  // max_by_*, mode (a distinct aggregate has none)
@@ -307,7 +308,7 @@ class WindowedAggregates {
   struct Impl;  // the implementation's helpers (windowed_aggregates.cc)
 
   std::vector<unsigned char> buckets_;  // records, sorted by start, no two equal
-  std::vector<Side> sides_;   // one per distinct, max_by_* or mode aggregate
+  std::vector<Side> sides_;             // one per distinct, max_by_* or mode aggregate
   uint64_t kinds_ = 0;        // kind + 1 per aggregate, 4 bits each, first lowest; 0 while empty
   uint32_t record_size_ = 0;  // bytes per bucket record (0 while empty)
   uint8_t n_aggs_ = 0;        // aggregates (0 while empty)
