@@ -283,6 +283,31 @@ bool is(const Step* s, OpCode op) noexcept { return s != nullptr && s->op == op;
 
 }  // namespace
 
+// Once code_ is final: one-instruction programs run inline (expression.h), the others
+// through their steps.
+void Program::finish() {
+  shape_ = code_.empty() ? Shape::empty : Shape::steps;
+  if (code_.size() == 1) {
+    switch (code_[0].op) {
+      case OpCode::load_field:
+        shape_ = Shape::load_field;
+        break;
+      case OpCode::load_slot:
+        shape_ = Shape::load_slot;
+        break;
+      case OpCode::load_amount_base:
+        shape_ = Shape::load_amount_base;
+        break;
+      case OpCode::in_kind_set:
+        shape_ = Shape::in_kind_set;
+        break;
+      default:
+        break;
+    }
+  }
+  build_steps();
+}
+
 void Program::build_steps() {
   steps_.clear();
   root_ = nullptr;

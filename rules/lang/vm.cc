@@ -16,29 +16,6 @@ bool Program::reads_slot(uint16_t slot) const noexcept {
   });
 }
 
-void Program::finish() {
-  shape_ = code_.empty() ? Shape::empty : Shape::steps;
-  if (code_.size() == 1) {
-    switch (code_[0].op) {
-      case OpCode::load_field:
-        shape_ = Shape::load_field;
-        break;
-      case OpCode::load_slot:
-        shape_ = Shape::load_slot;
-        break;
-      case OpCode::load_amount_base:
-        shape_ = Shape::load_amount_base;
-        break;
-      case OpCode::in_kind_set:
-        shape_ = Shape::in_kind_set;
-        break;
-      default:
-        break;
-    }
-  }
-  build_steps();
-}
-
 Value Program::interpret(const EvalContext& c) const noexcept {
   // Raw storage: `Value stack[kMaxStack]` would zero all 1 KiB of it on every call (Value's
   // members have initialisers), which cost more than most programs. Every push below
