@@ -586,20 +586,17 @@ struct RuleEngine::Impl {
   }
 
   // The direction and the counterparty fields in `fields` (bit k: field k, in the order of
-  // the counterparty slots) for the rule about to be evaluated. Each rule sets the fields
-  // its programs read, so none reads a field another rule set.
-  void set_perspective(const Perspective& p, uint16_t fields) {
-    static constexpr std::string_view event::Party::*kFields[kPartyFields] = {
-        &event::Party::id,      &event::Party::account, &event::Party::name,
-        &event::Party::country, &event::Party::city,    &event::Party::phone,
-        &event::Party::device,  &event::Party::ip,      &event::Party::address,
-        &event::Party::employer};
+  // the counterparty slots and of a party's fields in event::Field) for the rule about to be
+  // evaluated. Each rule sets the fields its programs read, so none reads a field another
+  // rule set.
+  void set_perspective(const event::Event& e, const Perspective& p, uint16_t fields) {
     slots[kSlotDirection].s = p.direction;
-    static const event::Party none{};
-    const event::Party& c = p.counterparty != nullptr ? *p.counterparty : none;
+    // Account perspectives always name the other party of the event (on_event).
+    const auto first = static_cast<size_t>(p.counterparty == &e.sender ? event::Field::sender_id
+                                                                       : event::Field::receiver_id);
     for (unsigned m = fields; m != 0; m &= m - 1) {
-      const int k = std::countr_zero(m);
-      slots[kSlotCounterparty + k].s = c.*kFields[k];
+      const auto k = static_cast<size_t>(std::countr_zero(m));
+      slots[kSlotCounterparty + k].s = *event::string_slot(e, static_cast<event::Field>(first + k));
     }
   }
 
@@ -664,7 +661,7 @@ struct RuleEngine::Impl {
                 const Perspective& p) {
     const Rule& r = *c.rule;
     const bool by_account = r.key.kind == KeySpec::Kind::account;
-    if (by_account) set_perspective(p, c.counterparty_fields);
+    if (by_account) set_perspective(e, p, c.counterparty_fields);
     if (r.filter && !r.filter->test(context)) return;
     // The key: the account, or the fields' values (built once per event and key space, in
     // prepare(); sequence rules keep their own state and build theirs).
