@@ -18,6 +18,7 @@
 #include "engine/state/encoding.h"
 #include "engine/state/state_store.h"
 #include "rules/eval/history.h"
+#include "rules/eval/key_index.h"
 #include "rules/eval/render.h"
 #include "rules/eval/sequence.h"
 #include "rules/model/rule_scope.h"
@@ -225,7 +226,7 @@ struct KeySpace {
   std::vector<event::Field> fields;
   std::vector<size_t> rules;  // indices into Impl::rules of its windowed rules, in order
   int64_t horizon_ms = 0;     // longest window or suppression among them
-  absl::flat_hash_map<uint64_t, std::unique_ptr<Entity>> entities;
+  KeyIndex<Entity> entities;
   // (expiry slot, key hash) in the order keys were touched. A key is queued again when it is
   // touched in a later slot; expire() pops the slots whose keys may all have gone idle and
   // checks each key against its own newest time. The queue is near-sorted (late events push
@@ -259,13 +260,13 @@ struct KeySpace {
     for (size_t i = 0; i < due; ++i) {
       if (i + kSlotsAhead < due) entities.prefetch(expiry[i + kSlotsAhead].second);
       if (i + kEntitiesAhead < due) {
-        auto ahead = entities.find(expiry[i + kEntitiesAhead].second);
-        if (ahead != entities.end()) __builtin_prefetch(ahead->second.get());
+        if (const auto* ahead = entities.find(expiry[i + kEntitiesAhead].second))
+          __builtin_prefetch(ahead->chain.get());
       }
       const auto [slot, hash] = expiry[i];
-      auto it = entities.find(hash);
-      if (it == entities.end()) continue;
-      std::unique_ptr<Entity>* link = &it->second;
+      KeyIndex<Entity>::Slot* const at = entities.find(hash);
+      if (at == nullptr) continue;
+      std::unique_ptr<Entity>* link = &at->chain;
       while (*link != nullptr) {
         Entity& x = **link;
         if (x.queued_slot == slot && x.last_ts < idle_before) {
@@ -276,7 +277,7 @@ struct KeySpace {
           link = &x.next;
         }
       }
-      if (it->second == nullptr) entities.erase(it);
+      if (at->chain == nullptr) entities.erase(at);
     }
     expiry.erase(expiry.begin(), expiry.begin() + static_cast<std::ptrdiff_t>(due));
   }
@@ -480,12 +481,15 @@ struct RuleEngine::Impl {
       }
     }
     if (found == nullptr) {
-      std::unique_ptr<Entity>& slot = k.entities[h];
       auto fresh = std::make_unique<Entity>();
       fresh->key.assign(key_text);
-      fresh->next = std::move(slot);
-      slot = std::move(fresh);
-      found = slot.get();
+      found = fresh.get();
+      if (KeyIndex<Entity>::Slot* const at = k.entities.find(h)) {
+        fresh->next = std::move(at->chain);
+        at->chain = std::move(fresh);
+      } else {
+        k.entities.insert(h, std::move(fresh));
+      }
     }
     if (k.track && !found->dirty) {
       found->dirty = true;
@@ -547,9 +551,9 @@ struct RuleEngine::Impl {
       KeySpace& k = *space;
       for (int side = 0; side < 2; ++side) {
         if (!k.has_key[side]) continue;
-        auto it = k.entities.find(k.hash_of[side]);
-        if (it == k.entities.end()) continue;
-        k.head[side] = it->second.get();
+        const auto* at = k.entities.find(k.hash_of[side]);
+        if (at == nullptr) continue;
+        k.head[side] = at->chain.get();
         __builtin_prefetch(k.head[side]);
       }
     }
@@ -1053,9 +1057,9 @@ void RuleEngine::Impl::save_changed_entities(KeySpace& k, state::WriteBatch& bat
   k.dropped.clear();
   std::string value;
   for (const uint64_t h : k.dirty) {
-    auto it = k.entities.find(h);
-    if (it == k.entities.end()) continue;
-    for (Entity* x = it->second.get(); x != nullptr; x = x->next.get()) {
+    const auto* at = k.entities.find(h);
+    if (at == nullptr) continue;
+    for (Entity* x = at->chain.get(); x != nullptr; x = x->next.get()) {
       if (!x->dirty) continue;
       encode_entity(k, *x, value);
       batch.put(k.store_key(x->key), value);
@@ -1108,12 +1112,12 @@ void RuleEngine::snapshot(state::WriteBatch& batch) const {
   batch.put(kFormatKey, value);
   std::string entity_value;
   for (const KeySpace& k : m.spaces) {
-    for (const auto& [hash, head] : k.entities) {
+    k.entities.for_each([&](uint64_t, const std::unique_ptr<Entity>& head) {
       for (const Entity* x = head.get(); x != nullptr; x = x->next.get()) {
         m.encode_entity(k, *x, entity_value);
         batch.put(k.store_key(x->key), entity_value);
       }
-    }
+    });
   }
   for (const CompiledRule& c : m.rules) {
     if (c.sequence) c.sequence->snapshot(prefixed(kSequencePrefix, c.rule->id, ""), batch);
@@ -1198,8 +1202,8 @@ RestoreStats RuleEngine::restore(const state::StateStore& store) {
       return;
     }
     const uint64_t h = m.hash_key(entity_key);
-    std::unique_ptr<Entity>& head = k->entities[h];
-    for (Entity* y = head.get(); y != nullptr; y = y->next.get()) {
+    KeyIndex<Entity>::Slot* const at = k->entities.find(h);
+    for (const Entity* y = at ? at->chain.get() : nullptr; y != nullptr; y = y->next.get()) {
       if (y->key == entity_key) corrupt("rule state (key saved twice)");
     }
     k->live_rule_states += x->rules.size();
@@ -1209,8 +1213,12 @@ RestoreStats RuleEngine::restore(const state::StateStore& store) {
       x->dirty = true;
       k->dirty.push_back(h);
     }
-    x->next = std::move(head);
-    head = std::move(x);
+    if (at != nullptr) {
+      x->next = std::move(at->chain);
+      at->chain = std::move(x);
+    } else {
+      k->entities.insert(h, std::move(x));
+    }
     ++out.keys;
   });
 
