@@ -1,7 +1,6 @@
 #include "rules/eval/rule_engine.h"
 
 #include <absl/container/flat_hash_map.h>
-#include <absl/container/inlined_vector.h>
 #include <xxhash.h>
 
 #include <algorithm>
@@ -11,7 +10,9 @@
 #include <cstring>
 #include <deque>
 #include <new>
+#include <span>
 #include <stdexcept>
+#include <type_traits>
 
 #include "engine/event/money.h"
 #include "engine/event/timestamp.h"
@@ -188,28 +189,98 @@ struct RuleState {
 };
 
 // Everything the windowed rules of one key space keep for one key: a single lookup per
-// (key space, key) and event serves them all. Allocated once per key, so that pointers to it
-// stay valid while the table grows.
+// (key space, key) and event serves them all. One heap block: these fields, then the rule
+// states of the space's rules that counted an event for the key, by slot (most keys see one
+// to three of their space's rules), so that reaching a key's rule states costs no second
+// block. Adding a rule state moves the entity to a block one state larger (rule()); it does
+// not move otherwise (pointers to it stay valid while the table grows).
 struct Entity {
   std::string key;
   int64_t last_ts = INT64_MIN;      // newest event time any of its rules counted
   int64_t queued_slot = INT64_MIN;  // expiry slot of its newest entry in the expiry queue
   std::unique_ptr<Entity> next;     // another key with the same 64-bit hash (rare)
   bool dirty = false;               // changed since the last checkpoint
-  absl::InlinedVector<RuleState, 1>
-      rules;  // the key space's rules that counted an event for the
-              // key, by slot (most keys see one or two of their rules)
+  uint32_t count = 0;               // rule states after these fields
 
-  RuleState& rule(uint32_t slot) {
-    auto it = rules.begin();
-    while (it != rules.end() && it->slot < slot) ++it;
-    if (it == rules.end() || it->slot != slot) {
-      it = rules.emplace(it);
-      it->slot = slot;
+  std::span<RuleState> rules() noexcept { return {states(), count}; }
+  std::span<const RuleState> rules() const noexcept { return {states(), count}; }
+
+  // A new entity for `key` with no rule state, or with one, of `slot`.
+  static std::unique_ptr<Entity> make(std::string_view key) { return grown(key, nullptr, 0, 0); }
+  static std::unique_ptr<Entity> make(std::string_view key, uint32_t slot) {
+    return grown(key, nullptr, 1, slot);
+  }
+
+  RuleState* find(uint32_t slot) noexcept {
+    for (RuleState& r : rules()) {
+      if (r.slot == slot) return &r;
     }
-    return *it;
+    return nullptr;
+  }
+
+  // The rule state of `slot` in the entity `link` owns, added when absent: the entity then
+  // moves to a new block, which `link` (its table slot, or the previous entity's `next`)
+  // owns instead.
+  static RuleState& rule(std::unique_ptr<Entity>& link, uint32_t slot) {
+    if (RuleState* r = link->find(slot)) return *r;
+    std::unique_ptr<Entity> moved = grown(link->key, link.get(), link->count + 1, slot);
+    link = std::move(moved);
+    return *link->find(slot);
+  }
+
+  // Frees the block with its rule states (unique_ptr's delete comes here).
+  void operator delete(Entity* x, std::destroying_delete_t) noexcept {
+    const size_t bytes = size_of(x->count);
+    for (RuleState& r : x->rules()) r.~RuleState();
+    x->~Entity();
+    ::operator delete(static_cast<void*>(x), bytes);
+  }
+
+ private:
+  Entity() = default;
+  static size_t size_of(size_t states) { return sizeof(Entity) + states * sizeof(RuleState); }
+  static void new_state(RuleState* at, uint32_t slot) noexcept {
+    (new (at) RuleState())->slot = slot;
+  }
+  RuleState* states() noexcept { return reinterpret_cast<RuleState*>(this + 1); }
+  const RuleState* states() const noexcept { return reinterpret_cast<const RuleState*>(this + 1); }
+
+  // A block of `n` rule states: `from`'s (moved out, its fields too) with a new one of
+  // `slot` in order; or, without `from`, none (n == 0) or the new one alone (n == 1).
+  static std::unique_ptr<Entity> grown(std::string_view key, Entity* from, uint32_t n,
+                                       uint32_t slot) {
+    // What may throw comes first and leaves `from` as it was; from the placement on nothing
+    // throws (x->count becomes n only once its n states exist, and the block is freed with
+    // the size count gives).
+    std::string own_key = from == nullptr ? std::string(key) : std::string();
+    void* block = ::operator new(size_of(n));
+    std::unique_ptr<Entity> x(new (block) Entity());
+    x->key = from == nullptr ? std::move(own_key) : std::move(from->key);
+    RuleState* out = x->states();
+    if (from == nullptr) {
+      if (n == 1) new_state(out, slot);
+    } else {
+      x->last_ts = from->last_ts;
+      x->queued_slot = from->queued_slot;
+      x->next = std::move(from->next);
+      x->dirty = from->dirty;
+      bool placed = false;
+      for (RuleState& r : from->rules()) {
+        if (!placed && r.slot > slot) {
+          new_state(out++, slot);
+          placed = true;
+        }
+        new (out++) RuleState(std::move(r));
+      }
+      if (!placed) new_state(out, slot);
+    }
+    x->count = n;
+    return x;
   }
 };
+static_assert(sizeof(Entity) % alignof(RuleState) == 0);
+static_assert(std::is_nothrow_move_constructible_v<RuleState> &&
+              std::is_nothrow_default_constructible_v<RuleState>);
 
 // Expiry slots are this long: a key is queued at most once per slot it is active in.
 constexpr int64_t kExpirySlotMs = 3'600'000;
@@ -270,7 +341,7 @@ struct KeySpace {
       while (*link != nullptr) {
         Entity& x = **link;
         if (x.queued_slot == slot && x.last_ts < idle_before) {
-          live_rule_states -= x.rules.size();
+          live_rule_states -= x.count;
           if (track) dropped.push_back(store_key(x.key));
           *link = std::move(x.next);
         } else {
@@ -468,9 +539,9 @@ struct RuleEngine::Impl {
     return spaces.size() - 1;
   }
 
-  // The entity of side `side`'s key in space `k` (prepared for this event), created when
-  // absent, and marked as counting an event at ts_ms.
-  Entity& find_or_add(KeySpace& k, int side, int64_t ts_ms) {
+  // The entity of side `side`'s key in space `k` (prepared for this event), created with the
+  // rule state of `rule_slot` when absent, and marked as counting an event at ts_ms.
+  Entity& find_or_add(KeySpace& k, int side, int64_t ts_ms, uint32_t rule_slot) {
     const std::string_view key_text = k.key_of[side];
     const uint64_t h = k.hash_of[side];
     Entity* found = nullptr;
@@ -481,8 +552,8 @@ struct RuleEngine::Impl {
       }
     }
     if (found == nullptr) {
-      auto fresh = std::make_unique<Entity>();
-      fresh->key.assign(key_text);
+      auto fresh = Entity::make(key_text, rule_slot);
+      ++k.live_rule_states;
       found = fresh.get();
       if (KeyIndex<Entity>::Slot* const at = k.entities.find(h)) {
         fresh->next = std::move(at->chain);
@@ -504,6 +575,25 @@ struct RuleEngine::Impl {
       }
     }
     return *found;
+  }
+
+  // The rule state of `slot` for side `side`'s key in space `k`, added when absent. Adding
+  // one to an existing entity moves it (Entity::rule): the pointers this event holds to it
+  // follow.
+  RuleState& state_of(KeySpace& k, int side, uint32_t slot, int64_t ts_ms) {
+    Entity*& x = k.current[side];
+    if (x == nullptr) x = &find_or_add(k, side, ts_ms, slot);
+    if (RuleState* s = x->find(slot)) return *s;
+    std::unique_ptr<Entity>* link = &k.entities.find(k.hash_of[side])->chain;
+    while (link->get() != x) link = &(*link)->next;
+    const Entity* const old = x;
+    RuleState& s = Entity::rule(*link, slot);
+    for (int i = 0; i < 2; ++i) {
+      if (k.current[i] == old) k.current[i] = link->get();
+      if (k.head[i] == old) k.head[i] = link->get();
+    }
+    ++k.live_rule_states;
+    return s;
   }
 
   uint64_t hash_key(std::string_view key_text) const {
@@ -562,7 +652,7 @@ struct RuleEngine::Impl {
       KeySpace& k = *space;
       for (int side = 0; side < 2; ++side) {
         if (k.head[side] == nullptr) continue;
-        for (const RuleState& r : k.head[side]->rules) {
+        for (const RuleState& r : k.head[side]->rules()) {
           r.window.prefetch();
           r.evidence.prefetch();
         }
@@ -689,12 +779,7 @@ struct RuleEngine::Impl {
       return;
     }
 
-    KeySpace& space = *c.keys;
-    Entity*& entity = space.current[p.side];
-    if (entity == nullptr) entity = &find_or_add(space, p.side, e.ts_ms);
-    const size_t had = entity->rules.size();
-    RuleState& s = entity->rule(c.slot);
-    space.live_rule_states += entity->rules.size() - had;
+    RuleState& s = state_of(*c.keys, p.side, c.slot, e.ts_ms);
 
     const size_t n = r.aggregates.size();
     if (!c.specs.empty()) {
@@ -1034,8 +1119,8 @@ void RuleEngine::Impl::encode_entity(const KeySpace& k, const Entity& x, std::st
   out.clear();
   state::ValueWriter w(out);
   w.i64(x.last_ts);
-  w.u32(static_cast<uint32_t>(x.rules.size()));
-  for (const RuleState& rs : x.rules) {
+  w.u32(x.count);
+  for (const RuleState& rs : x.rules()) {
     const CompiledRule& c = rules[k.rules[rs.slot]];
     w.bytes(c.rule->id);
     w.u64(c.shape);
@@ -1162,8 +1247,7 @@ RestoreStats RuleEngine::restore(const state::StateStore& store) {
     const int64_t last_ts = r.i64();
     const uint32_t n = r.u32();
     if (!r.ok()) corrupt("rule state");
-    auto x = std::make_unique<Entity>();
-    x->key.assign(entity_key);
+    std::unique_ptr<Entity> x = Entity::make(entity_key);
     x->last_ts = last_ts;
     bool dropped_any = false;
     for (uint32_t i = 0; i < n; ++i) {
@@ -1178,7 +1262,7 @@ RestoreStats RuleEngine::restore(const state::StateStore& store) {
           if (m.rules[ri].rule->id == rule_id && m.rules[ri].shape == shape) c = &m.rules[ri];
         }
       }
-      RuleState* rs = c != nullptr ? &x->rule(c->slot) : nullptr;
+      RuleState* rs = c != nullptr ? &Entity::rule(x, c->slot) : nullptr;
       for (uint32_t j = 0; j < evidence; ++j) {
         const int64_t ts = r.i64();
         const std::string_view id = r.bytes();
@@ -1197,7 +1281,7 @@ RestoreStats RuleEngine::restore(const state::StateStore& store) {
       ++out.rule_states;
     }
     if (!r.done()) corrupt("rule state");
-    if (x->rules.empty()) {
+    if (x->count == 0) {
       if (m.options.track_changes) m.stale_keys.emplace_back(key);
       return;
     }
@@ -1206,7 +1290,7 @@ RestoreStats RuleEngine::restore(const state::StateStore& store) {
     for (const Entity* y = at ? at->chain.get() : nullptr; y != nullptr; y = y->next.get()) {
       if (y->key == entity_key) corrupt("rule state (key saved twice)");
     }
-    k->live_rule_states += x->rules.size();
+    k->live_rule_states += x->count;
     x->queued_slot = expiry_slot(last_ts);
     k->expiry.emplace_back(x->queued_slot, h);
     if (dropped_any && k->track) {
