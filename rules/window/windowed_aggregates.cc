@@ -8,8 +8,10 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <new>
 #include <stdexcept>
 #include <type_traits>
+#include <utility>
 
 #include "rules/window/hyperloglog.h"
 #include "rules/window/varint.h"
@@ -378,16 +380,16 @@ struct WindowedAggregates::Impl {
   using Self = WindowedAggregates;
 
   static size_t bucket_count(const Self& s) noexcept {
-    return s.record_size_ == 0 ? 0 : s.buckets_.size() / s.record_size_;
+    return s.record_size_ == 0 ? 0 : s.block_.size() / s.record_size_;
   }
   static int64_t start(const Self& s, size_t i) noexcept {
-    return load<int64_t>(s.buckets_.data() + i * s.record_size_);
+    return load<int64_t>(s.block_.data() + i * s.record_size_);
   }
   // The oldest and the newest bucket's start (the state is not empty). No division: the
   // records are read at their byte offsets.
-  static int64_t oldest_start(const Self& s) noexcept { return load<int64_t>(s.buckets_.data()); }
+  static int64_t oldest_start(const Self& s) noexcept { return load<int64_t>(s.block_.data()); }
   static int64_t newest_start(const Self& s) noexcept {
-    return load<int64_t>(s.buckets_.data() + s.buckets_.size() - s.record_size_);
+    return load<int64_t>(s.block_.data() + s.block_.size() - s.record_size_);
   }
   // First bucket whose start is > t.
   static size_t upper(const Self& s, i128 t) noexcept {
@@ -416,12 +418,7 @@ struct WindowedAggregates::Impl {
   }
 
   static void reset(Self& s, bool release) noexcept {
-    s.buckets_.clear();
-    s.sides_.clear();
-    if (release) {
-      s.buckets_.shrink_to_fit();
-      s.sides_.shrink_to_fit();
-    }
+    s.block_.clear(release);
     s.kinds_ = 0;
     s.record_size_ = 0;
     s.n_aggs_ = 0;
@@ -433,21 +430,18 @@ struct WindowedAggregates::Impl {
     s.record_size_ = l.record;
     s.n_aggs_ = l.n;
     s.wide_ = l.wide;
-    s.sides_.clear();
-    s.sides_.reserve(l.n_sides);
-    s.sides_.resize(l.n_sides);
+    s.block_.assign(l.n_sides, l.record);  // room for the first bucket
     for (unsigned m = l.grouped; m != 0; m &= m - 1)
-      s.sides_[l.side_index[std::countr_zero(m)]].groups = std::make_unique<GroupTable>();
+      s.block_.sides()[l.side_index[std::countr_zero(m)]].groups = std::make_unique<GroupTable>();
   }
 
   // Drops every bucket starting at or before `cutoff` and the distinct values last seen there,
   // and the table entries of those buckets.
   static void drop_through(Self& s, i128 cutoff) noexcept {
-    if (s.buckets_.empty() || oldest_start(s) > cutoff) return;  // the common case: none
+    if (s.block_.empty() || oldest_start(s) > cutoff) return;  // the common case: none
     const size_t k = upper(s, cutoff);
-    s.buckets_.erase(s.buckets_.begin(),
-                     s.buckets_.begin() + static_cast<ptrdiff_t>(k * s.record_size_));
-    for (Side& d : s.sides_) {
+    s.block_.erase_front(k * s.record_size_);
+    for (Side& d : s.block_.sides()) {
       if (d.groups) {
         GroupTable& t = *d.groups;
         std::erase_if(t.entries, [cutoff](const GroupEntry& e) { return e.bucket <= cutoff; });
@@ -460,25 +454,25 @@ struct WindowedAggregates::Impl {
       d.entries.erase_if([cutoff](const Entry& e) { return e.bucket <= cutoff; });
       if (d.entries.empty()) d.sketch = false;
     }
-    if (s.buckets_.empty()) reset(s, false);
+    if (s.block_.empty()) reset(s, false);
   }
 
   // The byte offset of bucket b's record, inserted (zero partials) when absent.
   static size_t find_or_insert(Self& s, int64_t b) {
     const size_t r = s.record_size_;
     size_t at;
-    if (s.buckets_.empty() || newest_start(s) < b) {
-      at = s.buckets_.size();  // the common case: a new newest bucket
+    if (s.block_.empty() || newest_start(s) < b) {
+      at = s.block_.size();  // the common case: a new newest bucket
     } else if (newest_start(s) == b) {
-      return s.buckets_.size() - r;  // or the newest itself
+      return s.block_.size() - r;  // or the newest itself
     } else {
       const size_t idx = lower(s, b);
       if (idx < bucket_count(s) && start(s, idx) == b) return idx * r;
       at = idx * r;
     }
-    reserve_for(s.buckets_, r, r, 4);
-    s.buckets_.insert(s.buckets_.begin() + static_cast<ptrdiff_t>(at), r, 0);
-    store(s.buckets_.data() + at, b);
+    reserve_for(s.block_, r, r, 4);
+    s.block_.insert_zeros(at, r);
+    store(s.block_.data() + at, b);
     return at;
   }
 
@@ -489,14 +483,14 @@ struct WindowedAggregates::Impl {
     out.reserve(nb * to.record);
     out.resize(nb * to.record);
     for (size_t i = 0; i < nb; ++i) {
-      const unsigned char* src = s.buckets_.data() + i * from.record;
+      const unsigned char* src = s.block_.data() + i * from.record;
       unsigned char* dst = out.data() + i * to.record;
       std::memcpy(dst, src, kStartBytes);
       for (size_t a = 0; a < from.n; ++a)
         write_partial(dst + to.offset[a], from.kind[a], to.wide,
                       read_partial(src + from.offset[a], from.kind[a], from.wide));
     }
-    s.buckets_ = std::move(out);
+    s.block_.replace_records(out.data(), out.size());
     s.record_size_ = to.record;
     s.wide_ = to.wide;
   }
@@ -506,7 +500,7 @@ struct WindowedAggregates::Impl {
     for (size_t i = 0; i < nb; ++i)
       for (size_t a = 0; a < l.n; ++a)
         if (!fits_narrow(
-                read_partial(s.buckets_.data() + i * l.record + l.offset[a], l.kind[a], l.wide)))
+                read_partial(s.block_.data() + i * l.record + l.offset[a], l.kind[a], l.wide)))
           return false;
     return true;
   }
@@ -769,7 +763,7 @@ struct WindowedAggregates::Impl {
     constexpr uint32_t c = count_bytes(W), sb = sum_bytes(W);
     AggregateResult r;
     const AggregateKind k = l.kind[a];
-    const unsigned char* base = s.buckets_.data() + l.offset[a];
+    const unsigned char* base = s.block_.data() + l.offset[a];
     const size_t rs = l.record;
     const unsigned char* const first = base + i0 * rs;
     const unsigned char* const last = base + i1 * rs;
@@ -905,7 +899,7 @@ struct WindowedAggregates::Impl {
     }
     if (s.empty()) adopt(s, layout.narrow_);
     const size_t at = find_or_insert(s, b);
-    unsigned char* rec = s.buckets_.data() + at;
+    unsigned char* rec = s.block_.data() + at;
     if (!s.wide_) {
       // Applied to a copy of the record, kept only when nothing overflowed (apply stops at
       // the first overflow, leaving what it wrote before); otherwise the state widens.
@@ -916,7 +910,7 @@ struct WindowedAggregates::Impl {
       } else {
         const size_t idx = at / s.record_size_;
         convert(s, layout.narrow_, layout.wide_);
-        rec = s.buckets_.data() + idx * s.record_size_;
+        rec = s.block_.data() + idx * s.record_size_;
         apply(rec, layout.wide_, inputs, ts_ms);
       }
     } else {
@@ -928,9 +922,10 @@ struct WindowedAggregates::Impl {
       if (!inputs[i].matched) continue;
       const AggregateKind k = l.kind[i];
       if (k == AggregateKind::distinct)
-        distinct_add(s.sides_[l.side_index[i]], inputs[i].hash, b, layout.exact_bound_[i]);
+        distinct_add(s.block_.sides()[l.side_index[i]], inputs[i].hash, b, layout.exact_bound_[i]);
       else if (is_group_kind(k))
-        group_add(*s.sides_[l.side_index[i]].groups, k, inputs[i], b, layout.exact_bound_[i]);
+        group_add(*s.block_.sides()[l.side_index[i]].groups, k, inputs[i], b,
+                  layout.exact_bound_[i]);
     }
   }
 
@@ -957,11 +952,12 @@ struct WindowedAggregates::Impl {
       if (((l.sided >> a) & 1) == 0) {
         out[a] = bucketed(a);
       } else if (k == AggregateKind::distinct) {
-        out[a] = distinct_result(s.sides_[l.side_index[a]], lo, now_ms, i0 == 0 && i1 == nb);
+        out[a] =
+            distinct_result(s.block_.sides()[l.side_index[a]], lo, now_ms, i0 == 0 && i1 == nb);
       } else {
         const uint64_t n = k == AggregateKind::mode ? static_cast<uint64_t>(bucketed(a).exact) : 0;
-        out[a] =
-            group_result(*s.sides_[l.side_index[a]].groups, k, lo, now_ms, n, layout.tolerance_[a]);
+        out[a] = group_result(*s.block_.sides()[l.side_index[a]].groups, k, lo, now_ms, n,
+                              layout.tolerance_[a]);
       }
     }
   }
@@ -1018,7 +1014,7 @@ struct WindowedAggregates::Impl {
     const size_t nb = bucket_count(s);
     w.u64(nb);
     for (size_t i = 0; i < nb; ++i) {
-      const unsigned char* rec = s.buckets_.data() + i * l.record;
+      const unsigned char* rec = s.block_.data() + i * l.record;
       const int64_t st = load<int64_t>(rec);
       if (i == 0)
         w.s64(st);
@@ -1063,7 +1059,7 @@ struct WindowedAggregates::Impl {
     for (size_t a = 0; a < l.n; ++a) {
       const AggregateKind k = l.kind[a];
       if (k != AggregateKind::distinct && !is_group_kind(k)) continue;
-      const Side& d = s.sides_[l.side_index[a]];
+      const Side& d = s.block_.sides()[l.side_index[a]];
       if (d.groups) {
         const GroupTable& t = *d.groups;
         w.byte(t.truncated ? 1 : 0);
@@ -1124,7 +1120,7 @@ struct WindowedAggregates::Impl {
     std::vector<u128> counts(starts.size(), 0);
     for (const GroupEntry& e : t.entries) counts[lower(s, e.bucket)] += e.low;
     for (size_t i = 0; i < starts.size(); ++i) {
-      const uint64_t n = get_count(s.buckets_.data() + i * l.record + l.offset[a], l.wide);
+      const uint64_t n = get_count(s.block_.data() + i * l.record + l.offset[a], l.wide);
       if (counts[i] > n) return false;
       const bool complete = !t.truncated || starts[i] > t.cut.bucket;
       if (complete ? counts[i] != n : (starts[i] < t.cut.bucket && counts[i] != 0)) return false;
@@ -1154,7 +1150,7 @@ struct WindowedAggregates::Impl {
     if (!r.u64(nb) || nb == 0 || nb > r.remaining()) return false;
     std::vector<int64_t> starts;  // for the distinct entries' bucket indices
     starts.reserve(nb);
-    s.buckets_.reserve(nb * l.record);  // nb <= input bytes, a record <= 48 bytes per input byte
+    s.block_.reserve(nb * l.record);  // nb <= input bytes, a record <= 48 bytes per input byte
     std::vector<unsigned char> rec(l.record);
     for (uint64_t i = 0; i < nb; ++i) {
       std::fill(rec.begin(), rec.end(), 0);
@@ -1207,12 +1203,12 @@ struct WindowedAggregates::Impl {
         }
         write_partial(rec.data() + l.offset[a], k, true, p);
       }
-      s.buckets_.insert(s.buckets_.end(), rec.begin(), rec.end());
+      s.block_.append(rec.data(), rec.size());
     }
     for (size_t a = 0; a < l.n; ++a) {
       const AggregateKind k = l.kind[a];
       if (k != AggregateKind::distinct && !is_group_kind(k)) continue;
-      Side& d = s.sides_[l.side_index[a]];
+      Side& d = s.block_.sides()[l.side_index[a]];
       if (d.groups) {
         if (!read_group_table(r, k, starts, *d.groups)) return false;
         if (k == AggregateKind::mode && !mode_counts_match(s, l, a, starts, *d.groups))
@@ -1252,6 +1248,145 @@ struct WindowedAggregates::Impl {
     return true;
   }
 };
+
+// --- the state's block --------------------------------------------------------------------
+
+WindowedAggregates::Block::Block(const Block& o) {
+  if (o.n_sides_ == 0 && o.size_ == 0) return;  // spare room is not copied
+  const size_t sides = o.n_sides_ * sizeof(Side);
+  p_ = static_cast<unsigned char*>(::operator new(sides + o.size_));
+  size_t made = 0;
+  try {
+    for (; made < o.n_sides_; ++made) new (side_data() + made) Side(o.side_data()[made]);
+  } catch (...) {
+    for (size_t i = 0; i < made; ++i) side_data()[i].~Side();
+    ::operator delete(p_, sides + o.size_);
+    p_ = nullptr;
+    throw;
+  }
+  n_sides_ = o.n_sides_;
+  size_ = cap_ = o.size_;
+  if (size_ != 0) std::memcpy(records(), o.records(), size_);
+}
+
+WindowedAggregates::Block::Block(Block&& o) noexcept
+    : p_(std::exchange(o.p_, nullptr)),
+      size_(std::exchange(o.size_, 0)),
+      cap_(std::exchange(o.cap_, 0)),
+      n_sides_(std::exchange(o.n_sides_, 0)) {}
+
+WindowedAggregates::Block& WindowedAggregates::Block::operator=(const Block& o) {
+  if (this != &o) *this = Block(o);
+  return *this;
+}
+
+WindowedAggregates::Block& WindowedAggregates::Block::operator=(Block&& o) noexcept {
+  if (this != &o) {
+    clear(true);
+    p_ = std::exchange(o.p_, nullptr);
+    size_ = std::exchange(o.size_, 0);
+    cap_ = std::exchange(o.cap_, 0);
+    n_sides_ = std::exchange(o.n_sides_, 0);
+  }
+  return *this;
+}
+
+WindowedAggregates::Block::~Block() { clear(true); }
+
+size_t WindowedAggregates::Block::block_bytes() const noexcept {
+  return p_ == nullptr ? 0 : n_sides_ * sizeof(Side) + cap_;
+}
+
+void WindowedAggregates::Block::clear(bool free) noexcept {
+  if (p_ == nullptr) return;
+  for (Side& d : sides()) d.~Side();
+  const size_t bytes = block_bytes();
+  n_sides_ = 0;
+  size_ = 0;
+  if (free) {
+    ::operator delete(p_, bytes);
+    p_ = nullptr;
+    cap_ = 0;
+  } else {
+    cap_ = static_cast<uint32_t>(bytes);  // the tables' bytes are room for records now
+  }
+}
+
+void WindowedAggregates::Block::assign(size_t n_sides, size_t record_room) {
+  clear(false);
+  const size_t need = n_sides * sizeof(Side) + record_room;
+  if (p_ != nullptr && cap_ < need) clear(true);
+  if (p_ == nullptr) {
+    if (need > UINT32_MAX) throw std::length_error("window state: buckets beyond 4 GiB");
+    p_ = static_cast<unsigned char*>(::operator new(need));
+    cap_ = static_cast<uint32_t>(need);
+  }
+  // Nothing below throws: the tables are default-constructed in place.
+  static_assert(std::is_nothrow_default_constructible_v<Side>);
+  for (size_t i = 0; i < n_sides; ++i) new (side_data() + i) Side();
+  n_sides_ = static_cast<uint8_t>(n_sides);
+  cap_ -= static_cast<uint32_t>(n_sides * sizeof(Side));
+}
+
+void WindowedAggregates::Block::relocate(size_t cap) {
+  if (cap > UINT32_MAX) throw std::length_error("window state: buckets beyond 4 GiB");
+  const size_t sides = n_sides_ * sizeof(Side);
+  auto* fresh = static_cast<unsigned char*>(::operator new(sides + cap));
+  if (p_ != nullptr) {
+    static_assert(std::is_nothrow_move_constructible_v<Side>);
+    auto* to = reinterpret_cast<Side*>(fresh);
+    for (size_t i = 0; i < n_sides_; ++i) {
+      new (to + i) Side(std::move(side_data()[i]));
+      side_data()[i].~Side();
+    }
+    if (size_ != 0) std::memcpy(fresh + sides, records(), size_);
+    ::operator delete(p_, sides + cap_);
+  }
+  p_ = fresh;
+  cap_ = static_cast<uint32_t>(cap);
+}
+
+void WindowedAggregates::Block::reserve(size_t bytes) {
+  if (bytes > cap_) relocate(bytes);
+}
+
+void WindowedAggregates::Block::shrink_to_fit() {
+  if (cap_ == size_) return;
+  if (size_ == 0 && n_sides_ == 0) {
+    clear(true);
+    return;
+  }
+  relocate(size_);
+}
+
+void WindowedAggregates::Block::insert_zeros(size_t at, size_t n) {
+  if (size_ + n > cap_) relocate(size_ + n);
+  unsigned char* r = records();
+  std::memmove(r + at + n, r + at, size_ - at);
+  std::memset(r + at, 0, n);
+  size_ += static_cast<uint32_t>(n);
+}
+
+void WindowedAggregates::Block::append(const unsigned char* p, size_t n) {
+  if (n == 0) return;
+  if (size_ + n > cap_) relocate(size_ + n);
+  std::memcpy(records() + size_, p, n);
+  size_ += static_cast<uint32_t>(n);
+}
+
+void WindowedAggregates::Block::replace_records(const unsigned char* p, size_t n) {
+  size_ = 0;
+  if (cap_ != n) relocate(n);
+  if (n != 0) std::memcpy(records(), p, n);
+  size_ = static_cast<uint32_t>(n);
+}
+
+void WindowedAggregates::Block::erase_front(size_t n) noexcept {
+  if (n == 0) return;
+  unsigned char* r = records();
+  std::memmove(r, r + n, size_ - n);
+  size_ -= static_cast<uint32_t>(n);
+}
 
 WindowLayout WindowLayout::make(std::span<const AggregateSpec> specs, const WindowSpec& window) {
   check_window(window);
@@ -1326,8 +1461,8 @@ bool WindowedAggregates::expire(const WindowSpec& window, int64_t watermark_ms) 
   const auto oversized = [](size_t capacity_bytes, size_t size_bytes) {
     return capacity_bytes > 2 * size_bytes && capacity_bytes - size_bytes > kSlackBytes;
   };
-  if (oversized(buckets_.capacity(), buckets_.size())) buckets_.shrink_to_fit();
-  for (Side& d : sides_) {
+  if (oversized(block_.capacity(), block_.size())) block_.shrink_to_fit();
+  for (Side& d : block_.sides()) {
     if (oversized(d.entries.capacity() * sizeof(Entry), d.entries.size() * sizeof(Entry)))
       d.entries.shrink_to_fit();
     if (d.groups && oversized(d.groups->entries.capacity() * sizeof(GroupEntry),
@@ -1373,11 +1508,11 @@ void WindowedAggregates::add_and_results(const WindowLayout& layout, int64_t ts_
   Impl::results(*this, layout, ts_ms, out);
 }
 
-bool WindowedAggregates::empty() const noexcept { return buckets_.empty(); }
+bool WindowedAggregates::empty() const noexcept { return block_.empty(); }
 
 size_t WindowedAggregates::memory_bytes() const noexcept {
-  size_t bytes = buckets_.capacity() + sides_.capacity() * sizeof(Side);
-  for (const Side& d : sides_) {
+  size_t bytes = block_.block_bytes();
+  for (const Side& d : block_.sides()) {
     bytes += d.entries.heap_bytes();
     if (d.groups) bytes += sizeof(GroupTable) + d.groups->entries.capacity() * sizeof(GroupEntry);
   }

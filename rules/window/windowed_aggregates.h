@@ -242,8 +242,9 @@ class WindowedAggregates {
   // distinct sets' headers), so that a caller about to use several states can overlap their
   // memory latencies. Changes nothing.
   void prefetch() const noexcept {
-    if (!buckets_.empty()) __builtin_prefetch(buckets_.data() + buckets_.size() - 1);
-    if (!sides_.empty()) __builtin_prefetch(sides_.data());
+    if (block_.empty()) return;
+    __builtin_prefetch(block_.sides().data());
+    __builtin_prefetch(block_.data() + block_.size() - 1);
   }
   // Heap bytes held: the capacity of the state's own allocations (allocator headers not
   // counted). For the state-size budget and metrics.
@@ -305,10 +306,63 @@ class WindowedAggregates {
       return *this;
     }
   };
+  // The state's one heap block: the tables (Side) beside the buckets, then the bucket
+  // records. One block, so that an event's add and results reach one allocation rather than
+  // two at random places in memory (each costs a cache miss and a page walk on a large
+  // state). None while the state is empty and holds no spare room.
+  class Block {
+   public:
+    Block() noexcept = default;
+    Block(const Block& o);
+    Block(Block&& o) noexcept;
+    Block& operator=(const Block& o);
+    Block& operator=(Block&& o) noexcept;
+    ~Block();
+
+    // Destroys the tables and records, then holds `n_sides` empty tables, no records and
+    // room for at least `record_room` record bytes, reusing the block when it is large enough.
+    void assign(size_t n_sides, size_t record_room);
+    // Destroys the tables and records; with `free`, the block too.
+    void clear(bool free) noexcept;
+
+    std::span<Side> sides() noexcept { return {side_data(), n_sides_}; }
+    std::span<const Side> sides() const noexcept { return {side_data(), n_sides_}; }
+
+    // The records' bytes, as a vector of unsigned char would hold them.
+    unsigned char* data() noexcept { return records(); }
+    const unsigned char* data() const noexcept { return records(); }
+    size_t size() const noexcept { return size_; }
+    size_t capacity() const noexcept { return cap_; }
+    bool empty() const noexcept { return size_ == 0; }
+    void reserve(size_t bytes);  // room for this many record bytes
+    void shrink_to_fit();
+    // Inserts `n` zero bytes at byte `at` (<= size()), growing to exactly what is needed
+    // when there is no room (callers reserve ahead with their own policy).
+    void insert_zeros(size_t at, size_t n);
+    void append(const unsigned char* p, size_t n);
+    void erase_front(size_t n) noexcept;  // n <= size()
+    // Replaces the records with the `n` bytes at `p`, in a block with room for exactly them.
+    void replace_records(const unsigned char* p, size_t n);
+    // Heap bytes of the block itself (0 without one).
+    size_t block_bytes() const noexcept;
+
+   private:
+    Side* side_data() const noexcept { return reinterpret_cast<Side*>(p_); }
+    unsigned char* records() const noexcept {
+      return p_ == nullptr ? nullptr : p_ + n_sides_ * sizeof(Side);
+    }
+    // Moves the tables and records to a new block with room for `cap` record bytes.
+    void relocate(size_t cap);
+
+    unsigned char* p_ = nullptr;
+    uint32_t size_ = 0;    // record bytes in use
+    uint32_t cap_ = 0;     // record bytes the block has room for
+    uint8_t n_sides_ = 0;  // tables at the block's start
+  };
   struct Impl;  // the implementation's helpers (windowed_aggregates.cc)
 
-  std::vector<unsigned char> buckets_;  // records, sorted by start, no two equal
-  std::vector<Side> sides_;             // one per distinct, max_by_* or mode aggregate
+  Block block_;               // the tables (one per distinct, max_by_* or mode aggregate), then the
+                              // bucket records, sorted by start, no two equal
   uint64_t kinds_ = 0;        // kind + 1 per aggregate, 4 bits each, first lowest; 0 while empty
   uint32_t record_size_ = 0;  // bytes per bucket record (0 while empty)
   uint8_t n_aggs_ = 0;        // aggregates (0 while empty)
