@@ -508,3 +508,21 @@ class SyntheticSource(Workdir):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Allocator(unittest.TestCase):
+    @unittest.skipUnless(os.environ.get("CORRIDOR_JEMALLOC") == "1", "built without jemalloc")
+    def test_the_binary_asks_for_huge_pages_and_keeps_freed_pages(self):
+        # engine/alloc/jemalloc_conf.cc; jemalloc lists each option it set (confirm_conf).
+        out = run("--version", env={"MALLOC_CONF": "confirm_conf:true"})
+        self.assertEqual(out.returncode, 0, out.stderr)
+        for option in ("thp:always", "dirty_decay_ms:-1", "muzzy_decay_ms:-1"):
+            self.assertIn(f"Set conf value: {option}", out.stderr.decode())
+
+    @unittest.skipUnless(os.environ.get("CORRIDOR_JEMALLOC") == "1", "built without jemalloc")
+    def test_malloc_conf_in_the_environment_overrides_them(self):
+        out = run("--version", env={"MALLOC_CONF": "confirm_conf:true,thp:default"})
+        self.assertEqual(out.returncode, 0, out.stderr)
+        err = out.stderr.decode()
+        self.assertLess(err.index("Set conf value: thp:always"),
+                        err.index("Set conf value: thp:default"))
