@@ -374,12 +374,20 @@ struct CompiledRule {
   std::vector<window::AggregateSpec> specs;  // the windowed (non-ratio) aggregates
   window::WindowLayout layout;               // of specs and the rule's window, when any
   std::vector<int> spec_of;                  // aggregate index -> spec index, -1 for ratio
-  int typology = -1;                         // index into RuleSet::typologies
-  size_t space = 0;                          // windowed rules: index into Impl::spaces
-  KeySpace* keys = nullptr;                  // ... and that space
-  uint32_t slot = 0;                         // ... and its index among that space's rules
-  uint64_t shape = 0;  // what its saved state depends on (window, aggregates): state saved
-                       // under another shape is not restored
+  // What must be computed before each of the rule's `when` terms is tested: of the terms
+  // up to and including it, the specs (bit: spec index) and the aggregates whose slots are
+  // set (bit: aggregate index), ratios with their operands. Then one more entry: all of them.
+  struct Needs {
+    uint32_t specs = 0;
+    uint64_t aggregates = 0;
+  };
+  std::vector<Needs> needs;
+  int typology = -1;         // index into RuleSet::typologies
+  size_t space = 0;          // windowed rules: index into Impl::spaces
+  KeySpace* keys = nullptr;  // ... and that space
+  uint32_t slot = 0;         // ... and its index among that space's rules
+  uint64_t shape = 0;        // what its saved state depends on (window, aggregates): state saved
+                             // under another shape is not restored
   // Account rules: bit k set when one of its programs reads counterparty field k (all of
   // them for sequence rules, whose steps may keep what they see).
   uint16_t counterparty_fields = 0;
@@ -458,6 +466,25 @@ struct RuleEngine::Impl {
           c.specs.push_back(a.spec);
         }
       }
+      const auto needs_of = [&](uint64_t aggregates) {
+        CompiledRule::Needs n;
+        for (size_t i = 0; i < r.aggregates.size(); ++i) {
+          if (i < 64 && ((aggregates >> i) & 1) == 0) continue;
+          const Aggregate& a = r.aggregates[i];
+          for (const size_t j : {i, a.ratio_numerator, a.ratio_denominator}) {
+            if (j != i && !a.is_ratio) continue;
+            n.aggregates |= uint64_t{1} << j;
+            if (c.spec_of[j] >= 0) n.specs |= uint32_t{1} << c.spec_of[j];
+          }
+        }
+        return n;
+      };
+      uint64_t named = 0;
+      for (const WhenTerm& term : r.when_terms) {
+        named |= term.aggregates;
+        c.needs.push_back(needs_of(named));
+      }
+      c.needs.push_back(needs_of(~uint64_t{0}));
       for (size_t t = 0; t < set.typologies.size(); ++t) {
         if (set.typologies[t].id == r.typology) c.typology = static_cast<int>(t);
       }
@@ -801,47 +828,80 @@ struct RuleEngine::Impl {
         }
         if (in.matched && a.group) group_input(a, context, in);
       }
+      // The first `when` term's aggregates now; the others' once the terms before them held.
       s.window.add_and_results(c.layout, e.ts_ms, std::span(inputs.data(), c.specs.size()),
-                               std::span(results.data(), c.specs.size()));
-      for (size_t i = 0; i < n; ++i) {
-        const Aggregate& a = r.aggregates[i];
-        Value& v = slots[kFirstAggregateSlot + i];
-        v = Value{};
-        if (a.is_ratio) continue;
-        const window::AggregateResult& res = results[static_cast<size_t>(c.spec_of[i])];
-        if (a.result_type == Type::number) {
-          // An undefined statistic (no matching event) is NaN: no comparison with it holds.
-          v.d = res.defined ? res.number : std::nan("");
-          // Means and deviations of money come out in its 10^-4 units: report currency units.
-          // (cv and share are ratios, free of the scale.)
-          const bool scaled = a.spec.kind == window::AggregateKind::mean ||
-                              a.spec.kind == window::AggregateKind::stddev;
-          if (scaled && a.argument_type == Type::decimal) v.d /= lang::kDecimalUnit;
-        } else if (a.spec.kind == window::AggregateKind::distinct && res.estimated) {
-          v.i = static_cast<int64_t>(std::llround(res.number));
-        } else {
-          v.i = res.exact;
-        }
-      }
-      for (size_t i = 0; i < n; ++i) {
-        const Aggregate& a = r.aggregates[i];
-        if (!a.is_ratio) continue;
-        const int64_t num = slots[kFirstAggregateSlot + a.ratio_numerator].i;
-        const int64_t den = slots[kFirstAggregateSlot + a.ratio_denominator].i;
-        slots[kFirstAggregateSlot + i].d =
-            den == 0 ? std::nan("") : static_cast<double>(num) / static_cast<double>(den);
-      }
+                               std::span(results.data(), c.specs.size()), c.needs.front().specs);
+      set_aggregate_slots(c, c.needs.front().aggregates);
     }
     if (r.evidence > 0 && r.window.length_ms > 0) {  // a windowless rule's evidence is its trigger
       s.evidence.add(e.ts_ms, e.id, r.evidence);
     }
-    if (!r.when.test(context)) return;
+    if (r.when_terms.empty()) {
+      compute(c, s, e.ts_ms, c.needs.front(), c.needs.back());
+      if (!r.when.test(context)) return;
+    } else {
+      for (size_t t = 0; t < r.when_terms.size(); ++t) {
+        if (t > 0) compute(c, s, e.ts_ms, c.needs[t - 1], c.needs[t]);
+        if (!r.when_terms[t].test.test(context)) return;
+      }
+    }
     if (e.ts_ms < s.suppressed_until) {
       ++stats.suppressed;
       return;
     }
     s.suppressed_until = r.suppress_ms > 0 ? e.ts_ms + r.suppress_ms : INT64_MIN;
+    // The signal carries every aggregate.
+    const CompiledRule::Needs& tested =
+        r.when_terms.empty() ? c.needs.back() : c.needs[r.when_terms.size() - 1];
+    compute(c, s, e.ts_ms, tested, c.needs.back());
     emit_signal(c, e, p, s);
+  }
+
+  // The results and slots `to` needs beyond what `done` had (c's window state `s` has the
+  // event at ts_ms already).
+  void compute(const CompiledRule& c, const RuleState& s, int64_t ts_ms,
+               const CompiledRule::Needs& done, const CompiledRule::Needs& to) {
+    if (c.specs.empty()) return;
+    if (const uint32_t specs = to.specs & ~done.specs; specs != 0)
+      s.window.results(c.layout, ts_ms, std::span(results.data(), c.specs.size()), specs);
+    if (const uint64_t aggregates = to.aggregates & ~done.aggregates; aggregates != 0)
+      set_aggregate_slots(c, aggregates);
+  }
+
+  // The slots of the aggregates in `mask` (bit i: aggregate i) from `results`; a ratio's
+  // operands are in the mask with it, or were set before.
+  void set_aggregate_slots(const CompiledRule& c, uint64_t mask) {
+    const Rule& r = *c.rule;
+    for (uint64_t m = mask; m != 0; m &= m - 1) {
+      const auto i = static_cast<size_t>(std::countr_zero(m));
+      const Aggregate& a = r.aggregates[i];
+      Value& v = slots[kFirstAggregateSlot + i];
+      v = Value{};
+      if (a.is_ratio) continue;
+      const window::AggregateResult& res = results[static_cast<size_t>(c.spec_of[i])];
+      if (a.result_type == Type::number) {
+        // An undefined statistic (no matching event) is NaN: no comparison with it holds.
+        v.d = res.defined ? res.number : std::nan("");
+        // Means and deviations of money come out in its 10^-4 units: report currency units.
+        // (cv and share are ratios, free of the scale.)
+        const bool scaled = a.spec.kind == window::AggregateKind::mean ||
+                            a.spec.kind == window::AggregateKind::stddev;
+        if (scaled && a.argument_type == Type::decimal) v.d /= lang::kDecimalUnit;
+      } else if (a.spec.kind == window::AggregateKind::distinct && res.estimated) {
+        v.i = static_cast<int64_t>(std::llround(res.number));
+      } else {
+        v.i = res.exact;
+      }
+    }
+    for (uint64_t m = mask; m != 0; m &= m - 1) {
+      const auto i = static_cast<size_t>(std::countr_zero(m));
+      const Aggregate& a = r.aggregates[i];
+      if (!a.is_ratio) continue;
+      const int64_t num = slots[kFirstAggregateSlot + a.ratio_numerator].i;
+      const int64_t den = slots[kFirstAggregateSlot + a.ratio_denominator].i;
+      slots[kFirstAggregateSlot + i].d =
+          den == 0 ? std::nan("") : static_cast<double>(num) / static_cast<double>(den);
+    }
   }
 
   // The parts every signal has: rule, key and entity, trigger, deterministic id.

@@ -50,6 +50,12 @@ struct Aggregate {
   size_t ratio_denominator = 0;
 };
 
+// One term of a rule's `when` cut at its top-level `and`s, with the aggregates it reads.
+struct WhenTerm {
+  lang::Program test;
+  uint64_t aggregates = 0;  // bit i: Rule::aggregates[i] (a ratio's own bit, not its operands')
+};
+
 enum class Role : uint8_t { primary, contributor };
 
 // An aggregate over the events of one sequence episode (the B events after one A).
@@ -116,6 +122,10 @@ struct Rule {
   window::WindowSpec window;
   std::vector<Aggregate> aggregates;
   lang::Program when;
+  // `when` as its top-level `and` terms, in order (one term when it is no `and`): testing them
+  // one after the other is testing `when`, and the evaluator computes a term's aggregates only
+  // once the terms before it held. Empty when `when` did not compile.
+  std::vector<WhenTerm> when_terms;
   std::optional<Sequence> sequence;  // a sequence rule has no window, aggregate or when
   std::string explain;               // template: "{senders} distinct senders ... {key}"
   Severity severity = Severity::medium;

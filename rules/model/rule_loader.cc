@@ -1271,16 +1271,42 @@ class PackReader {
     const std::set<std::string>& failed_;
   };
 
+  // The top-level `and` terms of a `when` that compiled in `scope`, each compiled alone,
+  // with the aggregates it names.
+  static std::vector<WhenTerm> when_terms(std::string_view text, WhenScope& scope) {
+    lang::ParseError parse_error;
+    const std::unique_ptr<lang::Node> root = lang::parse_expression(text, parse_error);
+    if (!root) return {};
+    std::vector<const lang::Node*> terms;
+    const std::function<void(const lang::Node&)> flatten = [&](const lang::Node& n) {
+      if (n.kind == lang::NodeKind::binary && n.op == lang::Op::logical_and) {
+        for (const auto& child : n.children) flatten(*child);
+      } else {
+        terms.push_back(&n);
+      }
+    };
+    flatten(*root);
+    std::vector<WhenTerm> out;
+    for (const lang::Node* term : terms) {
+      scope.named_aggregates = 0;
+      lang::CompileError err;
+      std::optional<lang::Program> test = lang::compile(*term, scope, Type::boolean, err);
+      if (!test) return {};  // not for a `when` that compiled whole: tested whole then
+      out.push_back(WhenTerm{std::move(*test), scope.named_aggregates});
+    }
+    return out;
+  }
+
   void read_rules(const YAML::Node& list) {
     if (!r_.expect_sequence(list, "rules")) return;
     for (size_t i = 0; i < list.size(); ++i) {
       const YAML::Node n = list[i];
       const std::string what = "rules[" + std::to_string(i) + "]";
-      if (!r_.expect_map(n, what, {"id",      "title",     "pattern", "typology", "role",
-                                   "version", "doc",       "key",     "filter",   "window",
-                                   "bucket",  "aggregate", "when",    "sequence", "repeat",
-                                   "escalate", "explain",  "severity", "weight",  "evidence",
-                                   "suppress"})) {
+      if (!r_.expect_map(
+              n, what,
+              {"id",     "title",    "pattern", "typology", "role",      "version",  "doc",
+               "key",    "filter",   "window",  "bucket",   "aggregate", "when",     "sequence",
+               "repeat", "escalate", "explain", "severity", "weight",    "evidence", "suppress"})) {
         continue;
       }
       Rule rule;
@@ -1410,8 +1436,9 @@ class PackReader {
         if (const auto esc = n["escalate"]) {
           if (!n["repeat"]) {
             r_.error(key_of(n, "escalate"),
-                     label + ".escalate: only a rule with `repeat` escalates (a run is its "
-                             "repeated cycles)");
+                     label +
+                         ".escalate: only a rule with `repeat` escalates (a run is its "
+                         "repeated cycles)");
           } else if (rule.sequence) {
             read_escalate(esc, label + ".escalate", *rule.sequence);
           }
@@ -1425,6 +1452,7 @@ class PackReader {
           std::optional<lang::Program> when = lang::compile(*s, scope, Type::boolean, err);
           if (when) {
             rule.when = std::move(*when);
+            rule.when_terms = when_terms(*s, scope);
           } else if (!scope.named_failed) {
             expression_error(when_node, err, label + ".when");
           }
@@ -1636,8 +1664,8 @@ class PackReader {
   // The values a sequence rule's signals report besides its aggregates and bindings:
   // cycles, and with `escalate` the run's.
   static bool is_sequence_value(const std::string& name) {
-    return name == "cycles" || name == "run_since" || name == "run_cycles" ||
-           name == "run_total" || name == "escalated";
+    return name == "cycles" || name == "run_since" || name == "run_cycles" || name == "run_total" ||
+           name == "escalated";
   }
 
   std::optional<Severity> severity(const YAML::Node& v, const std::string& what) {
@@ -1866,8 +1894,8 @@ RuleLoadResult parse_rule_packs(const std::vector<std::pair<std::string, std::st
   for (Pack& p : packs) p.pack->read_body(p.root);
   for (const auto& [name, file] : options.table_files) {
     if (sites.tables.count(name) == 0) {
-      result.errors.push_back(
-          Diagnostic{file, 1, 1, "replaces table '" + name + "', which no pack of the load declares"});
+      result.errors.push_back(Diagnostic{
+          file, 1, 1, "replaces table '" + name + "', which no pack of the load declares"});
     }
   }
   for (const Sites::TypologyRef& ref : sites.typology_refs) {

@@ -57,6 +57,7 @@ const lang::LookupTable* RuleScope::table(std::string_view name) const {
 std::optional<lang::Symbol> WhenScope::resolve(std::string_view name) {
   for (size_t i = 0; i < aggregates_.size(); ++i) {
     if (aggregates_[i].name == name) {
+      named_aggregates |= i < 64 ? uint64_t{1} << i : ~uint64_t{0};
       return lang::Symbol{aggregates_[i].result_type,
                           lang::Symbol::Source::slot,
                           static_cast<uint16_t>(kFirstAggregateSlot + i),

@@ -15,10 +15,10 @@ struct EpisodeAggregate;
 struct RuleSet;
 
 // Slots the evaluator fills per event before evaluating a rule's expressions.
-inline constexpr uint16_t kSlotIsNewPair = 0;     // boolean
-inline constexpr uint16_t kSlotDirection = 1;     // string: "in", "out", "self" (account keys)
-inline constexpr uint16_t kSlotCounterparty = 2;  // the other party's 10 fields (account keys)
-inline constexpr uint16_t kSlotSenderSalaryAge = 12;    // duration since the sender's last salary
+inline constexpr uint16_t kSlotIsNewPair = 0;         // boolean
+inline constexpr uint16_t kSlotDirection = 1;         // string: "in", "out", "self" (account keys)
+inline constexpr uint16_t kSlotCounterparty = 2;      // the other party's 10 fields (account keys)
+inline constexpr uint16_t kSlotSenderSalaryAge = 12;  // duration since the sender's last salary
 inline constexpr uint16_t kSlotSenderSalaryPayer = 13;  // string: who paid that salary
 inline constexpr uint16_t kFirstAggregateSlot = 14;
 inline constexpr uint16_t kMaxSequenceAggregates = 16;
@@ -48,6 +48,9 @@ class WhenScope : public RuleScope {
       : RuleScope(account, set), aggregates_(aggregates) {}
   std::optional<lang::Symbol> resolve(std::string_view name) override;
   std::string known_names() const override;
+  // Bit i set when aggregates[i] was named since the caller last cleared it (all bits for
+  // an aggregate beyond the 64th).
+  uint64_t named_aggregates = 0;
 
  private:
   const std::vector<Aggregate>& aggregates_;

@@ -930,9 +930,10 @@ struct WindowedAggregates::Impl {
   }
 
   static void results(const Self& s, const WindowLayout& layout, int64_t now_ms,
-                      std::span<AggregateResult> out) {
+                      std::span<AggregateResult> out, uint32_t mask = ~uint32_t{0}) {
     if (s.empty()) {
-      std::fill(out.begin(), out.end(), AggregateResult{});
+      for (size_t a = 0; a < out.size(); ++a)
+        if ((mask >> a) & 1) out[a] = AggregateResult{};
       return;
     }
     const Layout& l = s.wide_ ? layout.wide_ : layout.narrow_;
@@ -947,7 +948,8 @@ struct WindowedAggregates::Impl {
              : i1 - i0 <= UINT32_MAX ? result<false, uint64_t>(s, l, a, i0, i1)
                                      : result<false>(s, l, a, i0, i1);
     };
-    for (size_t a = 0; a < l.n; ++a) {
+    for (unsigned m = mask & ((uint32_t{1} << l.n) - 1); m != 0; m &= m - 1) {
+      const auto a = static_cast<size_t>(std::countr_zero(m));
       const AggregateKind k = l.kind[a];
       if (((l.sided >> a) & 1) == 0) {
         out[a] = bucketed(a);
@@ -1483,11 +1485,7 @@ void WindowedAggregates::add(const WindowLayout& layout, int64_t ts_ms,
 
 void WindowedAggregates::results(const WindowLayout& layout, int64_t now_ms,
                                  std::span<AggregateResult> out) const {
-  Impl::check_made(layout);
-  if (out.size() != layout.size())
-    throw std::invalid_argument("window state: one result per aggregate");
-  Impl::check_kinds(*this, layout.narrow_);
-  Impl::results(*this, layout, now_ms, out);
+  results(layout, now_ms, out, ~uint32_t{0});
 }
 
 bool WindowedAggregates::expire(const WindowLayout& layout, int64_t watermark_ms) {
@@ -1498,6 +1496,12 @@ bool WindowedAggregates::expire(const WindowLayout& layout, int64_t watermark_ms
 void WindowedAggregates::add_and_results(const WindowLayout& layout, int64_t ts_ms,
                                          std::span<const AggregateInput> inputs,
                                          std::span<AggregateResult> out) {
+  add_and_results(layout, ts_ms, inputs, out, ~uint32_t{0});
+}
+
+void WindowedAggregates::add_and_results(const WindowLayout& layout, int64_t ts_ms,
+                                         std::span<const AggregateInput> inputs,
+                                         std::span<AggregateResult> out, uint32_t mask) {
   Impl::check_made(layout);
   if (inputs.size() != layout.size())
     throw std::invalid_argument("window state: one input per aggregate");
@@ -1505,7 +1509,16 @@ void WindowedAggregates::add_and_results(const WindowLayout& layout, int64_t ts_
     throw std::invalid_argument("window state: one result per aggregate");
   Impl::check_kinds(*this, layout.narrow_);
   Impl::add(*this, layout, ts_ms, inputs);
-  Impl::results(*this, layout, ts_ms, out);
+  Impl::results(*this, layout, ts_ms, out, mask);
+}
+
+void WindowedAggregates::results(const WindowLayout& layout, int64_t now_ms,
+                                 std::span<AggregateResult> out, uint32_t mask) const {
+  Impl::check_made(layout);
+  if (out.size() != layout.size())
+    throw std::invalid_argument("window state: one result per aggregate");
+  Impl::check_kinds(*this, layout.narrow_);
+  Impl::results(*this, layout, now_ms, out, mask);
 }
 
 bool WindowedAggregates::empty() const noexcept { return block_.empty(); }

@@ -236,6 +236,14 @@ class WindowedAggregates {
   // in one call (the evaluator's per-event path).
   void add_and_results(const WindowLayout& layout, int64_t ts_ms,
                        std::span<const AggregateInput> inputs, std::span<AggregateResult> out);
+  // The same two calls computing only the results of the aggregates in `mask` (bit i: the
+  // i-th spec); the other entries of `out` are left as they are. For an evaluator that needs
+  // a rule's other aggregates only once a first condition on some of them holds.
+  void add_and_results(const WindowLayout& layout, int64_t ts_ms,
+                       std::span<const AggregateInput> inputs, std::span<AggregateResult> out,
+                       uint32_t mask);
+  void results(const WindowLayout& layout, int64_t now_ms, std::span<AggregateResult> out,
+               uint32_t mask) const;
 
   bool empty() const noexcept;
   // Asks the CPU to start loading the state's heap blocks (the newest buckets and the

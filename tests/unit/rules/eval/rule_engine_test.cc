@@ -254,5 +254,71 @@ TEST(RuleEngineTest, IsNewPairLooksBackTheConfiguredTime) {
   EXPECT_EQ(out.signals[0].values[0], (std::pair<std::string, std::string>{"fresh", "2"}));
 }
 
+// `when` is tested term by term, a term's aggregates computed only once the terms before it
+// held. Against the same condition written as one term that names every aggregate (so all
+// are computed first), the signals must be identical, values included: also those of the
+// aggregate no term names and of the ratio's operands, which no term names.
+TEST(RuleEngineTest, WhenTestedTermByTermSignalsExactlyAsWhole) {
+  const std::string rule = R"(pack: t
+typologies:
+  - {id: fee, title: Fee, horizon: 30d, threshold: 100, min_primaries: 1}
+rules:
+  - id: staged
+    title: Staged
+    typology: fee
+    key: receiver.id
+    window: 1d
+    aggregate:
+      payments: count()
+      total: sum(amount_base)
+      big: sum(amount_base) where amount_base > 1000
+      big_share: ratio(big, total)
+      largest: max(amount_base)
+      senders: distinct(sender.id)
+      smallest: min(amount_base)
+    severity: low
+    weight: 100
+)";
+  const std::string terms =
+      "    when: payments >= 3 and big_share >= 0.5 and largest > 2000 and senders >= 2\n";
+  // One term naming every aggregate (`smallest` is never negative): all computed at once.
+  const std::string whole =
+      "    when: (payments >= 3 and big_share >= 0.5 and largest > 2000 and senders >= 2) or "
+      "smallest < 0\n";
+  const RuleSet by_terms = load(rule + terms);
+  const RuleSet at_once = load(rule + whole);
+  ASSERT_EQ(by_terms.rules.size(), 1u);
+  ASSERT_EQ(at_once.rules.size(), 1u);
+  ASSERT_EQ(by_terms.rules[0].when_terms.size(), 4u);
+  ASSERT_EQ(at_once.rules[0].when_terms.size(), 1u);
+
+  std::vector<OwnedEvent> events;
+  uint64_t x = 42;
+  const auto next = [&x](uint64_t n) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (x >> 33) % n;
+  };
+  int64_t ts = kT0;
+  for (int i = 0; i < 600; ++i) {
+    ts += static_cast<int64_t>(next(90)) * 60'000;
+    const std::string id = "e" + std::to_string(i);
+    const std::string sender = "S" + std::to_string(next(5));
+    const std::string receiver = "R" + std::to_string(next(3));
+    events.push_back(OwnedEvent{id, sender, receiver, "A1", "city", "BD", ts,
+                                event::Kind::remittance,
+                                static_cast<int64_t>(100 + next(2900)) * 10'000});
+  }
+  Captured a, b;
+  run(by_terms, events, a);
+  run(at_once, events, b);
+  ASSERT_GT(a.signals.size(), 10u);
+  ASSERT_EQ(a.signals.size(), b.signals.size());
+  for (size_t i = 0; i < a.signals.size(); ++i) {
+    EXPECT_EQ(a.signals[i].trigger_event_id, b.signals[i].trigger_event_id);
+    EXPECT_EQ(a.signals[i].values, b.signals[i].values) << a.signals[i].trigger_event_id;
+    ASSERT_EQ(a.signals[i].values.size(), 7u);
+  }
+}
+
 }  // namespace
 }  // namespace corridor::rules

@@ -335,6 +335,66 @@ TEST(RuleLoaderTest, ValidPackAggregates) {
   }
 }
 
+// `when` is also kept as its top-level `and` terms, each with the aggregates it names, so
+// that the evaluator computes a term's aggregates only once the terms before it held.
+TEST(RuleLoaderTest, WhenIsCutIntoItsAndTermsWithTheAggregatesEachNames) {
+  TempDir dir;
+  dir.write("corridors.txt", kCorridors);
+  RuleLoadResult r = parse_rule_pack((dir.path() / "pack.yaml").string(), kValidPack);
+  ASSERT_TRUE(r.rules.has_value()) << config::format_all(r.errors);
+  const RuleSet& set = *r.rules;
+
+  // senders >= 5 and origins >= 3 and new_pairs >= 0.8 * senders
+  const Rule& fan_in = set.rules[0];
+  ASSERT_EQ(fan_in.when_terms.size(), 3u);
+  EXPECT_EQ(fan_in.when_terms[0].aggregates, 0b0001u);  // senders
+  EXPECT_EQ(fan_in.when_terms[1].aggregates, 0b0010u);  // origins
+  EXPECT_EQ(fan_in.when_terms[2].aggregates, 0b0101u);  // new_pairs, senders
+  // inflow >= 1000 and out_in >= 0.8: a ratio term names the ratio, not its operands.
+  const Rule& cash = set.rules[2];
+  ASSERT_EQ(cash.when_terms.size(), 2u);
+  EXPECT_EQ(cash.when_terms[0].aggregates, 0b001u);
+  EXPECT_EQ(cash.when_terms[1].aggregates, 0b100u);
+  for (const Rule& rule : set.rules) {
+    for (const WhenTerm& term : rule.when_terms) EXPECT_EQ(term.test.type(), Type::boolean);
+  }
+
+  // An `or` at the top is one term; nested and parenthesised `and`s are flattened.
+  RuleLoadResult loaded = parse_rule_pack("other.yaml", R"(pack: t
+typologies:
+  - {id: fee, title: Fee, horizon: 30d, threshold: 100, min_primaries: 1}
+rules:
+  - id: a
+    title: A
+    typology: fee
+    severity: low
+    weight: 100
+    key: receiver.id
+    window: 1d
+    aggregate: {n: count(), total: sum(amount_base), top: max(amount_base)}
+    when: n >= 2 or total > 100
+  - id: b
+    title: B
+    typology: fee
+    severity: low
+    weight: 100
+    key: receiver.id
+    window: 1d
+    aggregate: {n: count(), total: sum(amount_base), top: max(amount_base)}
+    when: (n >= 2 and total > 100) and (top > 5 and not (n > 9 and top > 9))
+)");
+  ASSERT_TRUE(loaded.rules.has_value()) << config::format_all(loaded.errors);
+  const RuleSet& other = *loaded.rules;
+  ASSERT_EQ(other.rules.size(), 2u);
+  ASSERT_EQ(other.rules[0].when_terms.size(), 1u);
+  EXPECT_EQ(other.rules[0].when_terms[0].aggregates, 0b011u);
+  ASSERT_EQ(other.rules[1].when_terms.size(), 4u);
+  EXPECT_EQ(other.rules[1].when_terms[0].aggregates, 0b001u);
+  EXPECT_EQ(other.rules[1].when_terms[1].aggregates, 0b010u);
+  EXPECT_EQ(other.rules[1].when_terms[2].aggregates, 0b100u);
+  EXPECT_EQ(other.rules[1].when_terms[3].aggregates, 0b101u);
+}
+
 TEST(RuleLoaderTest, ValidPackTypologiesAndLists) {
   TempDir dir;
   dir.write("corridors.txt", kCorridors);
@@ -511,11 +571,10 @@ TEST(RuleLoaderStructureTest, NotAMapping) {
             Lines{"pack.yaml:2:13: error: typologies: expected a sequence, got a scalar"});
   EXPECT_EQ(
       rule_errors("  - r1\n"),
-      (Lines{
-          "pack.yaml:5:5: error: rules[0]: expected a mapping with keys id, title, "
-          "pattern, typology, role, version, doc, key, filter, window, bucket, "
-          "aggregate, when, sequence, repeat, escalate, explain, severity, weight, evidence, "
-          "suppress, got a scalar"}));
+      (Lines{"pack.yaml:5:5: error: rules[0]: expected a mapping with keys id, title, "
+             "pattern, typology, role, version, doc, key, filter, window, bucket, "
+             "aggregate, when, sequence, repeat, escalate, explain, severity, weight, evidence, "
+             "suppress, got a scalar"}));
 }
 
 TEST(RuleLoaderStructureTest, UnknownKeysAtEveryLevel) {
@@ -733,14 +792,15 @@ rules:
   - {id: r1, title: T, typology: t, key: agent, when: 'in_list("transit", agent) and lookup("fee", agent) > 1', severity: low, weight: 1}
 )yaml";
   // A pack declaring the list `transit` and the table `fee`; the first also has the rule.
-  const auto pack = [&](const std::string& name, const std::string& list,
-                        const std::string& rows, const std::string& fallback) {
+  const auto pack = [&](const std::string& name, const std::string& list, const std::string& rows,
+                        const std::string& fallback) {
     return "pack: " + name + "\nlists:\n  transit: " + list +
            "\ntables:\n  fee: {keys: [country], default: " + fallback + ", rows: " + rows +
            ", doc: " + name + "'s words}\n" + (name == "a" ? rules : "rules: []\n");
   };
-  RuleLoadResult same = parse_rule_packs({{"a.yaml", pack("a", "[LY, TR]", "[[BD, 5]]", "1")},
-                                          {"b.yaml", pack("b", "[TR, LY, TR]", "[[BD, 5.0]]", "1")}});
+  RuleLoadResult same =
+      parse_rule_packs({{"a.yaml", pack("a", "[LY, TR]", "[[BD, 5]]", "1")},
+                        {"b.yaml", pack("b", "[TR, LY, TR]", "[[BD, 5.0]]", "1")}});
   ASSERT_TRUE(same.rules.has_value()) << formatted(same).front();
   EXPECT_EQ(same.rules->lists.at("transit"), (std::vector<std::string>{"LY", "TR"}));
   EXPECT_EQ(same.rules->tables.at("fee").rows.size(), 1u);

@@ -910,6 +910,45 @@ TEST(WindowedAggregates, LayoutCallsMatchTheSpecCalls) {
   EXPECT_TRUE(fast.empty());
 }
 
+// A mask computes only its aggregates' results and leaves the other entries as they were;
+// the rest asked for afterwards complete exactly what one unmasked call gives.
+TEST(WindowedAggregates, MaskedResultsAreTheUnmaskedOnesInParts) {
+  Window spec(kAllKinds, 60'000, 1'000, 8);
+  const WindowLayout layout = WindowLayout::make(spec.specs, spec.win);
+  const size_t n = kAllKinds.size();
+  const AggregateResult sentinel{true, 777, 7.5, true};
+  WindowedAggregates whole, parts;
+  std::vector<AggregateResult> empty(n, sentinel);
+  parts.results(layout, 0, empty, 0b101);  // an empty state: defaults, in the mask only
+  for (size_t a = 0; a < n; ++a) EXPECT_EQ(empty[a].exact, a == 0 || a == 2 ? 0 : 777) << a;
+  std::mt19937_64 rng(11);
+  int64_t ts = 0;
+  for (int i = 0; i < 2'000; ++i) {
+    ts += static_cast<int64_t>(rng() % 700);
+    const int64_t at = ts - static_cast<int64_t>(rng() % 10 == 0 ? rng() % 90'000 : 0);
+    std::vector<AggregateInput> in(n);
+    for (size_t a = 0; a < n; ++a) {
+      in[a].matched = rng() % 4 != 0;
+      in[a].value = static_cast<int64_t>(rng() % 2'000) - 500;
+      if (kAllKinds[a] == K::share) in[a].value = static_cast<int64_t>(rng() % 2);
+      in[a].hash = hash64(std::to_string(rng() % 30));
+    }
+    std::vector<AggregateResult> expected(n);
+    whole.add_and_results(layout, at, in, expected);
+    const auto mask = static_cast<uint32_t>(rng() & ((1u << n) - 1));
+    std::vector<AggregateResult> out(n, sentinel);
+    parts.add_and_results(layout, at, in, out, mask);
+    SCOPED_TRACE(i);
+    for (size_t a = 0; a < n; ++a) {
+      if ((mask >> a) & 1) continue;
+      EXPECT_EQ(out[a].exact, 777) << a;
+      EXPECT_EQ(out[a].number, 7.5) << a;
+    }
+    parts.results(layout, at, out, ~mask);
+    expect_same(out, expected);
+  }
+}
+
 TEST(WindowedAggregates, InvalidLayoutsThrow) {
   const std::vector<AggregateSpec> specs = {{K::count, 64}, {K::sum, 64}};
   EXPECT_THROW(WindowLayout::make(specs, WindowSpec{0, 1'000}), std::invalid_argument);
