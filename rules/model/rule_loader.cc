@@ -1251,6 +1251,15 @@ class PackReader {
         }
       }
     }
+    // One window state keeps at most window::kMaxAggregates aggregates; a ratio keeps none.
+    const auto windowed =
+        static_cast<size_t>(std::count_if(rule.aggregates.begin(), rule.aggregates.end(),
+                                          [](const Aggregate& a) { return !a.is_ratio; }));
+    if (windowed > window::kMaxAggregates) {
+      r_.error(n, what + ": at most " + std::to_string(window::kMaxAggregates) +
+                      " aggregates over a window (ratios not counted); this rule has " +
+                      std::to_string(windowed));
+    }
   }
 
   // `when` sees the aggregates. One that failed to load is not reported again as an unknown

@@ -1094,6 +1094,25 @@ TEST(RuleLoaderAggregateTest, UnknownFunction) {
                   "aggregate is a call, optionally followed by `where` and a condition"});
 }
 
+// A window state holds at most 16 aggregates; ratios keep no state of their own. Reported at
+// load, where the engine would otherwise refuse the rule only when it starts.
+TEST(RuleLoaderAggregateTest, AtMostSixteenAggregatesOverAWindow) {
+  std::string sixteen, seventeen;
+  for (int i = 0; i < 16; ++i) sixteen += "a" + std::to_string(i) + ": sum(amount)\n      ";
+  seventeen = sixteen + "a16: count()";
+  const RuleLoadResult ok = parse_rule_pack(
+      "pack.yaml", kHead +
+                       "  - id: r1\n    title: T\n    typology: smuggling_fee\n    key: agent\n"
+                       "    window: 7d\n    aggregate:\n      " +
+                       sixteen +
+                       "r: ratio(a0, a1)\n    when: a0 > 0\n    severity: low\n"
+                       "    weight: 1\n");
+  EXPECT_TRUE(ok.rules.has_value()) << config::format_all(ok.errors);
+  EXPECT_EQ(aggregate_errors(seventeen),
+            Lines{"pack.yaml:11:7: error: rule r1.aggregate: at most 16 aggregates over a window "
+                  "(ratios not counted); this rule has 17"});
+}
+
 TEST(RuleLoaderAggregateTest, MaxByAndModeLoad) {
   RuleLoadResult r = parse_rule_pack("pack.yaml", kHead + R"yaml(  - id: r1
     title: T
