@@ -320,5 +320,41 @@ rules:
   }
 }
 
+// The engine remembers, within one event, the hashes of the strings distinct aggregates
+// count, by their address and length. A decoder reuses its buffers: the next event may hold
+// other bytes at the same address, and must be hashed afresh.
+TEST(RuleEngineTest, DistinctValuesAtAReusedAddressAreHashedPerEvent) {
+  const RuleSet set = load(R"(pack: t
+typologies:
+  - {id: fee, title: Fee, horizon: 30d, threshold: 100, min_primaries: 1}
+rules:
+  - id: cities
+    title: Cities
+    typology: fee
+    key: receiver.id
+    window: 1d
+    aggregate: {cities: distinct(sender.city), senders: distinct(sender.id)}
+    when: cities >= 3
+    severity: low
+    weight: 100
+)");
+  Captured out;
+  RuleEngine engine(set, out);
+  std::string city, sender;  // one buffer each, rewritten in place for every event
+  for (int i = 0; i < 3; ++i) {
+    OwnedEvent owned{"e" + std::to_string(i), "",      "R1", "A1", "", "BD", kT0 + i * 60'000,
+                     event::Kind::remittance, 100'0000};
+    city.assign(3, static_cast<char>('a' + i));
+    sender.assign(2, static_cast<char>('p' + i));
+    event::Event e = owned.view();
+    e.sender.city = city;
+    e.sender.id = sender;
+    engine.on_event(e);
+  }
+  ASSERT_EQ(out.signals.size(), 1u);
+  EXPECT_EQ(out.signals[0].values,
+            (std::vector<std::pair<std::string, std::string>>{{"cities", "3"}, {"senders", "3"}}));
+}
+
 }  // namespace
 }  // namespace corridor::rules
