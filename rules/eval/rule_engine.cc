@@ -4,7 +4,6 @@
 #include <xxhash.h>
 
 #include <algorithm>
-#include <array>
 #include <bit>
 #include <cmath>
 #include <cstdio>
@@ -432,17 +431,11 @@ struct RuleEngine::Impl {
   std::vector<Value> slots;
   std::vector<window::AggregateInput> inputs;
   std::vector<window::AggregateResult> results;
-  // The hashes of the strings distinct aggregates counted during this event, by the view's
-  // address and length (several rules count sender.id, for one): a string an expression
-  // yields views the event, a constant, a list or table, or a slot, none of which change
-  // while one event is evaluated. Emptied for each event.
-  struct HashedView {
-    const char* data;
-    size_t size;
-    uint64_t hash;
-  };
-  std::array<HashedView, 8> hashed_views{};
-  size_t n_hashed_views = 0;
+  // The event's sender.id and its hash, which distinct(sender.id) reuses: several rules count
+  // it. Matched by the view's address and length: a string an expression yields views the
+  // event, a constant, a list or table, or a slot, none of which change during one event.
+  std::string_view sender_view;
+  uint64_t sender_view_hash = 0;
   std::string key;               // a sequence rule's fields key being built
   std::string_view current_key;  // the key of the rule being evaluated (valid during it)
   SequenceHit sequence_hit;
@@ -746,23 +739,17 @@ struct RuleEngine::Impl {
     return true;
   }
 
-  uint64_t hash_of_view(std::string_view v) {
-    for (size_t i = 0; i < n_hashed_views; ++i) {
-      if (hashed_views[i].data == v.data() && hashed_views[i].size == v.size())
-        return hashed_views[i].hash;
-    }
-    const uint64_t h = window::hash64(v);
-    if (n_hashed_views < hashed_views.size())
-      hashed_views[n_hashed_views++] = {v.data(), v.size(), h};
-    return h;
+  uint64_t hash_of_view(std::string_view v) const {
+    if (v.data() == sender_view.data() && v.size() == sender_view.size()) return sender_view_hash;
+    return window::hash64(v);
   }
 
   void on_event(const event::Event& e) {
     ++stats.events;
     const uint64_t sender_hash = XXH3_64bits(e.sender.id.data(), e.sender.id.size());
     // window::hash64 is XXH3-64 with seed 0: the sender's hash serves distinct(sender.id).
-    hashed_views[0] = {e.sender.id.data(), e.sender.id.size(), sender_hash};
-    n_hashed_views = 1;
+    sender_view = e.sender.id;
+    sender_view_hash = sender_hash;
     const bool has_pair = !e.sender.id.empty() && !e.receiver.id.empty();
     const uint64_t pair = has_pair ? pair_hash(e, sender_hash) : 0;
     if (has_pair) pairs.prefetch(pair);

@@ -320,9 +320,9 @@ rules:
   }
 }
 
-// The engine remembers, within one event, the hashes of the strings distinct aggregates
-// count, by their address and length. A decoder reuses its buffers: the next event may hold
-// other bytes at the same address, and must be hashed afresh.
+// distinct(sender.id) reuses the hash the engine computed for the event's sender, matching
+// the value by its address and length. A decoder reuses its buffers: the next event may hold
+// another sender at the same address, which must count as another sender.
 TEST(RuleEngineTest, DistinctValuesAtAReusedAddressAreHashedPerEvent) {
   const RuleSet set = load(R"(pack: t
 typologies:
