@@ -471,10 +471,15 @@ struct RuleEngine::Impl {
           c.specs.push_back(a.spec);
         }
       }
+      // The loader's bound; the masks below hold one bit per aggregate.
+      static_assert(kMaxRuleAggregates <= 64);
+      if (r.aggregates.size() > kMaxRuleAggregates)
+        throw std::invalid_argument("rule " + r.id + ": more than " +
+                                    std::to_string(kMaxRuleAggregates) + " aggregates");
       const auto needs_of = [&](uint64_t aggregates) {
         CompiledRule::Needs n;
         for (size_t i = 0; i < r.aggregates.size(); ++i) {
-          if (i < 64 && ((aggregates >> i) & 1) == 0) continue;
+          if (((aggregates >> i) & 1) == 0) continue;
           const Aggregate& a = r.aggregates[i];
           for (const size_t j : {i, a.ratio_numerator, a.ratio_denominator}) {
             if (j != i && !a.is_ratio) continue;

@@ -56,6 +56,10 @@ struct WhenTerm {
   uint64_t aggregates = 0;  // bit i: Rule::aggregates[i] (a ratio's own bit, not its operands')
 };
 
+// The most aggregates one rule may have, ratios included (at most window::kMaxAggregates of
+// them over the window): the evaluator tracks a rule's aggregates in 64-bit masks.
+inline constexpr size_t kMaxRuleAggregates = 32;
+
 enum class Role : uint8_t { primary, contributor };
 
 // An aggregate over the events of one sequence episode (the B events after one A).

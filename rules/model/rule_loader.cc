@@ -1259,6 +1259,10 @@ class PackReader {
       r_.error(n, what + ": at most " + std::to_string(window::kMaxAggregates) +
                       " aggregates over a window (ratios not counted); this rule has " +
                       std::to_string(windowed));
+    } else if (rule.aggregates.size() > kMaxRuleAggregates) {
+      r_.error(n, what + ": at most " + std::to_string(kMaxRuleAggregates) +
+                      " aggregates with the ratios; this rule has " +
+                      std::to_string(rule.aggregates.size()));
     }
   }
 

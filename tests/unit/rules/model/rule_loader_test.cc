@@ -1094,8 +1094,8 @@ TEST(RuleLoaderAggregateTest, UnknownFunction) {
                   "aggregate is a call, optionally followed by `where` and a condition"});
 }
 
-// A window state holds at most 16 aggregates; ratios keep no state of their own. Reported at
-// load, where the engine would otherwise refuse the rule only when it starts.
+// A window state holds at most 16 aggregates; ratios keep no state of their own, and a rule
+// has at most 32 in all. Reported at load, before the engine starts.
 TEST(RuleLoaderAggregateTest, AtMostSixteenAggregatesOverAWindow) {
   std::string sixteen, seventeen;
   for (int i = 0; i < 16; ++i) sixteen += "a" + std::to_string(i) + ": sum(amount)\n      ";
@@ -1111,6 +1111,12 @@ TEST(RuleLoaderAggregateTest, AtMostSixteenAggregatesOverAWindow) {
   EXPECT_EQ(aggregate_errors(seventeen),
             Lines{"pack.yaml:11:7: error: rule r1.aggregate: at most 16 aggregates over a window "
                   "(ratios not counted); this rule has 17"});
+  std::string ratios;  // 16 sums and 17 ratios of them: 33 in all
+  for (int i = 0; i < 17; ++i)
+    ratios += "\n      r" + std::to_string(i) + ": ratio(a" + std::to_string(i % 16) + ", a0)";
+  EXPECT_EQ(aggregate_errors(sixteen + ratios.substr(7)),
+            Lines{"pack.yaml:11:7: error: rule r1.aggregate: at most 32 aggregates with the "
+                  "ratios; this rule has 33"});
 }
 
 TEST(RuleLoaderAggregateTest, MaxByAndModeLoad) {
