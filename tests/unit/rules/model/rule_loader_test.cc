@@ -199,6 +199,17 @@ SY
 BD
 )";
 
+// kValidPack loaded with its list file beside it (no rules when it fails, which fails the
+// calling test), for the tests that do not look at where it was read from.
+RuleSet valid_pack() {
+  TempDir dir;
+  dir.write("corridors.txt", kCorridors);
+  RuleLoadResult r = parse_rule_pack((dir.path() / "pack.yaml").string(), kValidPack);
+  EXPECT_TRUE(r.rules.has_value()) << config::format_all(r.errors);
+  EXPECT_TRUE(r.errors.empty());
+  return r.rules ? std::move(*r.rules) : RuleSet{};
+}
+
 TEST(RuleLoaderTest, ValidPackRulesAndKeys) {
   TempDir dir;
   dir.write("corridors.txt", kCorridors);
@@ -267,11 +278,8 @@ TEST(RuleLoaderTest, ValidPackRulesAndKeys) {
 }
 
 TEST(RuleLoaderTest, ValidPackAggregates) {
-  TempDir dir;
-  dir.write("corridors.txt", kCorridors);
-  RuleLoadResult r = parse_rule_pack((dir.path() / "pack.yaml").string(), kValidPack);
-  ASSERT_TRUE(r.rules.has_value()) << config::format_all(r.errors);
-  const RuleSet& set = *r.rules;
+  const RuleSet set = valid_pack();
+  ASSERT_FALSE(set.rules.empty());
 
   const Rule& fan_in = set.rules[0];
   ASSERT_EQ(fan_in.aggregates.size(), 4u);
@@ -338,11 +346,8 @@ TEST(RuleLoaderTest, ValidPackAggregates) {
 // `when` is also kept as its top-level `and` terms, each with the aggregates it names, so
 // that the evaluator computes a term's aggregates only once the terms before it held.
 TEST(RuleLoaderTest, WhenIsCutIntoItsAndTermsWithTheAggregatesEachNames) {
-  TempDir dir;
-  dir.write("corridors.txt", kCorridors);
-  RuleLoadResult r = parse_rule_pack((dir.path() / "pack.yaml").string(), kValidPack);
-  ASSERT_TRUE(r.rules.has_value()) << config::format_all(r.errors);
-  const RuleSet& set = *r.rules;
+  const RuleSet set = valid_pack();
+  ASSERT_FALSE(set.rules.empty());
 
   // senders >= 5 and origins >= 3 and new_pairs >= 0.8 * senders
   const Rule& fan_in = set.rules[0];
@@ -360,29 +365,20 @@ TEST(RuleLoaderTest, WhenIsCutIntoItsAndTermsWithTheAggregatesEachNames) {
   }
 
   // An `or` at the top is one term; nested and parenthesised `and`s are flattened.
-  RuleLoadResult loaded = parse_rule_pack("other.yaml", R"(pack: t
-typologies:
-  - {id: fee, title: Fee, horizon: 30d, threshold: 100, min_primaries: 1}
-rules:
-  - id: a
-    title: A
-    typology: fee
-    severity: low
-    weight: 100
-    key: receiver.id
-    window: 1d
-    aggregate: {n: count(), total: sum(amount_base), top: max(amount_base)}
-    when: n >= 2 or total > 100
-  - id: b
-    title: B
-    typology: fee
-    severity: low
-    weight: 100
-    key: receiver.id
-    window: 1d
-    aggregate: {n: count(), total: sum(amount_base), top: max(amount_base)}
-    when: (n >= 2 and total > 100) and (top > 5 and not (n > 9 and top > 9))
-)");
+  const auto rule = [](const std::string& id, const std::string& when) {
+    return "  - id: " + id +
+           "\n    title: T\n    typology: fee\n    severity: low\n    weight: 100\n"
+           "    key: receiver.id\n    window: 1d\n"
+           "    aggregate: {n: count(), total: sum(amount_base), top: max(amount_base)}\n"
+           "    when: " +
+           when + "\n";
+  };
+  RuleLoadResult loaded = parse_rule_pack(
+      "other.yaml",
+      "pack: t\ntypologies:\n"
+      "  - {id: fee, title: Fee, horizon: 30d, threshold: 100, min_primaries: 1}\nrules:\n" +
+          rule("a", "n >= 2 or total > 100") +
+          rule("b", "(n >= 2 and total > 100) and (top > 5 and not (n > 9 and top > 9))"));
   ASSERT_TRUE(loaded.rules.has_value()) << config::format_all(loaded.errors);
   const RuleSet& other = *loaded.rules;
   ASSERT_EQ(other.rules.size(), 2u);
@@ -396,11 +392,8 @@ rules:
 }
 
 TEST(RuleLoaderTest, ValidPackTypologiesAndLists) {
-  TempDir dir;
-  dir.write("corridors.txt", kCorridors);
-  RuleLoadResult r = parse_rule_pack((dir.path() / "pack.yaml").string(), kValidPack);
-  ASSERT_TRUE(r.rules.has_value()) << config::format_all(r.errors);
-  const RuleSet& set = *r.rules;
+  const RuleSet set = valid_pack();
+  ASSERT_FALSE(set.rules.empty());
 
   ASSERT_EQ(set.typologies.size(), 2u);
   const Typology& sf = set.typologies[0];
@@ -426,11 +419,8 @@ TEST(RuleLoaderTest, ValidPackTypologiesAndLists) {
 
 // The compiled expressions read aggregates from the slots the rule scope assigns.
 TEST(RuleLoaderTest, ValidPackExpressionsEvaluate) {
-  TempDir dir;
-  dir.write("corridors.txt", kCorridors);
-  RuleLoadResult r = parse_rule_pack((dir.path() / "pack.yaml").string(), kValidPack);
-  ASSERT_TRUE(r.rules.has_value()) << config::format_all(r.errors);
-  const RuleSet& set = *r.rules;
+  const RuleSet set = valid_pack();
+  ASSERT_FALSE(set.rules.empty());
 
   event::Event e;
   e.id = "tx-1";
