@@ -52,8 +52,15 @@ class History {
     if (track_) dirty_.push_back(h);
     return entries_[h];
   }
-  // Drops entries whose time is before `cut_off`.
-  void expire(int64_t cut_off) {
+  // Drops entries whose time is before `cut_off`. That walks the whole table, so it is done
+  // only once `cut_off` has moved by `step` or more since the last walk: an entry then stays
+  // up to `step` past the cut-off, which nothing observes (readers compare an entry's time
+  // with their own lookback), and the walks cost a table per `step` of event time instead of
+  // a table per call. Callers pass a small part of their lookback.
+  void expire(int64_t cut_off, int64_t step) {
+    __extension__ using Int128 = __int128;
+    if (Int128{cut_off} - last_walk_ < step) return;
+    last_walk_ = cut_off;
     for (auto it = entries_.begin(); it != entries_.end();) {
       if (time_of(it->second) < cut_off) {
         if (track_) dirty_.push_back(it->first);
@@ -63,6 +70,7 @@ class History {
       }
     }
   }
+  size_t size() const noexcept { return entries_.size(); }
 
   // The entries changed or dropped since the last checkpoint.
   void checkpoint(state::WriteBatch& batch) {
@@ -128,7 +136,8 @@ class History {
   std::string prefix_;
   bool track_ = false;
   absl::flat_hash_map<uint64_t, V> entries_;
-  std::vector<uint64_t> dirty_;  // duplicates allowed; the table at the checkpoint is written
+  int64_t last_walk_ = INT64_MIN;  // the cut-off of the last walk
+  std::vector<uint64_t> dirty_;    // duplicates allowed; the table at the checkpoint is written
 };
 
 }  // namespace corridor::rules

@@ -1106,6 +1106,10 @@ RuleEngine::~RuleEngine() = default;
 
 void RuleEngine::on_event(const event::Event& event) { impl_->on_event(event); }
 
+// Walks of a history table per lookback (History::expire): an entry outlives its lookback by
+// at most 1/16 of it.
+constexpr int64_t kHistoryWalks = 16;
+
 void RuleEngine::expire(int64_t watermark_ms) {
   for (CompiledRule& c : impl_->rules) {
     if (c.sequence) c.sequence->expire(watermark_ms);
@@ -1123,8 +1127,11 @@ void RuleEngine::expire(int64_t watermark_ms) {
       return entry.second.hits.empty();
     });
   }
-  impl_->pairs.expire(watermark_ms - impl_->options.new_pair_lookback_ms);
-  impl_->salaries.expire(watermark_ms - impl_->options.salary_lookback_ms);
+  // A walk of each history table per sixteenth of its lookback, not per call.
+  impl_->pairs.expire(watermark_ms - impl_->options.new_pair_lookback_ms,
+                      impl_->options.new_pair_lookback_ms / kHistoryWalks);
+  impl_->salaries.expire(watermark_ms - impl_->options.salary_lookback_ms,
+                         impl_->options.salary_lookback_ms / kHistoryWalks);
 }
 
 // ---- State in a StateStore -------------------------------------------------------------
