@@ -80,6 +80,46 @@ void expect_same(const AggregateResult& got, const AggregateResult& want, const 
 }
 
 // ---------------------------------------------------------------------------------------
+// Copies
+
+// A copy (constructed or assigned) holds the same buckets, distinct sets and group tables in
+// blocks of its own: the same bytes and results, and adding to one leaves the other as it was.
+TEST(WindowedCopy, CopiesAreEqualAndIndependent) {
+  Window w({spec(K::count), spec(K::distinct, 4), spec(K::max_by_sum), spec(K::mode, 8, 1'000)},
+           60'000, 1'000);
+  for (int i = 0; i < 40; ++i) {  // past the distinct bound (a sketch) and the mode bound
+    const int64_t ts = i * 700;
+    w.add(ts, {val(1), grouped(0, 0, 1'000 + static_cast<uint64_t>(i)),
+               grouped(static_cast<uint64_t>(i % 3), 5 + i), val(100 + i % 11)});
+  }
+  const std::string before = w.bytes();
+  const auto results_before = w.at(27'300);
+
+  WindowedAggregates constructed(w.state);
+  WindowedAggregates assigned;
+  assigned = w.state;
+  for (WindowedAggregates* copy : {&constructed, &assigned}) {
+    std::string bytes;
+    copy->serialize(bytes);
+    EXPECT_EQ(bytes, before);
+    std::vector<AggregateResult> out(w.specs.size());
+    copy->results(w.specs, w.win, 27'300, out);
+    for (size_t a = 0; a < out.size(); ++a) expect_same(out[a], results_before[a], "copy");
+    const std::vector<AggregateInput> more = {val(1), grouped(0, 0, 99), grouped(7, 1'000), val(3)};
+    copy->add(w.specs, w.win, 28'000, more);
+  }
+  EXPECT_EQ(w.bytes(), before);  // the original did not change with its copies
+  std::string a, b;
+  constructed.serialize(a);
+  assigned.serialize(b);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, before);
+  WindowedAggregates empty;
+  assigned = empty;  // assigning an empty state empties
+  EXPECT_TRUE(assigned.empty());
+}
+
+// ---------------------------------------------------------------------------------------
 // Hand-computed
 
 TEST(WindowedMaxBy, SumAndCountPerGroupOverBuckets) {
