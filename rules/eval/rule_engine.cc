@@ -478,13 +478,16 @@ struct RuleEngine::Impl {
                                     std::to_string(kMaxRuleAggregates) + " aggregates");
       const auto needs_of = [&](uint64_t aggregates) {
         CompiledRule::Needs n;
+        const auto add = [&](size_t j) {
+          n.aggregates |= uint64_t{1} << j;
+          if (c.spec_of[j] >= 0) n.specs |= uint32_t{1} << c.spec_of[j];
+        };
         for (size_t i = 0; i < r.aggregates.size(); ++i) {
           if (((aggregates >> i) & 1) == 0) continue;
-          const Aggregate& a = r.aggregates[i];
-          for (const size_t j : {i, a.ratio_numerator, a.ratio_denominator}) {
-            if (j != i && !a.is_ratio) continue;
-            n.aggregates |= uint64_t{1} << j;
-            if (c.spec_of[j] >= 0) n.specs |= uint32_t{1} << c.spec_of[j];
+          add(i);
+          if (r.aggregates[i].is_ratio) {
+            add(r.aggregates[i].ratio_numerator);
+            add(r.aggregates[i].ratio_denominator);
           }
         }
         return n;
@@ -854,24 +857,19 @@ struct RuleEngine::Impl {
     if (r.evidence > 0 && r.window.length_ms > 0) {  // a windowless rule's evidence is its trigger
       s.evidence.add(e.ts_ms, e.id, r.evidence);
     }
-    if (r.when_terms.empty()) {
-      compute(c, s, e.ts_ms, c.needs.front(), c.needs.back());
-      if (!r.when.test(context)) return;
-    } else {
-      for (size_t t = 0; t < r.when_terms.size(); ++t) {
-        if (t > 0) compute(c, s, e.ts_ms, c.needs[t - 1], c.needs[t]);
-        if (!r.when_terms[t].test.test(context)) return;
-      }
+    // Without terms (`when` did not split), `when` whole is the one term, and needs has only
+    // its "all" entry.
+    const size_t terms = std::max<size_t>(r.when_terms.size(), 1);
+    for (size_t t = 0; t < terms; ++t) {
+      if (t > 0) compute(c, s, e.ts_ms, c.needs[t - 1], c.needs[t]);
+      if (!(r.when_terms.empty() ? r.when : r.when_terms[t].test).test(context)) return;
     }
     if (e.ts_ms < s.suppressed_until) {
       ++stats.suppressed;
       return;
     }
     s.suppressed_until = r.suppress_ms > 0 ? e.ts_ms + r.suppress_ms : INT64_MIN;
-    // The signal carries every aggregate.
-    const CompiledRule::Needs& tested =
-        r.when_terms.empty() ? c.needs.back() : c.needs[r.when_terms.size() - 1];
-    compute(c, s, e.ts_ms, tested, c.needs.back());
+    compute(c, s, e.ts_ms, c.needs[terms - 1], c.needs.back());  // a signal carries them all
     emit_signal(c, e, p, s);
   }
 
