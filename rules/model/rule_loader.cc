@@ -1284,12 +1284,9 @@ class PackReader {
     const std::set<std::string>& failed_;
   };
 
-  // The top-level `and` terms of a `when` that compiled in `scope`, each compiled alone,
-  // with the aggregates it names.
-  static std::vector<WhenTerm> when_terms(std::string_view text, WhenScope& scope) {
-    lang::ParseError parse_error;
-    const std::unique_ptr<lang::Node> root = lang::parse_expression(text, parse_error);
-    if (!root) return {};
+  // The top-level `and` terms of a `when` (parsed as `root`) that compiled in `scope`, each
+  // compiled alone, with the aggregates it names.
+  static std::vector<WhenTerm> when_terms(const lang::Node& root, WhenScope& scope) {
     std::vector<const lang::Node*> terms;
     const std::function<void(const lang::Node&)> flatten = [&](const lang::Node& n) {
       if (n.kind == lang::NodeKind::binary && n.op == lang::Op::logical_and) {
@@ -1298,7 +1295,7 @@ class PackReader {
         terms.push_back(&n);
       }
     };
-    flatten(*root);
+    flatten(root);
     std::vector<WhenTerm> out;
     for (const lang::Node* term : terms) {
       scope.named_aggregates = 0;
@@ -1462,10 +1459,18 @@ class PackReader {
         if (auto s = text_of(when_node, label + ".when")) {
           WhenAfterErrorsScope scope(account, set_, rule.aggregates, failed_aggregates_);
           lang::CompileError err;
-          std::optional<lang::Program> when = lang::compile(*s, scope, Type::boolean, err);
+          lang::ParseError parse_error;
+          const std::unique_ptr<lang::Node> root = lang::parse_expression(*s, parse_error);
+          std::optional<lang::Program> when;
+          if (root) {
+            when = lang::compile(*root, scope, Type::boolean, err);
+          } else {
+            err.offset = parse_error.offset;
+            err.message = parse_error.message;
+          }
           if (when) {
             rule.when = std::move(*when);
-            rule.when_terms = when_terms(*s, scope);
+            rule.when_terms = when_terms(*root, scope);
           } else if (!scope.named_failed) {
             expression_error(when_node, err, label + ".when");
           }
