@@ -18,6 +18,7 @@
 #include "engine/event/timestamp.h"
 #include "engine/state/encoding.h"
 #include "engine/state/state_store.h"
+#include "rules/eval/evidence_ring.h"
 #include "rules/eval/history.h"
 #include "rules/eval/key_index.h"
 #include "rules/eval/render.h"
@@ -63,113 +64,6 @@ void erase_where(Map& map, Pred pred) {
     }
   }
 }
-
-// The (event time, id) of the last `capacity` events a key's rule counted, oldest first,
-// packed in one buffer as [time: 8 bytes][id length: 4 bytes][id], about 25 bytes for a
-// 13-character id. The first kInline bytes live in the ring itself (two such entries, or one
-// 36-character id): most keys' rules count only an event or two, and then the ring costs no
-// heap block of its own. Beyond, one heap buffer that doubles as it grows.
-class EvidenceRing {
- public:
-  struct Entry {
-    int64_t ts;
-    std::string_view id;
-  };
-
-  EvidenceRing() noexcept = default;
-  EvidenceRing(EvidenceRing&& o) noexcept : size_(o.size_), cap_(o.cap_), count_(o.count_) {
-    std::memcpy(bytes_, o.bytes_, on_heap() ? sizeof(char*) : size_);
-    o.cap_ = kInline;  // a heap buffer now belongs to this ring
-    o.size_ = o.count_ = 0;
-  }
-  EvidenceRing& operator=(EvidenceRing&& o) noexcept {
-    if (this != &o) {
-      this->~EvidenceRing();
-      new (this) EvidenceRing(std::move(o));
-    }
-    return *this;
-  }
-  EvidenceRing(const EvidenceRing&) = delete;
-  EvidenceRing& operator=(const EvidenceRing&) = delete;
-  ~EvidenceRing() {
-    if (on_heap()) ::operator delete(heap());
-  }
-
-  void add(int64_t ts, std::string_view id, size_t capacity) {
-    if (capacity == 0) return;
-    char* buf = data();
-    if (count_ >= capacity) {
-      // Drop the oldest entries (several, when the capacity shrank since they were added).
-      size_t drop = 0;
-      for (size_t k = count_ - capacity + 1; k > 0; --k) drop += kHeader + id_length(drop);
-      std::memmove(buf, buf + drop, size_ - drop);
-      size_ -= static_cast<uint32_t>(drop);
-      count_ = static_cast<uint32_t>(capacity - 1);
-    }
-    const auto length = static_cast<uint32_t>(id.size());
-    const size_t need = size_ + kHeader + length;
-    if (need > cap_) buf = grow(need);
-    std::memcpy(buf + size_, &ts, sizeof ts);
-    std::memcpy(buf + size_ + sizeof ts, &length, sizeof length);
-    if (length != 0) std::memcpy(buf + size_ + kHeader, id.data(), length);
-    size_ = static_cast<uint32_t>(need);
-    ++count_;
-  }
-
-  // Calls f(Entry) oldest first (in the order added).
-  template <typename F>
-  void for_each(F f) const {
-    const char* buf = data();
-    for (size_t at = 0; at < size_;) {
-      Entry e;
-      std::memcpy(&e.ts, buf + at, sizeof e.ts);
-      const uint32_t n = id_length(at);
-      e.id = std::string_view(buf + at + kHeader, n);
-      f(e);
-      at += kHeader + n;
-    }
-  }
-
-  size_t size() const noexcept { return count_; }
-  void prefetch() const noexcept {
-    if (on_heap()) __builtin_prefetch(heap() + size_ - 1);
-  }
-
- private:
-  static constexpr size_t kHeader = sizeof(int64_t) + sizeof(uint32_t);
-  static constexpr uint32_t kInline = 52;  // the ring is 64 bytes in all
-
-  bool on_heap() const noexcept { return cap_ > kInline; }
-  // While on the heap, the inline bytes hold the buffer's address.
-  char* heap() const noexcept {
-    char* p;
-    std::memcpy(&p, bytes_, sizeof p);
-    return p;
-  }
-  char* data() noexcept { return on_heap() ? heap() : bytes_; }
-  const char* data() const noexcept { return on_heap() ? heap() : bytes_; }
-  uint32_t id_length(size_t at) const {
-    uint32_t n = 0;
-    std::memcpy(&n, data() + at + sizeof(int64_t), sizeof n);
-    return n;
-  }
-  char* grow(size_t need) {
-    if (need > UINT32_MAX) throw std::length_error("evidence ring: entry too large");
-    const size_t cap = std::max<size_t>(need, std::min<size_t>(size_t{cap_} * 2, UINT32_MAX));
-    char* fresh = static_cast<char*>(::operator new(cap));
-    std::memcpy(fresh, data(), size_);
-    if (on_heap()) ::operator delete(heap());
-    std::memcpy(bytes_, &fresh, sizeof fresh);
-    cap_ = static_cast<uint32_t>(cap);
-    return fresh;
-  }
-
-  alignas(8) char bytes_[kInline];  // the entries, or the heap buffer's address
-  uint32_t size_ = 0;               // bytes in use
-  uint32_t cap_ = kInline;          // bytes available: kInline while inline
-  uint32_t count_ = 0;              // entries
-};
-static_assert(sizeof(EvidenceRing) == 64);
 
 // A state store key: prefix, a name (key space, rule or typology id), NUL, the key.
 std::string prefixed(std::string_view prefix, std::string_view name, std::string_view key) {
@@ -694,7 +588,7 @@ struct RuleEngine::Impl {
         if (k.head[side] == nullptr) continue;
         for (const RuleState& r : k.head[side]->rules()) {
           r.window.prefetch();
-          r.evidence.prefetch();
+          __builtin_prefetch(r.evidence.next_write());
         }
       }
     }
