@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "rules/window/fetch.h"
+
 namespace corridor::rules {
 
 template <typename T>
@@ -39,9 +41,10 @@ class KeyIndex {
   }
   const Slot* find(uint64_t h) const noexcept { return const_cast<KeyIndex*>(this)->find(h); }
 
-  // Asks the CPU to start loading the line where a lookup of h begins. Changes nothing.
-  void prefetch(uint64_t h) const noexcept {
-    if (!slots_.empty()) __builtin_prefetch(&slots_[home(h)]);
+  // Loads the line where a lookup of h begins (fetch_line), so that several keys' lookups
+  // can be fetched together. Changes nothing.
+  void fetch(uint64_t h) const noexcept {
+    if (!slots_.empty()) fetch_line(&slots_[home(h)]);
   }
 
   // Makes `chain` (not null) the chain of h, which must have none. Returns its slot.

@@ -206,11 +206,30 @@ struct KeySpace {
   std::vector<std::string> dropped;
 
   std::string store_key(std::string_view key) const { return prefixed(kEntityPrefix, name, key); }
+  __extension__ using Int128 = __int128;
+
+  // The lines expire() reads for the queue entries [from, to).
+  void fetch_group(size_t from, size_t to, Int128 idle_before) const {
+    for (size_t i = from; i < to; ++i) entities.fetch(expiry[i].second);
+    for (size_t i = from; i < to; ++i) {
+      if (const auto* at = entities.find(expiry[i].second)) fetch_line(at->chain.get());
+    }
+    for (size_t i = from; i < to; ++i) {
+      const auto* at = entities.find(expiry[i].second);
+      if (at == nullptr) continue;
+      const Entity& x = *at->chain;
+      if (x.queued_slot != expiry[i].first || x.last_ts >= idle_before) continue;
+      for (const RuleState& r : x.rules()) {
+        if (const void* block = r.window.block()) fetch_line(block);
+        if (const void* heap = r.evidence.heap_block()) fetch_line(heap);
+      }
+    }
+  }
+
   // Drops the keys none of whose rules can be affected any more: the newest event any of
   // them counted is older than the space's longest window and suppression (so every bucket
   // is out of every window ending at or after the watermark, and no suppression is running).
   void expire(int64_t watermark_ms) {
-    __extension__ using Int128 = __int128;
     const Int128 idle_before = Int128{watermark_ms} - horizon_ms;  // last_ts < this: drop
     // The queue's head up to the first slot that may still hold a key touched at or after
     // idle_before (every time in `slot` is < (slot + 1) * kExpirySlotMs).
@@ -218,16 +237,12 @@ struct KeySpace {
     while (due < expiry.size() && (Int128{expiry[due].first} + 1) * kExpirySlotMs <= idle_before) {
       ++due;
     }
-    // Keys lie at random in memory: fetch the table slots and then the entities a few keys
-    // ahead of the one being checked, so that the memory latencies overlap.
-    constexpr size_t kSlotsAhead = 16, kEntitiesAhead = 8;
-    for (size_t i = 0; i < std::min(due, kSlotsAhead); ++i) entities.prefetch(expiry[i].second);
+    // Keys lie at random in memory: fetch a group of keys' table slots together, then their
+    // entities, then the heap blocks that dropping them frees, before checking any, so that
+    // the memory latencies overlap.
+    constexpr size_t kGroup = 16;
     for (size_t i = 0; i < due; ++i) {
-      if (i + kSlotsAhead < due) entities.prefetch(expiry[i + kSlotsAhead].second);
-      if (i + kEntitiesAhead < due) {
-        if (const auto* ahead = entities.find(expiry[i + kEntitiesAhead].second))
-          __builtin_prefetch(ahead->chain.get());
-      }
+      if (i % kGroup == 0) fetch_group(i, std::min(due, i + kGroup), idle_before);
       const auto [slot, hash] = expiry[i];
       KeyIndex<Entity>::Slot* const at = entities.find(hash);
       if (at == nullptr) continue;
@@ -535,10 +550,12 @@ struct RuleEngine::Impl {
     return XXH3_64bits(key_text.data(), key_text.size());
   }
 
-  // Each key space's keys for this event, hashed, and their tables' slots and entities
-  // fetched ahead: an event's keys lie at random in memory, and fetching them one after the
-  // other as the rules ask would add up their latencies.
-  void prepare(const event::Event& e) {
+  // Each key space's keys for this event, hashed, and their tables' slots, entities and rule
+  // states fetched ahead (with the pair's and the sender's history entries, when given): an
+  // event's keys lie at random in memory, and fetching them one after the other as the rules
+  // ask would add up their latencies. All keys are hashed first, then each level is fetched
+  // for all of them in a short loop, so that their loads are in flight together.
+  void prepare(const event::Event& e, const uint64_t* pair, const uint64_t* sender_hash) {
     for (KeySpace* const space : space_list) {
       KeySpace& k = *space;
       k.current[0] = k.current[1] = nullptr;
@@ -566,11 +583,17 @@ struct RuleEngine::Impl {
         k.key_of[0] = k.key_buf;
       }
       for (int side = 0; side < 2; ++side) {
-        if (!k.has_key[side]) continue;
-        k.hash_of[side] = hash_key(k.key_of[side]);
-        k.entities.prefetch(k.hash_of[side]);
+        if (k.has_key[side]) k.hash_of[side] = hash_key(k.key_of[side]);
       }
     }
+    for (KeySpace* const space : space_list) {
+      KeySpace& k = *space;
+      for (int side = 0; side < 2; ++side) {
+        if (k.has_key[side]) k.entities.fetch(k.hash_of[side]);
+      }
+    }
+    if (pair != nullptr) pairs.fetch(*pair);
+    if (sender_hash != nullptr) salaries.fetch(*sender_hash);
     for (KeySpace* const space : space_list) {
       KeySpace& k = *space;
       for (int side = 0; side < 2; ++side) {
@@ -578,7 +601,7 @@ struct RuleEngine::Impl {
         const auto* at = k.entities.find(k.hash_of[side]);
         if (at == nullptr) continue;
         k.head[side] = at->chain.get();
-        __builtin_prefetch(k.head[side]);
+        fetch_line(k.head[side]);
       }
     }
     // Then the heap blocks of the entities' rule states (their windows and evidence).
@@ -587,8 +610,8 @@ struct RuleEngine::Impl {
       for (int side = 0; side < 2; ++side) {
         if (k.head[side] == nullptr) continue;
         for (const RuleState& r : k.head[side]->rules()) {
-          r.window.prefetch();
-          __builtin_prefetch(r.evidence.next_write());
+          r.window.fetch();
+          fetch_line(r.evidence.next_write());
         }
       }
     }
@@ -654,9 +677,8 @@ struct RuleEngine::Impl {
     sender_view_hash = sender_hash;
     const bool has_pair = !e.sender.id.empty() && !e.receiver.id.empty();
     const uint64_t pair = has_pair ? pair_hash(e, sender_hash) : 0;
-    if (has_pair) pairs.prefetch(pair);
-    if (reads_salary && !e.sender.id.empty()) salaries.prefetch(sender_hash);
-    prepare(e);
+    prepare(e, has_pair ? &pair : nullptr,
+            reads_salary && !e.sender.id.empty() ? &sender_hash : nullptr);
     slots[kSlotIsNewPair].i = has_pair && is_new_pair(pair, e.ts_ms) ? 1 : 0;
     if (reads_salary) set_salary_slots(e, sender_hash);
     const lang::EvalContext context{&e, slots.data()};

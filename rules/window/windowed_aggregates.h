@@ -69,6 +69,7 @@
 #include <string_view>
 #include <vector>
 
+#include "rules/window/fetch.h"
 #include "rules/window/small_vector.h"
 
 namespace corridor::rules::window {
@@ -246,14 +247,18 @@ class WindowedAggregates {
                uint32_t mask) const;
 
   bool empty() const noexcept;
-  // Asks the CPU to start loading the state's heap blocks (the newest buckets and the
-  // distinct sets' headers), so that a caller about to use several states can overlap their
-  // memory latencies. Changes nothing.
-  void prefetch() const noexcept {
+  // Loads the lines of its heap block that an add reads first (the tables' headers, the
+  // newest bucket) with fetch_line, so that a caller about to use several states can fetch
+  // them together. Changes nothing.
+  void fetch() const noexcept {
     if (block_.empty()) return;
-    __builtin_prefetch(block_.sides().data());
-    __builtin_prefetch(block_.data() + block_.size() - 1);
+    fetch_line(block_.sides().data());
+    fetch_line(block_.data() + block_.size() - record_size_);
+    fetch_line(block_.data() + block_.size() - 1);
   }
+  // The start of the state's heap block (nullptr without one): what dropping the state
+  // reads first.
+  const void* block() const noexcept { return block_.sides().data(); }
   // Heap bytes held: the capacity of the state's own allocations (allocator headers not
   // counted). For the state-size budget and metrics.
   size_t memory_bytes() const noexcept;

@@ -91,7 +91,7 @@ void run(uint64_t seed, uint64_t range, uint64_t high_bits) {
       const auto it = ref.find(h);
       const Index& view = index;
       ASSERT_EQ(view.find(h) != nullptr, it != ref.end());
-      index.prefetch(h);
+      index.fetch(h);
     }
     if (step % 500 == 0) expect_same(index, ref, hashes);
   }
@@ -121,7 +121,7 @@ TEST(KeyIndex, IsAtMostThreeQuartersFull) {
   Index index;
   EXPECT_EQ(index.memory_bytes(), 0u);
   EXPECT_EQ(index.find(7), nullptr);
-  index.prefetch(7);  // on an empty table: nothing to fetch
+  index.fetch(7);  // on an empty table: nothing to fetch
   for (uint64_t h = 0; h < 12; ++h) index.insert(h, std::make_unique<Node>());
   EXPECT_EQ(index.memory_bytes(), 16 * sizeof(Index::Slot));
   index.insert(12, std::make_unique<Node>());
