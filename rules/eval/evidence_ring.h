@@ -7,10 +7,11 @@
 // 36-character id): most keys' rules count only an event or two, and then the ring costs no
 // heap block of its own. Beyond, one heap buffer that doubles as it grows.
 //
-// On the heap, dropping the oldest entry only moves the start of the live entries forward;
-// the live entries are moved back to the buffer's start only when an entry does not fit
-// after them. A full ring whose buffer has room for k more entries thus moves its entries
-// once per k adds, where moving them on every add cost a memmove of the whole ring.
+// On the heap, dropping the oldest entry only moves the start of the live entries forward
+// (an offset kept beside the buffer's address); the live entries are moved back to the
+// buffer's start only when an entry does not fit after them. A full ring whose buffer has room for
+// k more entries thus moves its entries once per k adds, where moving them on every add cost a
+// memmove of the whole ring.
 #pragma once
 
 #include <algorithm>
@@ -32,7 +33,7 @@ class EvidenceRing {
 
   EvidenceRing() noexcept = default;
   EvidenceRing(EvidenceRing&& o) noexcept : size_(o.size_), cap_(o.cap_), count_(o.count_) {
-    std::memcpy(bytes_, o.bytes_, on_heap() ? sizeof(char*) : size_);
+    std::memcpy(bytes_, o.bytes_, on_heap() ? kHeapHeader : size_);
     o.cap_ = kInline;  // a heap buffer now belongs to this ring
     o.size_ = o.count_ = 0;
   }
@@ -80,7 +81,7 @@ class EvidenceRing {
     if (length != 0) std::memcpy(at + kHeader, id.data(), length);
     size_ += static_cast<uint32_t>(entry);
     ++count_;
-    if (on_heap()) std::memcpy(heap(), &begin, sizeof begin);
+    if (on_heap()) std::memcpy(bytes_ + sizeof(char*), &begin, sizeof begin);
   }
 
   // Calls f(Entry) oldest first (in the order added).
@@ -99,17 +100,19 @@ class EvidenceRing {
 
   size_t size() const noexcept { return count_; }
   // Bytes of the heap buffer (0 while inline), and where it starts (nullptr while inline).
-  size_t heap_bytes() const noexcept { return on_heap() ? kBegin + cap_ : 0; }
+  size_t heap_bytes() const noexcept { return on_heap() ? cap_ : 0; }
   const void* heap_block() const noexcept { return on_heap() ? heap() : nullptr; }
-  // Where the next add writes (after the newest entry), for callers that fetch a key's state
-  // ahead of its use.
+  // The two places an add reads or writes: the oldest entry (dropped when the ring is full)
+  // and the end of the newest, for callers that fetch a key's state ahead of its use.
+  const void* oldest() const noexcept { return entries() + begin(); }
   const void* next_write() const noexcept { return entries() + size_; }
 
  private:
   static constexpr size_t kHeader = sizeof(int64_t) + sizeof(uint32_t);
   static constexpr uint32_t kInline = 52;  // the ring is 64 bytes in all
-  // A heap buffer starts with the offset of its oldest live entry (inline it is always 0).
-  static constexpr size_t kBegin = sizeof(uint32_t);
+  // While on the heap, the inline bytes hold the buffer's address and the offset of the
+  // oldest live entry in it (inline, the oldest entry is always at 0).
+  static constexpr size_t kHeapHeader = sizeof(char*) + sizeof(uint32_t);
 
   bool on_heap() const noexcept { return cap_ > kInline; }
   // While on the heap, the inline bytes hold the buffer's address.
@@ -118,11 +121,11 @@ class EvidenceRing {
     std::memcpy(&p, bytes_, sizeof p);
     return p;
   }
-  char* entries() noexcept { return on_heap() ? heap() + kBegin : bytes_; }
-  const char* entries() const noexcept { return on_heap() ? heap() + kBegin : bytes_; }
+  char* entries() noexcept { return on_heap() ? heap() : bytes_; }
+  const char* entries() const noexcept { return on_heap() ? heap() : bytes_; }
   uint32_t begin() const noexcept {
     uint32_t b = 0;
-    if (on_heap()) std::memcpy(&b, heap(), sizeof b);
+    if (on_heap()) std::memcpy(&b, bytes_ + sizeof(char*), sizeof b);
     return b;
   }
   uint32_t id_length(size_t at) const {
@@ -133,18 +136,17 @@ class EvidenceRing {
   // Moves the live entries (from `begin`) to the start of a new heap buffer with room for at
   // least `need` - `begin` bytes of entries (and at least twice the old room), frees the old.
   char* grow(size_t need, uint32_t begin) {
-    if (need - begin > UINT32_MAX - kBegin)
-      throw std::length_error("evidence ring: entry too large");
+    if (need - begin > UINT32_MAX) throw std::length_error("evidence ring: entry too large");
     const size_t live = size_ - begin;
     const size_t cap =
-        std::max<size_t>(need - begin, std::min<size_t>(size_t{cap_} * 2, UINT32_MAX - kBegin));
-    char* fresh = static_cast<char*>(::operator new(kBegin + cap));
-    std::memcpy(fresh + kBegin, entries() + begin, live);
+        std::max<size_t>(need - begin, std::min<size_t>(size_t{cap_} * 2, UINT32_MAX));
+    char* fresh = static_cast<char*>(::operator new(cap));
+    std::memcpy(fresh, entries() + begin, live);
     if (on_heap()) ::operator delete(heap());
     std::memcpy(bytes_, &fresh, sizeof fresh);
     cap_ = static_cast<uint32_t>(cap);
     size_ = static_cast<uint32_t>(live);
-    return fresh + kBegin;
+    return fresh;
   }
 
   alignas(8) char bytes_[kInline];  // the entries, or the heap buffer's address

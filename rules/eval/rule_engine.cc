@@ -611,6 +611,7 @@ struct RuleEngine::Impl {
         if (k.head[side] == nullptr) continue;
         for (const RuleState& r : k.head[side]->rules()) {
           r.window.fetch();
+          fetch_line(r.evidence.oldest());
           fetch_line(r.evidence.next_write());
         }
       }
