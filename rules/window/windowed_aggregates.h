@@ -248,13 +248,15 @@ class WindowedAggregates {
 
   bool empty() const noexcept;
   // Loads the lines of its heap block that an add reads first (the tables' headers, the
-  // newest bucket) with fetch_line, so that a caller about to use several states can fetch
-  // them together. Changes nothing.
+  // oldest bucket, which says whether any bucket expires, and the newest) with fetch_line, so
+  // that a caller about to use several states can fetch them together. Changes nothing.
   void fetch() const noexcept {
     if (block_.empty()) return;
+    const unsigned char* records = block_.data();
     fetch_line(block_.sides().data());
-    fetch_line(block_.data() + block_.size() - record_size_);
-    fetch_line(block_.data() + block_.size() - 1);
+    fetch_line(records);
+    fetch_line(records + block_.size() - record_size_);
+    fetch_line(records + block_.size() - 1);
   }
   // The start of the state's heap block (nullptr without one): what dropping the state
   // reads first.
