@@ -41,7 +41,8 @@
 // bench links jemalloc, as it does by default like the corridor binary; otherwise glibc
 // mallinfo2, small and mapped blocks) grown since
 // before the engine was built, measured at the end with the engine alive: its whole state
-// (windows, evidence, keys, hash tables, is_new_pair table, typology state).
+// (windows, evidence, keys, hash tables, is_new_pair table, typology state);
+// expire_ns_per_event (expire:1) = the timed region's time in RuleEngine::expire per event.
 //
 // Environment: RULES_BENCH_WARM / RULES_BENCH_EVENTS override the warm-up and timed event
 // counts (for profiling); RULES_BENCH_SCALE=n divides the customers and beneficiaries by n;
@@ -54,6 +55,7 @@
 #endif
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -612,6 +614,7 @@ void BM_Rules(benchmark::State& state, const char* name, bool expire, bool uuid_
   const size_t heap0 = heap_in_use();
   size_t heap_end = 0;
   rules::EngineStats warm_stats, end_stats;
+  std::chrono::steady_clock::duration expire_time{};  // in RuleEngine::expire, timed events
   {
     rules::RuleEngine engine(set, listener);
     int64_t max_ts = INT64_MIN;
@@ -623,7 +626,9 @@ void BM_Rules(benchmark::State& state, const char* name, bool expire, bool uuid_
       if (expire) {
         max_ts = std::max(max_ts, ev.ts_ms);
         if (++since_expire == kExpireEvery) {
+          const auto t0 = std::chrono::steady_clock::now();
           engine.expire(max_ts - kLateness);
+          expire_time += std::chrono::steady_clock::now() - t0;
           since_expire = 0;
         }
       }
@@ -634,6 +639,7 @@ void BM_Rules(benchmark::State& state, const char* name, bool expire, bool uuid_
       while (j < chunk.events.size()) step();
     }
     warm_stats = engine.stats();
+    expire_time = {};
     if (g_detail) listener.by_rule.clear();  // the digest covers warm-up and timed outputs
     gen.next(kChunk, chunk);
     j = 0;
@@ -664,6 +670,12 @@ void BM_Rules(benchmark::State& state, const char* name, bool expire, bool uuid_
       static_cast<double>(end_stats.suppressed - warm_stats.suppressed) * per_m;
   state.counters["state_keys"] = static_cast<double>(end_stats.state_keys);
   state.counters["state_MB"] = static_cast<double>(heap_end - heap0) / 1e6;
+  // expire:1: the share of the timed region spent dropping idle state.
+  if (expire) {
+    state.counters["expire_ns_per_event"] =
+        std::chrono::duration<double, std::nano>(expire_time).count() /
+        static_cast<double>(state.iterations());
+  }
   if (g_detail) {
     std::fprintf(stderr, "%s: %llu signals, %llu alerts in all, digest %016llx\n", name,
                  static_cast<unsigned long long>(listener.signals),
