@@ -71,17 +71,15 @@ class EvidenceRing {
       size_ -= begin;
       begin = 0;
     }
-    if (size_ + entry > cap_) {
-      buf = grow(size_ + entry, begin);
-      begin = 0;
-    }
+    set_begin(begin);  // the ring is whole again before anything may throw
+    // Growing, the entries start at 0 (moved just above when they did not).
+    if (size_ + entry > cap_) buf = grow(size_ + entry);
     char* at = buf + size_;
     std::memcpy(at, &ts, sizeof ts);
     std::memcpy(at + sizeof ts, &length, sizeof length);
     if (length != 0) std::memcpy(at + kHeader, id.data(), length);
     size_ += static_cast<uint32_t>(entry);
     ++count_;
-    if (on_heap()) std::memcpy(bytes_ + sizeof(char*), &begin, sizeof begin);
   }
 
   // Calls f(Entry) oldest first (in the order added).
@@ -128,24 +126,25 @@ class EvidenceRing {
     if (on_heap()) std::memcpy(&b, bytes_ + sizeof(char*), sizeof b);
     return b;
   }
+  void set_begin(uint32_t b) noexcept {
+    if (on_heap()) std::memcpy(bytes_ + sizeof(char*), &b, sizeof b);
+  }
   uint32_t id_length(size_t at) const {
     uint32_t n = 0;
     std::memcpy(&n, entries() + at + sizeof(int64_t), sizeof n);
     return n;
   }
-  // Moves the live entries (from `begin`) to the start of a new heap buffer with room for at
-  // least `need` - `begin` bytes of entries (and at least twice the old room), frees the old.
-  char* grow(size_t need, uint32_t begin) {
-    if (need - begin > UINT32_MAX) throw std::length_error("evidence ring: entry too large");
-    const size_t live = size_ - begin;
-    const size_t cap =
-        std::max<size_t>(need - begin, std::min<size_t>(size_t{cap_} * 2, UINT32_MAX));
+  // Moves the entries (which start at 0) to a new heap buffer with room for at least `need`
+  // bytes (and at least twice the old room), frees the old. On a throw nothing changed.
+  char* grow(size_t need) {
+    if (need > UINT32_MAX) throw std::length_error("evidence ring: entry too large");
+    const size_t cap = std::max<size_t>(need, std::min<size_t>(size_t{cap_} * 2, UINT32_MAX));
     char* fresh = static_cast<char*>(::operator new(cap));
-    std::memcpy(fresh, entries() + begin, live);
+    std::memcpy(fresh, entries(), size_);
     if (on_heap()) ::operator delete(heap());
     std::memcpy(bytes_, &fresh, sizeof fresh);
     cap_ = static_cast<uint32_t>(cap);
-    size_ = static_cast<uint32_t>(live);
+    set_begin(0);
     return fresh;
   }
 
