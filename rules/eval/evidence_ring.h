@@ -100,10 +100,11 @@ class EvidenceRing {
   // Bytes of the heap buffer (0 while inline), and where it starts (nullptr while inline).
   size_t heap_bytes() const noexcept { return on_heap() ? cap_ : 0; }
   const void* heap_block() const noexcept { return on_heap() ? heap() : nullptr; }
-  // The two places an add reads or writes: the oldest entry (dropped when the ring is full)
-  // and the end of the newest, for callers that fetch a key's state ahead of its use.
-  const void* oldest() const noexcept { return entries() + begin(); }
-  const void* next_write() const noexcept { return entries() + size_; }
+  // Two bytes of the lines an add reads or writes, for callers that fetch a key's state ahead
+  // of its use: the oldest entry's first (dropped when the ring is full), and the byte after
+  // the newest entry (the last byte of a full buffer). Both lie inside the ring's buffer.
+  const void* oldest() const noexcept { return entries() + (count_ == 0 ? 0 : begin()); }
+  const void* next_write() const noexcept { return entries() + (size_ < cap_ ? size_ : size_ - 1); }
 
  private:
   static constexpr size_t kHeader = sizeof(int64_t) + sizeof(uint32_t);

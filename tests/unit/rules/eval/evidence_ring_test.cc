@@ -97,5 +97,21 @@ TEST(EvidenceRing, MatchesTheModelOverRandomLengthsCapacitiesAndMoves) {
   }
 }
 
+// What a caller fetches ahead must be readable: inside the heap buffer while there is one.
+TEST(EvidenceRing, FetchedAddressesLieInsideTheBuffer) {
+  std::mt19937_64 rng(7);
+  EvidenceRing r;
+  for (int i = 0; i < 5'000; ++i) {
+    r.add(i, std::string(rng() % 30, 'x'), 1 + rng() % 12);
+    if (r.heap_bytes() == 0) continue;
+    const char* start = static_cast<const char*>(r.heap_block());
+    for (const void* p : {r.oldest(), r.next_write()}) {
+      const char* at = static_cast<const char*>(p);
+      ASSERT_GE(at, start) << "after " << i;
+      ASSERT_LT(at, start + r.heap_bytes()) << "after " << i;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace corridor::rules
