@@ -46,12 +46,6 @@ class History {
     auto it = entries_.find(h);
     return it == entries_.end() ? nullptr : &it->second;
   }
-  // Looks h up and discards the answer: its lines are then in the cache for the lookup that
-  // uses it (rules/window/fetch.h: loads, not prefetch instructions, reach them).
-  void fetch(uint64_t h) const {
-    const V* v = find(h);
-    asm volatile("" : : "r"(v));
-  }
   // The entry to update; it is saved at the next checkpoint.
   V& at(uint64_t h) {
     if (track_) dirty_.push_back(h);

@@ -345,6 +345,10 @@ struct RuleEngine::Impl {
   // event, a constant, a list or table, or a slot, none of which change during one event.
   std::string_view sender_view;
   uint64_t sender_view_hash = 0;
+  // The event's pair's last transfer time and its sender's latest salary, looked up by
+  // prepare() (null: none, or not looked up).
+  const int64_t* pair_last = nullptr;
+  const LastSalary* sender_salary = nullptr;
   std::string key;               // a sequence rule's fields key being built
   std::string_view current_key;  // the key of the rule being evaluated (valid during it)
   SequenceHit sequence_hit;
@@ -551,7 +555,8 @@ struct RuleEngine::Impl {
   }
 
   // Each key space's keys for this event, hashed, and their tables' slots, entities and rule
-  // states fetched ahead (with the pair's and the sender's history entries, when given): an
+  // states fetched ahead (and the pair's and the sender's history entries looked up, when
+  // given: pair_last, sender_salary): an
   // event's keys lie at random in memory, and fetching them one after the other as the rules
   // ask would add up their latencies. All keys are hashed first, then each level is fetched
   // for all of them in a short loop, so that their loads are in flight together.
@@ -592,8 +597,9 @@ struct RuleEngine::Impl {
         if (k.has_key[side]) k.entities.fetch(k.hash_of[side]);
       }
     }
-    if (pair != nullptr) pairs.fetch(*pair);
-    if (sender_hash != nullptr) salaries.fetch(*sender_hash);
+    // The history lookups themselves, among the slot loads: on_event reads their answers.
+    pair_last = pair != nullptr ? pairs.find(*pair) : nullptr;
+    sender_salary = sender_hash != nullptr ? salaries.find(*sender_hash) : nullptr;
     for (KeySpace* const space : space_list) {
       KeySpace& k = *space;
       for (int side = 0; side < 2; ++side) {
@@ -618,15 +624,13 @@ struct RuleEngine::Impl {
     }
   }
 
-  bool is_new_pair(uint64_t pair, int64_t ts_ms) const {
-    const int64_t* last = pairs.find(pair);
+  bool is_new_pair(const int64_t* last, int64_t ts_ms) const {
     return last == nullptr || *last < ts_ms - options.new_pair_lookback_ms || *last > ts_ms;
   }
 
   // sender_salary_age and sender_salary_payer: the latest salary credited to the sender's
   // account at or before the event, within the salary lookback.
-  void set_salary_slots(const event::Event& e, uint64_t sender_hash) {
-    const LastSalary* s = e.sender.id.empty() ? nullptr : salaries.find(sender_hash);
+  void set_salary_slots(const event::Event& e, const LastSalary* s) {
     const bool known =
         s != nullptr && s->ts <= e.ts_ms && s->ts >= e.ts_ms - options.salary_lookback_ms;
     slots[kSlotSenderSalaryAge].i = known ? e.ts_ms - s->ts : kNoSalary;
@@ -680,8 +684,8 @@ struct RuleEngine::Impl {
     const uint64_t pair = has_pair ? pair_hash(e, sender_hash) : 0;
     prepare(e, has_pair ? &pair : nullptr,
             reads_salary && !e.sender.id.empty() ? &sender_hash : nullptr);
-    slots[kSlotIsNewPair].i = has_pair && is_new_pair(pair, e.ts_ms) ? 1 : 0;
-    if (reads_salary) set_salary_slots(e, sender_hash);
+    slots[kSlotIsNewPair].i = has_pair && is_new_pair(pair_last, e.ts_ms) ? 1 : 0;
+    if (reads_salary) set_salary_slots(e, sender_salary);
     const lang::EvalContext context{&e, slots.data()};
     for (CompiledRule& c : rules) {
       const Rule& r = *c.rule;
@@ -698,10 +702,8 @@ struct RuleEngine::Impl {
         evaluate(c, e, context, Perspective{});
       }
     }
-    if (has_pair) {
-      const int64_t* last = pairs.find(pair);
-      if (last == nullptr || e.ts_ms > *last) pairs.at(pair) = e.ts_ms;
-    }
+    // pair_last is still valid: nothing is added to `pairs` between prepare() and here.
+    if (has_pair && (pair_last == nullptr || e.ts_ms > *pair_last)) pairs.at(pair) = e.ts_ms;
     if (e.kind == event::Kind::salary && !e.receiver.id.empty()) {
       const uint64_t h = XXH3_64bits(e.receiver.id.data(), e.receiver.id.size());
       const LastSalary* last = salaries.find(h);
