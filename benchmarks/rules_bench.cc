@@ -42,7 +42,11 @@
 // mallinfo2, small and mapped blocks) grown since
 // before the engine was built, measured at the end with the engine alive: its whole state
 // (windows, evidence, keys, hash tables, is_new_pair table, typology state);
-// expire_ns_per_event (expire:1) = the timed region's time in RuleEngine::expire per event.
+// state_MB_warm = the same at the end of the warm-up (the state grows through the timed
+// region while the 30-day windows fill); page_faults = the process's minor page faults from the
+// first timed event to the last (first touches of memory as the state grows; with huge pages,
+// one per 2 MiB); expire_ns_per_event (expire:1) = the timed region's time in
+// RuleEngine::expire per event.
 //
 // Environment: RULES_BENCH_WARM / RULES_BENCH_EVENTS override the warm-up and timed event
 // counts (for profiling); RULES_BENCH_SCALE=n divides the customers and beneficiaries by n;
@@ -50,6 +54,7 @@
 // with --collect-atstart=no: collection is on only in the timed region.
 #include <benchmark/benchmark.h>
 #include <malloc.h>
+#include <sys/resource.h>
 #if CORRIDOR_JEMALLOC
 #include <jemalloc/jemalloc.h>
 #endif
@@ -606,13 +611,22 @@ size_t heap_in_use() {
 }
 #endif
 
+// Minor page faults of the process so far: first touches of memory the kernel maps in,
+// which the state's growth in the timed region costs.
+long minor_faults() {
+  struct rusage u {};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_minflt;
+}
+
 void BM_Rules(benchmark::State& state, const char* name, bool expire, bool uuid_ids) {
   const rules::RuleSet& set = rule_set();
   Generator gen(uuid_ids);
   Generator::Chunk chunk;
   CountingListener listener;
   const size_t heap0 = heap_in_use();
-  size_t heap_end = 0;
+  size_t heap_warm = 0, heap_end = 0;
+  long faults_timed = 0;  // minor page faults from the first timed event to the last
   rules::EngineStats warm_stats, end_stats;
   std::chrono::steady_clock::duration expire_time{};  // in RuleEngine::expire, timed events
   {
@@ -620,6 +634,11 @@ void BM_Rules(benchmark::State& state, const char* name, bool expire, bool uuid_
     int64_t max_ts = INT64_MIN;
     uint64_t since_expire = 0;
     size_t j = 0;
+    // The heap in use without the generator's chunk (its arena and events).
+    const auto engine_heap = [&] {
+      return heap_in_use() - chunk.arena.capacity() -
+             chunk.events.capacity() * sizeof(event::Event);
+    };
     const auto step = [&] {
       const event::Event& ev = chunk.events[j++];
       engine.on_event(ev);
@@ -639,10 +658,12 @@ void BM_Rules(benchmark::State& state, const char* name, bool expire, bool uuid_
       while (j < chunk.events.size()) step();
     }
     warm_stats = engine.stats();
+    heap_warm = engine_heap();
     expire_time = {};
     if (g_detail) listener.by_rule.clear();  // the digest covers warm-up and timed outputs
     gen.next(kChunk, chunk);
     j = 0;
+    faults_timed = -minor_faults();
     CORRIDOR_CALLGRIND_TOGGLE();
     for (auto _ : state) {
       if (j == kChunk) {
@@ -656,9 +677,9 @@ void BM_Rules(benchmark::State& state, const char* name, bool expire, bool uuid_
       step();
     }
     CORRIDOR_CALLGRIND_TOGGLE();
+    faults_timed += minor_faults();
     end_stats = engine.stats();
-    heap_end =
-        heap_in_use() - chunk.arena.capacity() - chunk.events.capacity() * sizeof(event::Event);
+    heap_end = engine_heap();
   }
   const double per_m = 1e6 / static_cast<double>(state.iterations());
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
@@ -670,6 +691,8 @@ void BM_Rules(benchmark::State& state, const char* name, bool expire, bool uuid_
       static_cast<double>(end_stats.suppressed - warm_stats.suppressed) * per_m;
   state.counters["state_keys"] = static_cast<double>(end_stats.state_keys);
   state.counters["state_MB"] = static_cast<double>(heap_end - heap0) / 1e6;
+  state.counters["state_MB_warm"] = static_cast<double>(heap_warm - heap0) / 1e6;
+  state.counters["page_faults"] = static_cast<double>(faults_timed);
   // expire:1: the share of the timed region spent dropping idle state.
   if (expire) {
     state.counters["expire_ns_per_event"] =
