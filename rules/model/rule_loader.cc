@@ -339,6 +339,9 @@ struct Sites {
   std::map<std::string, Site> typologies;  // typology id -> its `id` value
   std::map<std::string, Site> lists;       // list name -> its key
   std::map<std::string, Site> tables;      // table name -> its key
+  // Lists and tables whose definitions failed to load (each with its own error): a rule
+  // naming one is not reported again for it.
+  std::set<std::string, std::less<>> failed_lists, failed_tables;
   struct TypologyRef {
     Site at;
     std::string id;
@@ -485,7 +488,7 @@ class PackReader {
   template <typename T, typename Read>
   void each_new_name(const YAML::Node& n, const std::string& section, const std::string& noun,
                      std::map<std::string, Site>& claimed, std::map<std::string, T>& into,
-                     Read read) {
+                     std::set<std::string, std::less<>>& failed, Read read) {
     if (!r_.expect_free_map(n, section)) return;
     std::set<std::string> here;
     for (const auto& kv : n) {
@@ -495,10 +498,15 @@ class PackReader {
       const auto it = claimed.find(name);
       if (it == claimed.end()) {
         claimed.emplace(name, site(kv.first));
-        if (std::optional<T> value = read(name, what, kv.second)) into[name] = std::move(*value);
+        if (std::optional<T> value = read(name, what, kv.second)) {
+          into[name] = std::move(*value);
+        } else {
+          failed.insert(name);
+        }
         continue;
       }
       std::optional<T> value = read(name, what, kv.second);
+      if (!value && into.find(name) == into.end()) failed.insert(name);
       const auto first = into.find(name);
       if (value && first != into.end() && !(*value == first->second)) {
         r_.error(kv.first, what + ": " + noun + " '" + name + "' is already defined at " +
@@ -541,7 +549,7 @@ class PackReader {
   //     file: lists/x.csv        # or rows in a file, one per line: US, 3000
   void read_tables(const YAML::Node& n) {
     each_new_name(
-        n, "tables", "table", sites_.tables, set_.tables,
+        n, "tables", "table", sites_.tables, set_.tables, sites_.failed_tables,
         [&](const std::string& name, const std::string& what,
             const YAML::Node& t) -> std::optional<lang::LookupTable> {
           if (!r_.expect_map(t, what, {"type", "keys", "default", "rows", "file", "doc"})) {
@@ -693,7 +701,7 @@ class PackReader {
   }
 
   void read_lists(const YAML::Node& n) {
-    each_new_name(n, "lists", "list", sites_.lists, set_.lists,
+    each_new_name(n, "lists", "list", sites_.lists, set_.lists, sites_.failed_lists,
                   [&](const std::string&, const std::string& what,
                       const YAML::Node& v) -> std::optional<std::vector<std::string>> {
                     std::vector<std::string> values;
@@ -1160,12 +1168,15 @@ class PackReader {
               t != Type::decimal) {
             need = "a string or an exact number";
           }
+          // Sums and moments take no times (below); min, max and last do.
+          const bool adds =
+              *kind == K::sum || *kind == K::mean || *kind == K::stddev || *kind == K::cv;
           if (*kind != K::share && *kind != K::distinct && !exact) {
-            need = "an exact number (integer, decimal, time or duration)";
+            need = adds ? "an exact number (integer, decimal or duration)"
+                        : "an exact number (integer, decimal, time or duration)";
           }
           // A sum or moment of points in time means nothing; min, max and last of them do.
-          if (t == Type::time &&
-              (*kind == K::sum || *kind == K::mean || *kind == K::stddev || *kind == K::cv)) {
+          if (t == Type::time && adds) {
             need = "an exact number or a duration (times cannot be summed or averaged)";
           }
           if (!need.empty()) {
@@ -1266,23 +1277,91 @@ class PackReader {
     }
   }
 
-  // `when` sees the aggregates. One that failed to load is not reported again as an unknown
-  // name: its own error says what is wrong.
-  class WhenAfterErrorsScope : public WhenScope {
+  // A scope that notes when a name it cannot resolve is one whose definition failed to load:
+  // an aggregate of the rule being read, or a list or table, each with an error of its own.
+  // The expression's error then only follows from that one and is not reported again.
+  template <class Base>
+  class AfterErrors final : public Base {
    public:
-    WhenAfterErrorsScope(bool account, const RuleSet& set, const std::vector<Aggregate>& aggregates,
-                         const std::set<std::string>& failed)
-        : WhenScope(account, set, aggregates), failed_(failed) {}
+    template <class... Args>
+    AfterErrors(const std::set<std::string>& aggregates, const Sites& sites, Args&&... args)
+        : Base(std::forward<Args>(args)...), aggregates_(aggregates), sites_(sites) {}
     std::optional<lang::Symbol> resolve(std::string_view name) override {
-      std::optional<lang::Symbol> symbol = WhenScope::resolve(name);
-      if (!symbol && failed_.count(std::string(name)) != 0) named_failed = true;
+      std::optional<lang::Symbol> symbol = Base::resolve(name);
+      if (!symbol && aggregates_.count(std::string(name)) != 0) named_failed = true;
       return symbol;
     }
-    bool named_failed = false;
+    const std::vector<std::string>* list(std::string_view name) const override {
+      const std::vector<std::string>* values = Base::list(name);
+      if (values == nullptr && sites_.failed_lists.count(name) != 0) named_failed = true;
+      return values;
+    }
+    const lang::LookupTable* table(std::string_view name) const override {
+      const lang::LookupTable* t = Base::table(name);
+      if (t == nullptr && sites_.failed_tables.count(name) != 0) named_failed = true;
+      return t;
+    }
+    mutable bool named_failed = false;
 
    private:
-    const std::set<std::string>& failed_;
+    const std::set<std::string>& aggregates_;
+    const Sites& sites_;
   };
+  template <class Base, class... Args>
+  AfterErrors<Base> scope_after_errors(Args&&... args) const {
+    return AfterErrors<Base>(failed_aggregates_, sites_, std::forward<Args>(args)...);
+  }
+
+  // The terms of a chain of `and` and `or` (the node itself when it is neither).
+  static void and_or_terms(const lang::Node& n, std::vector<const lang::Node*>& out) {
+    if (n.kind == lang::NodeKind::binary &&
+        (n.op == lang::Op::logical_and || n.op == lang::Op::logical_or)) {
+      for (const auto& child : n.children) and_or_terms(*child, out);
+    } else {
+      out.push_back(&n);
+    }
+  }
+
+  // Compiles the condition `root`, the expression of the YAML value `at`, reported as `what`.
+  // On failure every mistake is reported, not only the first: a condition that is a chain of
+  // `and` and `or` has each of its terms compiled alone, and each failing term reports its
+  // own error. An error that follows from a definition that failed to load is not reported.
+  template <class Base>
+  std::optional<lang::Program> condition(const YAML::Node& at, const lang::Node& root,
+                                         AfterErrors<Base>& scope, const std::string& what) {
+    lang::CompileError err;
+    scope.named_failed = false;
+    std::optional<lang::Program> program = lang::compile(root, scope, Type::boolean, err);
+    if (program) return program;
+    const bool follows = scope.named_failed;
+    std::vector<const lang::Node*> terms;
+    and_or_terms(root, terms);
+    bool term_failed = false;
+    if (terms.size() > 1) {
+      for (const lang::Node* term : terms) {
+        lang::CompileError term_err;
+        scope.named_failed = false;
+        if (lang::compile(*term, scope, Type::boolean, term_err)) continue;
+        term_failed = true;
+        if (!scope.named_failed) expression_error(at, term_err, what);
+      }
+    }
+    // Terms that each compile alone but not together (too deep, say): the whole's error.
+    if (!term_failed && !follows) expression_error(at, err, what);
+    return std::nullopt;
+  }
+  // The same for the condition's text (a parse error is reported as it is).
+  template <class Base>
+  std::optional<lang::Program> condition(const YAML::Node& at, const std::string& text,
+                                         AfterErrors<Base>& scope, const std::string& what) {
+    lang::ParseError parse_error;
+    const std::unique_ptr<lang::Node> root = lang::parse_expression(text, parse_error);
+    if (!root) {
+      expression_error(at, lang::CompileError{parse_error.offset, parse_error.message}, what);
+      return std::nullopt;
+    }
+    return condition(at, *root, scope, what);
+  }
 
   // The top-level `and` terms of a `when` (parsed as `root`) that compiled in `scope`, each
   // compiled alone, with the aggregates it names.
@@ -1376,10 +1455,8 @@ class PackReader {
       const bool account = rule.key.kind == KeySpec::Kind::account;
       if (const auto v = n["filter"]) {
         if (auto s = text_of(v, label + ".filter")) {
-          RuleScope scope(account, set_);
-          lang::CompileError err;
-          rule.filter = lang::compile(*s, scope, Type::boolean, err);
-          if (!rule.filter) expression_error(v, err, label + ".filter");
+          auto scope = scope_after_errors<RuleScope>(account, set_);
+          rule.filter = condition(v, *s, scope, label + ".filter");
         }
       }
       const YAML::Node window = n["window"];
@@ -1457,22 +1534,16 @@ class PackReader {
         r_.error(key_of(n, "repeat"), label + ".repeat: only a sequence rule repeats");
       } else if (const auto when_node = n["when"]) {
         if (auto s = text_of(when_node, label + ".when")) {
-          WhenAfterErrorsScope scope(account, set_, rule.aggregates, failed_aggregates_);
-          lang::CompileError err;
+          auto scope = scope_after_errors<WhenScope>(account, set_, rule.aggregates);
           lang::ParseError parse_error;
           const std::unique_ptr<lang::Node> root = lang::parse_expression(*s, parse_error);
-          std::optional<lang::Program> when;
-          if (root) {
-            when = lang::compile(*root, scope, Type::boolean, err);
-          } else {
-            err.offset = parse_error.offset;
-            err.message = parse_error.message;
-          }
-          if (when) {
+          if (!root) {
+            expression_error(when_node, lang::CompileError{parse_error.offset, parse_error.message},
+                             label + ".when");
+          } else if (std::optional<lang::Program> when =
+                         condition(when_node, *root, scope, label + ".when")) {
             rule.when = std::move(*when);
             rule.when_terms = when_terms(*root, scope);
-          } else if (!scope.named_failed) {
-            expression_error(when_node, err, label + ".when");
           }
         }
       } else {
@@ -1590,14 +1661,9 @@ class PackReader {
     }
     if (const auto v = a["match"]) {
       if (auto t = text_of(v, what + "[0].match")) {
-        RuleScope scope(account, set_);
-        lang::CompileError err;
-        std::optional<lang::Program> p = lang::compile(*t, scope, Type::boolean, err);
-        if (p) {
+        auto scope = scope_after_errors<RuleScope>(account, set_);
+        if (std::optional<lang::Program> p = condition(v, *t, scope, what + "[0].match"))
           q.first_match = std::move(*p);
-        } else {
-          expression_error(v, err, what + "[0].match");
-        }
       }
     } else {
       r_.missing(a, what + "[0]", "match");
@@ -1616,14 +1682,10 @@ class PackReader {
     }
     if (const auto v = b["match"]) {
       if (auto t = text_of(v, what + "[1].match")) {
-        SequenceScope scope(account, set_, q.first_as, q.bindings, nullptr);
-        lang::CompileError err;
-        std::optional<lang::Program> p = lang::compile(*t, scope, Type::boolean, err);
-        if (p) {
+        auto scope =
+            scope_after_errors<SequenceScope>(account, set_, q.first_as, q.bindings, nullptr);
+        if (std::optional<lang::Program> p = condition(v, *t, scope, what + "[1].match"))
           q.second_match = std::move(*p);
-        } else {
-          expression_error(v, err, what + "[1].match");
-        }
       }
     } else {
       r_.missing(b, what + "[1]", "match");
@@ -1632,14 +1694,10 @@ class PackReader {
       read_episode_aggregates(v, what + "[1].aggregate", account, q);
     if (const auto v = b["when"]) {
       if (auto t = text_of(v, what + "[1].when")) {
-        SequenceScope scope(account, set_, q.first_as, q.bindings, &q.aggregates);
-        lang::CompileError err;
-        std::optional<lang::Program> p = lang::compile(*t, scope, Type::boolean, err);
-        if (p) {
+        auto scope =
+            scope_after_errors<SequenceScope>(account, set_, q.first_as, q.bindings, &q.aggregates);
+        if (std::optional<lang::Program> p = condition(v, *t, scope, what + "[1].when"))
           q.when = std::move(*p);
-        } else {
-          expression_error(v, err, what + "[1].when");
-        }
       }
     } else {
       r_.missing(b, what + "[1]", "when");
@@ -1822,7 +1880,11 @@ class PackReader {
           ok = false;
         }
       }
-      if (ok) q.aggregates.push_back(std::move(agg));
+      if (ok) {
+        q.aggregates.push_back(std::move(agg));
+      } else {
+        failed_aggregates_.insert(name);  // its own error is reported
+      }
     }
   }
 

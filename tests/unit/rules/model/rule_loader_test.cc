@@ -954,6 +954,9 @@ TEST(RuleLoaderKeyTest, AccountNamesOnlyForAccountKeys) {
             (Lines{
                 "pack.yaml:9:13: error: rule r1.filter: unknown name 'direction'; known here: " +
                     kEventNames,
+                "pack.yaml:9:36: error: rule r1.filter: unknown name 'counterparty.country'; "
+                "known here: " +
+                    kEventNames,
                 "pack.yaml:10:11: error: rule r1.when: unknown name 'direction'; known here: " +
                     kEventNames,
             }));
@@ -1056,7 +1059,10 @@ TEST(RuleLoaderWindowTest, WindowAndAggregatesGoTogether) {
             (Lines{
                 "pack.yaml:9:5: error: rule r1.aggregate: aggregates need a `window`",
                 "pack.yaml:11:18: error: rule r1.aggregate.total: sum() needs an exact number "
-                "(integer, decimal, time or duration), got string",
+                "(integer, decimal or duration), got string",
+                // `total` failed on its own; `bogus` is a mistake of `when`'s own.
+                "pack.yaml:12:35: error: rule r1.when: unknown name 'bogus'; known here: n, " +
+                    kEventNames,
             }));
 }
 
@@ -1256,7 +1262,7 @@ TEST(RuleLoaderAggregateTest, ArgumentCounts) {
 TEST(RuleLoaderAggregateTest, ArgumentTypes) {
   EXPECT_EQ(aggregate_errors("total: sum(sender.id)"),
             Lines{"pack.yaml:11:18: error: rule r1.aggregate.total: sum() needs an exact number "
-                  "(integer, decimal, time or duration), got string"});
+                  "(integer, decimal or duration), got string"});
   EXPECT_EQ(aggregate_errors("top: max(amount / 2)"),
             Lines{"pack.yaml:11:16: error: rule r1.aggregate.top: max() needs an exact number "
                   "(integer, decimal, time or duration), got number"});
@@ -1399,7 +1405,7 @@ TEST(RuleLoaderAggregateTest, NoCascadeFromFailedAggregates) {
 )yaml"),
             (Lines{
                 "pack.yaml:12:18: error: rule r1.aggregate.total: sum() needs an exact number "
-                "(integer, decimal, time or duration), got string",
+                "(integer, decimal or duration), got string",
                 // ratio(total, senders): only the second argument is a new problem.
                 "pack.yaml:13:31: error: rule r1.aggregate.share_new: ratio() divides two sum "
                 "aggregates; 'senders' is a distinct",
@@ -1455,6 +1461,67 @@ rules: []
                               p + ":4:12: error: lists.missing: cannot read list file " +
                                   (dir.path() / "nowhere.txt").string(),
                               p + ":5:12: error: lists.nested: expected text, got a sequence",
+                          }));
+}
+
+// A condition's mistakes are all reported in one run: each term of an `and`/`or` chain is
+// checked alone, at its own position.
+TEST(RuleLoaderExpressionTest, EveryTermOfAConditionReportsItsMistake) {
+  EXPECT_EQ(
+      rule_errors(R"yaml(  - id: r1
+    title: T
+    typology: smuggling_fee
+    key: receiver.id
+    filter: sender.amount > 1 and (receiver.iban == "x" or foo(1)) and kind != "cashin"
+    when: abs("x") > 1 and "true"
+    severity: low
+    weight: 1
+)yaml"),
+      (Lines{
+          "pack.yaml:9:13: error: rule r1.filter: unknown name 'sender.amount'; known "
+          "here: " +
+              kEventNames,
+          "pack.yaml:9:36: error: rule r1.filter: unknown name 'receiver.iban'; known "
+          "here: " +
+              kEventNames,
+          "pack.yaml:9:60: error: rule r1.filter: unknown function 'foo'; functions: in_list, "
+          "lookup, coalesce, is_round, near_below, abs, min, max",
+          "pack.yaml:9:80: error: rule r1.filter: 'cashin' is not a value of kind; allowed: "
+          "transfer, remittance, cash_in, cash_out, salary, fee, card",
+          "pack.yaml:10:11: error: rule r1.when: abs() needs a number, got string",
+          "pack.yaml:10:28: error: rule r1.when: expected a boolean expression, got string",
+      }));
+}
+
+// A list or table that failed to load is not reported again where a rule names it.
+TEST(RuleLoaderExpressionTest, NoCascadeFromFailedListsAndTables) {
+  TempDir dir;
+  const std::string pack = R"yaml(pack: x
+lists:
+  missing: nowhere.txt
+tables:
+  fee: {keys: [country], default: 0, file: nowhere.csv}
+typologies:
+  - {id: smuggling_fee, title: Smuggling fee, horizon: 1d, threshold: 1}
+rules:
+  - id: r1
+    title: T
+    typology: smuggling_fee
+    key: receiver.id
+    filter: in_list("missing", sender.country) and in_list("absent", sender.country)
+    when: amount_base > lookup("fee", sender.country)
+    severity: low
+    weight: 1
+)yaml";
+  RuleLoadResult r = parse_rule_pack((dir.path() / "pack.yaml").string(), pack);
+  EXPECT_FALSE(r.rules.has_value());
+  const std::string p = (dir.path() / "pack.yaml").string();
+  EXPECT_EQ(formatted(r), (Lines{
+                              p + ":3:12: error: lists.missing: cannot read list file " +
+                                  (dir.path() / "nowhere.txt").string(),
+                              p + ":5:44: error: tables.fee: cannot read table file " +
+                                  (dir.path() / "nowhere.csv").string(),
+                              p + ":13:60: error: rule r1.filter: no list named 'absent'",
                           }));
 }
 

@@ -26,6 +26,13 @@ rules:
     weight: 50
 )";
 
+// What an account rule's first step may name (the later steps also name its fields).
+const std::string kAccountNames =
+    "id, ts, kind, amount, currency, amount_base, channel, agent, purpose, "
+    "sender.{id,account,name,country,city,phone,device,ip,address,employer}, receiver.{same}, "
+    "is_new_pair, sender_salary_age, sender_salary_payer, direction, "
+    "counterparty.{id,country,city,...}";
+
 TEST(SequenceLoaderTest, LoadsStepsBindingsAggregatesAndRepeat) {
   RuleLoadResult r = parse_rule_pack("seq.yaml", kHead + R"(    sequence:
       - {as: pay, match: kind == "salary" and direction == "in"}
@@ -171,7 +178,8 @@ TEST(SequenceLoaderTest, Escalate) {
                                       "placeholder {run_total}; use an aggregate name, {key}, "
                                       "{window} or {base}"}));
   std::string no_repeat = with("{after: 548d, severity: critical, total: returned}");
-  no_repeat.erase(no_repeat.find("    repeat:"), no_repeat.find("    escalate:") - no_repeat.find("    repeat:"));
+  no_repeat.erase(no_repeat.find("    repeat:"),
+                  no_repeat.find("    escalate:") - no_repeat.find("    repeat:"));
   EXPECT_EQ(errors_of(no_repeat),
             (std::vector<std::string>{"seq.yaml:18:5: error: rule sweep.escalate: only a rule "
                                       "with `repeat` escalates (a run is its repeated cycles)"}));
@@ -187,6 +195,35 @@ TEST(SequenceLoaderTest, Escalate) {
                 "seq.yaml:16:49: error: rule sweep.sequence[1].aggregate.run_cycles: "
                 "'run_cycles' is a value sequence signals report (cycles, run_since, run_cycles, "
                 "run_total, escalated); choose another name"}));
+}
+
+// An episode aggregate that failed is not reported again where the step's `when` names it;
+// every other mistake of the step's expressions is, each term of an `and`/`or` chain alone.
+TEST(SequenceLoaderTest, EveryMistakeOnceAndNoCascadeFromFailedAggregates) {
+  EXPECT_EQ(errors_of(kHead + R"(    sequence:
+      - {as: pay, match: kind == "salary" and direction == "inn" and bogus > 1}
+      - as: sweep
+        match: direction == "out" and counterparty.country == payy.receiver.country
+        within: 24h
+        aggregate:
+          to_one: max_by(counterparty.id, sum(sender.name))
+        when: to_one >= 0.7 * pay.amount_base or nothing
+)"),
+            (std::vector<std::string>{
+                "seq.yaml:12:60: error: rule sweep.sequence[0].match: 'inn' is not a value of "
+                "direction; allowed: in, out, self",
+                "seq.yaml:12:70: error: rule sweep.sequence[0].match: unknown name 'bogus'; "
+                "known here: " +
+                    kAccountNames,
+                "seq.yaml:14:63: error: rule sweep.sequence[1].match: unknown name "
+                "'payy.receiver.country'; known here: pay.<field>, " +
+                    kAccountNames,
+                "seq.yaml:17:47: error: rule sweep.sequence[1].aggregate.to_one: sum() needs an "
+                "exact number (integer or decimal), got string",
+                "seq.yaml:18:50: error: rule sweep.sequence[1].when: unknown name 'nothing'; "
+                "known here: pay.<field>, " +
+                    kAccountNames,
+            }));
 }
 
 }  // namespace
