@@ -324,8 +324,7 @@ int backtest(const BacktestOptions& options, std::ostream& out, std::ostream& er
     config::LoadResult c = config::load_engine_config(path, config::process_environment(),
                                                       connectors::source_catalog());
     if (!c.config) {
-      err << config::format_all(c.errors);
-      err << "corridor: " << c.errors.size() << " error(s) in " << path << "; nothing was read\n";
+      report_config_errors(c, path, err);
       return kConfigError;
     }
     if (c.config->rules.packs.empty()) {

@@ -47,9 +47,7 @@ int run(const RunOptions& options, std::ostream& err) {
   config::LoadResult loaded = config::load_engine_config(
       options.config_path, config::process_environment(), connectors::source_catalog());
   if (!loaded.config) {
-    err << config::format_all(loaded.errors);
-    err << "corridor: " << loaded.errors.size() << " error(s) in " << options.config_path
-        << "; nothing was read\n";
+    report_config_errors(loaded, options.config_path, err);
     return kConfigError;
   }
   const config::EngineConfig& cfg = *loaded.config;
@@ -187,12 +185,14 @@ int validate(const std::vector<std::string>& files, std::ostream& out, std::ostr
         config::load_engine_config(f, config::process_environment(), connectors::source_catalog());
     if (!loaded.config) {
       err << config::format_all(loaded.errors);
+      // The packs are checked too, so that their errors come out in the same run.
+      if (!loaded.rules.packs.empty())
+        err << config::format_all(load_packs_of(loaded.rules).errors);
       ++bad;
       continue;
     }
     if (!loaded.config->rules.packs.empty()) {
-      rules::RuleLoadResult r =
-          rules::load_rule_packs(loaded.config->rules.packs, loaded.config->rules.max_window_ms);
+      rules::RuleLoadResult r = load_packs_of(loaded.config->rules);
       if (!r.rules) {
         err << config::format_all(r.errors);
         ++bad;

@@ -5,9 +5,29 @@
 
 namespace corridor::cli {
 
+rules::RuleLoadResult load_packs_of(const config::RulesConfig& rules) {
+  rules::PackLoadOptions options;
+  options.max_window_ms = rules.max_window_ms;
+  options.named_at = rules.pack_sites;
+  return rules::load_rule_packs(rules.packs, options);
+}
+
+void report_config_errors(const config::LoadResult& loaded, const std::string& path,
+                          std::ostream& err) {
+  err << config::format_all(loaded.errors);
+  size_t n = loaded.errors.size();
+  if (!loaded.rules.packs.empty()) {
+    const rules::RuleLoadResult packs = load_packs_of(loaded.rules);
+    err << config::format_all(packs.errors);
+    n += packs.errors.size();
+  }
+  err << "corridor: " << n << " error(s) in " << path
+      << (n > loaded.errors.size() ? " and its rule packs" : "") << "; nothing was read\n";
+}
+
 std::optional<rules::RuleSet> load_config_rules(const config::EngineConfig& cfg,
                                                 std::ostream& err) {
-  rules::RuleLoadResult r = rules::load_rule_packs(cfg.rules.packs, cfg.rules.max_window_ms);
+  rules::RuleLoadResult r = load_packs_of(cfg.rules);
   if (!r.rules) {
     err << config::format_all(r.errors);
     err << "corridor: " << r.errors.size() << " error(s) in the rule packs; nothing was read\n";

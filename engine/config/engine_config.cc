@@ -844,6 +844,8 @@ class EngineConfigReader {
         for (size_t i = 0; i < v.size(); ++i) {
           if (auto p = r_.string(v[i], "rules.packs[" + std::to_string(i) + "]")) {
             c_.rules.packs.push_back(resolve_path(r_.file(), *p));
+            const YAML::Mark at = v[i].Mark();
+            c_.rules.pack_sites.push_back(Diagnostic{r_.file(), at.line + 1, at.column + 1, ""});
           }
         }
       }
@@ -990,6 +992,7 @@ LoadResult parse_engine_config(const std::string& path, const std::string& text,
                    [](const Diagnostic& a, const Diagnostic& b) {
                      return a.line != b.line ? a.line < b.line : a.column < b.column;
                    });
+  result.rules = config.rules;
   if (result.errors.empty()) result.config = std::move(config);
   return result;
 }

@@ -59,6 +59,9 @@ struct CheckpointConfig {
 
 struct RulesConfig {
   std::vector<std::string> packs;  // rule pack files, resolved against the config's folder
+  // Where the config names each of `packs` (file, line, column; no message), so that a pack
+  // that cannot be read is reported there.
+  std::vector<Diagnostic> pack_sites;
   int64_t new_pair_lookback_ms = 90LL * 86'400'000;
   int64_t salary_lookback_ms = 35LL * 86'400'000;  // sender_salary_age forgets older salaries
   int64_t max_window_ms = 400LL * 86'400'000;      // the longest window a rule may declare
@@ -89,6 +92,9 @@ struct EngineConfig {
 struct LoadResult {
   std::optional<EngineConfig> config;  // set only when there are no errors
   std::vector<Diagnostic> errors;
+  // The rules settings as read, also when other settings have errors: the packs they name
+  // are then checked in the same run, so that every error comes out at once.
+  RulesConfig rules;
 };
 
 // Looks up an environment variable for ${NAME} substitution; nullopt when unset.

@@ -202,10 +202,14 @@ struct PackLoadOptions {
   // type and default stay the pack's): golden tests of a pack with other reference data.
   // Naming a table no pack declares is an error.
   std::map<std::string, std::string> table_files;
+  // load_rule_packs: where an engine config names each path (its rules.pack_sites), so that
+  // a pack that cannot be read is reported there; without it, at the path itself.
+  std::vector<config::Diagnostic> named_at;
 };
 
 // Loads and checks rule packs: unknown keys and names, type errors in expressions, windows
-// beyond the state limit, duplicate ids, typologies without rules. Every error at once.
+// beyond the state limit, duplicate ids, typologies without rules. Every error at once: a
+// pack that cannot be read does not keep the others from being checked.
 RuleLoadResult load_rule_packs(const std::vector<std::string>& paths,
                                int64_t max_window_ms = 400LL * 86'400'000);
 // For tests: `text` stands for the content of the file `path`.

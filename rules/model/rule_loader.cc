@@ -1,7 +1,9 @@
 // Loading rule packs: YAML to Rule and Typology, with every problem located.
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -45,6 +47,7 @@ constexpr int kBucketsPerWindow = 48;
 std::string read_file(const std::string& path, bool& ok) {
   std::ifstream in(path, std::ios::binary);
   ok = static_cast<bool>(in);
+  if (!ok) return {};  // errno says why
   std::stringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
@@ -2030,18 +2033,32 @@ RuleLoadResult load_rule_packs(const std::vector<std::string>& paths, int64_t ma
 RuleLoadResult load_rule_packs(const std::vector<std::string>& paths,
                                const PackLoadOptions& options) {
   std::vector<std::pair<std::string, std::string>> files;
-  RuleLoadResult result;
-  for (const std::string& p : paths) {
+  std::vector<Diagnostic> unreadable;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    const std::string& p = paths[i];
     bool ok = false;
     std::string text = read_file(p, ok);
     if (!ok) {
-      result.errors.push_back(Diagnostic{p, 1, 1, "cannot read the rule pack"});
+      const std::string reason = std::strerror(errno);
+      if (i < options.named_at.size()) {
+        Diagnostic d = options.named_at[i];
+        d.message = "rules.packs[" + std::to_string(i) + "]: cannot read the rule pack " + p +
+                    ": " + reason;
+        unreadable.push_back(std::move(d));
+      } else {
+        unreadable.push_back(Diagnostic{p, 1, 1, "cannot read the rule pack: " + reason});
+      }
       continue;
     }
     files.emplace_back(p, std::move(text));
   }
-  if (!result.errors.empty()) return result;
-  return parse_rule_packs(files, options);
+  RuleLoadResult result = parse_rule_packs(files, options);
+  if (!unreadable.empty()) {
+    // The readable packs are checked all the same; without the others they do not load.
+    result.rules.reset();
+    result.errors.insert(result.errors.begin(), unreadable.begin(), unreadable.end());
+  }
+  return result;
 }
 
 }  // namespace corridor::rules

@@ -244,6 +244,24 @@ class RulesRun(Workdir):
         self.assertEqual(r.returncode, 1)
         self.assertIn(b"trigger is 'e5', expected 'e4'", r.stderr)
 
+    def test_config_and_pack_errors_come_out_in_one_run(self):
+        pack = SRC / "config/examples/rules/example.pack.yaml"
+        self.config(pack.read_text().replace("senders >= 5", "senderz >= 5"), name="broken.yaml")
+        cfg = self.file_run_config(SAMPLE, extra="rules:\n  packs: [broken.yaml, missing.yaml]\n"
+                                                  "  max_windw: 30d\n")
+        for args in (["validate", str(cfg)], ["run", "--config", str(cfg)]):
+            r = run(*args)
+            self.assertEqual(r.returncode, 3, args)
+            err = r.stderr.decode()
+            # The config's own error, the missing pack where the config names it, and the
+            # broken pack's error, all in the same run.
+            self.assertRegex(err, rf"{cfg}:\d+:3: error: rules: unknown key 'max_windw'")
+            self.assertRegex(err, rf"{cfg}:\d+:24: error: rules.packs\[1\]: cannot read the "
+                                  r"rule pack .*missing.yaml: No such file or directory")
+            self.assertRegex(err, r"broken.yaml:\d+:\d+: error: rule "
+                                  r"example.fan_in_unrelated_senders.when: unknown name 'senderz'")
+        self.assertFalse((self.dir / "events.ndjson").exists())  # run read nothing
+
     def synthetic_events(self, n, seed):
         """A seeded stream with fan-in, structuring and noise; event times move forward with
         some disorder inside the allowed lateness."""

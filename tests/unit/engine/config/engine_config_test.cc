@@ -1424,6 +1424,16 @@ TEST(EngineConfigRules, PacksResolveAndLimitsAreRead) {
                      "expected an integer from 1 to 100000, got '0'",
                      "/etc/corridor/engine.yaml:12:22: error: rules.group_exact_bound: "
                      "expected an integer from 1 to 100000, got '100001'"}));
+  // The rules settings come back despite the errors, with where each pack is named, so that
+  // the packs can be checked in the same run.
+  EXPECT_FALSE(r.config.has_value());
+  EXPECT_EQ(r.rules.packs,
+            (std::vector<std::string>{"/etc/corridor/packs/fees.yaml", "/opt/p.yaml"}));
+  ASSERT_EQ(r.rules.pack_sites.size(), 2u);
+  EXPECT_EQ(r.rules.pack_sites[1].file, "/etc/corridor/engine.yaml");
+  EXPECT_EQ(r.rules.pack_sites[1].line, 8);
+  EXPECT_EQ(r.rules.pack_sites[1].column, 28);
+  EXPECT_EQ(r.rules.max_window_ms, 500LL * 86'400'000);
   const LoadResult ok = parse_engine_config(
       "/etc/corridor/engine.yaml",
       "version: 1\n"

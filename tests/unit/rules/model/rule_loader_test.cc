@@ -497,7 +497,25 @@ TEST(RuleLoaderTest, LoadsFilesFromDisk) {
   const std::string missing = (dir.path() / "missing.yaml").string();
   RuleLoadResult bad = load_rule_packs({missing});
   EXPECT_FALSE(bad.rules.has_value());
-  EXPECT_EQ(formatted(bad), Lines{missing + ":1:1: error: cannot read the rule pack"});
+  EXPECT_EQ(formatted(bad),
+            Lines{missing + ":1:1: error: cannot read the rule pack: No such file or directory"});
+
+  // Named by an engine config: reported where the config names it, and the other packs are
+  // checked all the same (their errors come out in the same run).
+  const fs::path broken = dir.write("broken.yaml", kHead + "  - id: r1\n    titel: T\n");
+  PackLoadOptions options;
+  options.named_at = {config::Diagnostic{"engine.yaml", 9, 10, ""},
+                      config::Diagnostic{"engine.yaml", 9, 22, ""}};
+  RuleLoadResult both = load_rule_packs({missing, broken.string()}, options);
+  EXPECT_FALSE(both.rules.has_value());
+  const Lines got = formatted(both);
+  ASSERT_GE(got.size(), 2u) << config::format_all(both.errors);
+  EXPECT_EQ(got[0], "engine.yaml:9:10: error: rules.packs[0]: cannot read the rule pack " +
+                        missing + ": No such file or directory");
+  const std::string titel = broken.string() + ":6:5: error: rules[0]: unknown key 'titel'";
+  EXPECT_TRUE(std::any_of(got.begin(), got.end(), [&](const std::string& line) {
+    return line.starts_with(titel);
+  })) << config::format_all(both.errors);
 }
 
 TEST(RuleLoaderTest, HashFollowsTheBytes) {
