@@ -28,17 +28,26 @@ extern "C" void on_stop_signal(int) {
   if (g_running != nullptr) g_running->request_stop();
 }
 
-// What `validate` was given, by the keys at its top level.
-enum class FileKind { engine_config, rule_pack, golden_tests };
+// What `validate` was given, by the keys at its top level; by its name (*.pack.yaml,
+// *.test.yaml) when its top level is not a mapping; `unknown` when neither tells.
+enum class FileKind { engine_config, rule_pack, golden_tests, unknown };
 
-FileKind kind_of(const std::string& path) {
+FileKind kind_of(const std::string& path, std::string& top_level) {
   try {
     const YAML::Node root = YAML::LoadFile(path);
-    if (root.IsMap() && root["pack"]) return FileKind::rule_pack;
-    if (root.IsMap() && root["cases"]) return FileKind::golden_tests;
+    if (root.IsMap()) {
+      if (root["pack"]) return FileKind::rule_pack;
+      if (root["cases"]) return FileKind::golden_tests;
+      return FileKind::engine_config;
+    }
+    const std::string_view name = path;
+    if (name.ends_with(".pack.yaml") || name.ends_with(".pack.yml")) return FileKind::rule_pack;
+    if (name.ends_with(".test.yaml") || name.ends_with(".test.yml")) return FileKind::golden_tests;
+    top_level = root.IsSequence() ? "a sequence" : root.IsScalar() ? "a single value" : "nothing";
+    return FileKind::unknown;
   } catch (const std::exception&) {
   }
-  return FileKind::engine_config;  // its loader reports whatever is wrong
+  return FileKind::engine_config;  // unreadable or invalid YAML: its loader says so
 }
 
 }  // namespace
@@ -154,7 +163,17 @@ int run(const RunOptions& options, std::ostream& err) {
 int validate(const std::vector<std::string>& files, std::ostream& out, std::ostream& err) {
   size_t bad = 0;
   for (const std::string& f : files) {
-    const FileKind kind = kind_of(f);
+    std::string top_level;
+    const FileKind kind = kind_of(f, top_level);
+    if (kind == FileKind::unknown) {
+      err << f
+          << ":1:1: error: expected a mapping: an engine config (version, sources, sinks, "
+             "...), a rule pack (pack, rules, typologies, ...) or golden tests (packs, "
+             "cases); the file holds "
+          << top_level << "\n";
+      ++bad;
+      continue;
+    }
     if (kind == FileKind::golden_tests) {
       // Its packs are checked here; its cases run with test-rules.
       const rules::GoldenPacks g = rules::load_golden_packs(f);

@@ -169,6 +169,21 @@ time: {{allowed_lateness: soon}}
         r = run("validate", str(good), str(bad))
         self.assertEqual(r.returncode, 3)
         self.assertIn(f"{bad}:1:".encode(), r.stderr)
+        # A file whose top level is not a mapping: the three kinds of file are named, unless
+        # its name says which it is meant to be.
+        empty = self.config("", name="empty.yaml")
+        listed = self.config("- a\n", name="listed.yaml")
+        pack = self.config("- a\n", name="listed.pack.yaml")
+        r = run("validate", str(empty), str(listed), str(pack))
+        self.assertEqual(r.returncode, 3)
+        err = r.stderr.decode()
+        self.assertIn(f"{empty}:1:1: error: expected a mapping: an engine config (version, "
+                      "sources, sinks, ...), a rule pack (pack, rules, typologies, ...) or golden "
+                      "tests (packs, cases); the file holds nothing", err)
+        self.assertIn(f"{listed}:1:1: error: expected a mapping: an engine config", err)
+        self.assertIn("the file holds a sequence", err)
+        self.assertIn(f"{pack}:1:1: error: rule pack: expected a mapping with keys pack,", err)
+        self.assertIn("corridor: 3 of 3 file(s) invalid", err)
 
     def test_usage_errors_and_help(self):
         self.assertEqual(run("frobnicate").returncode, 2)
