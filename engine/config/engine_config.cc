@@ -36,23 +36,6 @@ bool is_capitals(const std::string& s, size_t n) {
   return true;
 }
 
-// yaml-cpp reports a tab in indentation as some other syntax error; name the real cause.
-std::string tab_hint(const std::string& text, int error_line) {
-  int line = 1;
-  for (size_t start = 0; start < text.size() && line <= error_line; ++line) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    const size_t indent_end = text.find_first_not_of(" \t", start);
-    if (indent_end < end && text.find('\t', start) < indent_end) {  // blank lines may hold tabs
-      return " (line " + std::to_string(line) +
-             " is indented with a tab; YAML indents with "
-             "spaces only)";
-    }
-    start = end + 1;
-  }
-  return "";
-}
-
 std::string all_field_names() {
   std::string out;
   for (size_t i = 0; i < event::kFieldCount; ++i) {
@@ -981,7 +964,7 @@ LoadResult parse_engine_config(const std::string& path, const std::string& text,
     }
     if (!documents.empty()) root = documents[0];
   } catch (const YAML::ParserException& e) {
-    reader.error(e.mark, "invalid YAML: " + e.msg + tab_hint(text, e.mark.line + 1));
+    reader.syntax_error(text, e);
     return result;
   }
   EngineConfig config;

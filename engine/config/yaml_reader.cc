@@ -1,6 +1,8 @@
 #include "engine/config/yaml_reader.h"
 
+#include <algorithm>
 #include <set>
+#include <vector>
 
 namespace corridor::config {
 
@@ -56,6 +58,73 @@ void YamlReader::error(const YAML::Mark& at, const std::string& message) {
     return;
   }
   errors_.push_back(Diagnostic{file_, at.line + 1, at.column + 1, message});
+}
+
+namespace {
+
+// yaml-cpp reports a tab in indentation as some other syntax error; name the real cause.
+std::string tab_hint(const std::string& text, int error_line) {
+  int line = 1;
+  for (size_t start = 0; start < text.size() && line <= error_line; ++line) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    const size_t indent_end = text.find_first_not_of(" \t", start);
+    if (indent_end < end && text.find('\t', start) < indent_end) {  // blank lines may hold tabs
+      return " (line " + std::to_string(line) +
+             " is indented with a tab; YAML indents with "
+             "spaces only)";
+    }
+    start = end + 1;
+  }
+  return "";
+}
+
+// The byte offset of the innermost `open` bracket before `end` that is not closed before it,
+// outside quotes and comments; npos when there is none.
+size_t unclosed(const std::string& text, size_t end, char open, char close) {
+  std::vector<size_t> stack;
+  char quote = 0;
+  for (size_t i = 0; i < end && i < text.size(); ++i) {
+    const char c = text[i];
+    if (quote != 0) {
+      if (c == quote) quote = 0;
+      continue;
+    }
+    if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '#' && (i == 0 || text[i - 1] == ' ' || text[i - 1] == '\n')) {
+      i = text.find('\n', i);
+      if (i == std::string::npos) break;
+    } else if (c == open) {
+      stack.push_back(i);
+    } else if (c == close && !stack.empty()) {
+      stack.pop_back();
+    }
+  }
+  return stack.empty() ? std::string::npos : stack.back();
+}
+
+}  // namespace
+
+void YamlReader::syntax_error(const std::string& text, const YAML::ParserException& e) {
+  const bool list = e.msg == YAML::ErrorMsg::END_OF_SEQ_FLOW;
+  if (list || e.msg == YAML::ErrorMsg::END_OF_MAP_FLOW) {
+    const size_t at = unclosed(text, static_cast<size_t>(std::max(e.mark.pos, 0)), list ? '[' : '{',
+                               list ? ']' : '}');
+    if (at != std::string::npos) {
+      YAML::Mark mark;
+      mark.pos = static_cast<int>(at);
+      mark.line = static_cast<int>(std::count(text.begin(), text.begin() + at, '\n'));
+      const size_t line_start = text.rfind('\n', at == 0 ? 0 : at - 1);
+      mark.column =
+          static_cast<int>(line_start == std::string::npos || at == 0 ? at : at - line_start - 1);
+      error(mark, std::string("invalid YAML: this ") + (list ? "'[' list" : "'{' mapping") +
+                      " is never closed with " + (list ? "']'" : "'}'") +
+                      " (YAML found no end by line " + std::to_string(e.mark.line + 1) + ")");
+      return;
+    }
+  }
+  error(e.mark, "invalid YAML: " + e.msg + tab_hint(text, e.mark.line + 1));
 }
 
 void YamlReader::error(const YAML::Node& at, const std::string& message) {

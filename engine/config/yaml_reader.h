@@ -24,6 +24,10 @@ class YamlReader {
 
   void error(const YAML::Node& at, const std::string& message);
   void error(const YAML::Mark& at, const std::string& message);
+  // A YAML syntax error in `text` (the file's content): yaml-cpp's wording made plainer; a
+  // flow list or mapping never closed is reported at its opening bracket, where yaml-cpp
+  // reports the place it gave up; a tab in indentation is named as the cause.
+  void syntax_error(const std::string& text, const YAML::ParserException& e);
   // An error in another file the config names (a list or table file), at line:column.
   void error_in(const std::string& file, int line, int column, const std::string& message) {
     errors_.push_back(Diagnostic{file, line, column, message});

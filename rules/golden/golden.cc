@@ -216,14 +216,15 @@ bool read_test_file(const std::string& path, std::vector<config::Diagnostic>& er
   buffer << in.rdbuf();
   config::EnvLookup no_env = [](const std::string&) { return std::optional<std::string>(); };
   config::YamlReader r(path, errors, no_env);
+  const std::string text = buffer.str();
   try {
-    root = YAML::Load(buffer.str());
+    root = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
-    r.error(e.mark, "invalid YAML: " + e.msg);
+    r.syntax_error(text, e);
     return false;
   }
-  return r.expect_map(root, "test",
-                      {"packs", "tables", "rates", "new_pair_lookback", "salary_lookback", "cases"});
+  return r.expect_map(
+      root, "test", {"packs", "tables", "rates", "new_pair_lookback", "salary_lookback", "cases"});
 }
 
 }  // namespace

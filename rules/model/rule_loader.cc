@@ -1967,7 +1967,7 @@ RuleLoadResult parse_rule_packs(const std::vector<std::pair<std::string, std::st
     try {
       root = YAML::Load(text);
     } catch (const YAML::ParserException& e) {
-      reader->error(e.mark, "invalid YAML: " + e.msg);
+      reader->syntax_error(text, e);
       continue;
     }
     auto pack = std::make_unique<PackReader>(*reader, text, set, sites, options, all_bytes);

@@ -73,7 +73,9 @@ TEST(EngineConfigSyntax, InvalidYamlIsLocatedByTheParser) {
   EXPECT_THAT(errors("version: 1\n"
                      "sources: [{name: a, type: file, path: x\n"
                      "sinks: {}\n"),
-              ElementsAre("cfg.yaml:3:6: error: invalid YAML: end of map flow not found"));
+              // Never closed: reported at the opening bracket, not where the parser gave up.
+              ElementsAre("cfg.yaml:2:11: error: invalid YAML: this '{' mapping is never closed "
+                          "with '}' (YAML found no end by line 3)"));
   EXPECT_THAT(errors("version: 1\n"
                      "sources:\n"
                      "  - name: a\n"

@@ -560,7 +560,12 @@ typologies:
 
 TEST(RuleLoaderStructureTest, InvalidYaml) {
   EXPECT_EQ(errors("pack: x\nrules: [\n"),
-            Lines{"pack.yaml:3:1: error: invalid YAML: end of sequence flow not found"});
+            Lines{"pack.yaml:2:8: error: invalid YAML: this '[' list is never closed with ']' "
+                  "(YAML found no end by line 3)"});
+  // The bracket that is not closed, past closed ones, quoted ones and comments.
+  EXPECT_EQ(errors("pack: x  # [\nlists: {a: [\"]\", b], c: '[x'\nrules: [\n  - {id: r}\n"),
+            Lines{"pack.yaml:2:8: error: invalid YAML: this '{' mapping is never closed with '}' "
+                  "(YAML found no end by line 3)"});
   EXPECT_EQ(errors("pack: x\n  rules: []\n"),
             Lines{"pack.yaml:2:8: error: invalid YAML: illegal map value"});
 }
