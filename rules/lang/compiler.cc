@@ -674,7 +674,7 @@ class Compiler {
       std::optional<Type> t = emit(*n.children[0]);
       if (!t) return std::nullopt;
       if (!is_numeric(*t) && *t != Type::duration) {
-        return fail(n, "abs() needs a number, got " + std::string(type_name(*t)));
+        return fail(*n.children[0], "abs() needs a number, got " + std::string(type_name(*t)));
       }
       op(*t == Type::number ? OpCode::abs_number : OpCode::abs_int);
       return t;
@@ -685,8 +685,9 @@ class Compiler {
       std::vector<size_t> ends;
       if (!emit_all({n.children[0].get(), n.children[1].get()}, t, ends)) return std::nullopt;
       if (!is_numeric(t[0]) || !is_numeric(t[1])) {
-        return fail(n, f + "() needs numbers, got " + std::string(type_name(t[0])) + " and " +
-                           std::string(type_name(t[1])));
+        return fail(*n.children[is_numeric(t[0]) ? 1 : 0],
+                    f + "() needs numbers, got " + std::string(type_name(t[0])) + " and " +
+                        std::string(type_name(t[1])));
       }
       const Type common = widen(t[0], t[1]);
       convert_all(t, ends, common);
@@ -721,11 +722,14 @@ class Compiler {
                        "min, max");
   }
 
+  // Each argument of the call `n`, of types `t`, must be exact; an error is located at the
+  // first argument that is not.
   bool exact_numbers(const Node& n, const std::vector<Type>& t) {
-    for (Type x : t) {
-      if (x != Type::integer && x != Type::decimal) {
-        fail(n, n.text + "() needs exact values (integers or decimals), got " +
-                    std::string(type_name(x)));
+    for (size_t i = 0; i < t.size(); ++i) {
+      if (t[i] != Type::integer && t[i] != Type::decimal) {
+        fail(i < n.children.size() ? *n.children[i] : n,
+             n.text + "() needs exact values (integers or decimals), got " +
+                 std::string(type_name(t[i])));
         return false;
       }
     }

@@ -1496,7 +1496,7 @@ TEST(RuleLoaderExpressionTest, EveryTermOfAConditionReportsItsMistake) {
     typology: smuggling_fee
     key: receiver.id
     filter: sender.amount > 1 and (receiver.iban == "x" or foo(1)) and kind != "cashin"
-    when: abs("x") > 1 and "true"
+    when: abs("x") > 1 and "true" and is_round(amount_base, receiver.id) and max(1, "y") > 0
     severity: low
     weight: 1
 )yaml"),
@@ -1511,8 +1511,12 @@ TEST(RuleLoaderExpressionTest, EveryTermOfAConditionReportsItsMistake) {
           "lookup, coalesce, is_round, near_below, abs, min, max",
           "pack.yaml:9:80: error: rule r1.filter: 'cashin' is not a value of kind; allowed: "
           "transfer, remittance, cash_in, cash_out, salary, fee, card",
-          "pack.yaml:10:11: error: rule r1.when: abs() needs a number, got string",
+          // Wrong argument types are located at the argument.
+          "pack.yaml:10:15: error: rule r1.when: abs() needs a number, got string",
           "pack.yaml:10:28: error: rule r1.when: expected a boolean expression, got string",
+          "pack.yaml:10:61: error: rule r1.when: is_round() needs exact values (integers or "
+          "decimals), got string",
+          "pack.yaml:10:85: error: rule r1.when: max() needs numbers, got integer and string",
       }));
 }
 
