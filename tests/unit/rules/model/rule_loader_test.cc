@@ -1466,6 +1466,14 @@ TEST(RuleLoaderExpressionTest, UnknownNamesAndLists) {
                   "transfer, remittance, cash_in, cash_out, salary, fee, card"});
 }
 
+// The diagnostics of `pack`, a pack that must not load, read as pack.yaml in `dir` (beside
+// its list and table files).
+Lines errors_in(const TempDir& dir, const std::string& pack) {
+  RuleLoadResult r = parse_rule_pack((dir.path() / "pack.yaml").string(), pack);
+  EXPECT_FALSE(r.rules.has_value()) << "the pack loaded";
+  return formatted(r);
+}
+
 TEST(RuleLoaderExpressionTest, ListFiles) {
   TempDir dir;
   const std::string pack = R"yaml(pack: x
@@ -1475,16 +1483,15 @@ lists:
   nested: [[LY]]
 rules: []
 )yaml";
-  RuleLoadResult r = parse_rule_pack((dir.path() / "pack.yaml").string(), pack);
-  EXPECT_FALSE(r.rules.has_value());
   const std::string p = (dir.path() / "pack.yaml").string();
-  EXPECT_EQ(formatted(r), (Lines{
-                              p + ":3:14: error: lists.corridors: cannot read list file " +
-                                  (dir.path() / "lists/corridors.txt").string(),
-                              p + ":4:12: error: lists.missing: cannot read list file " +
-                                  (dir.path() / "nowhere.txt").string(),
-                              p + ":5:12: error: lists.nested: expected text, got a sequence",
-                          }));
+  EXPECT_EQ(errors_in(dir, pack),
+            (Lines{
+                p + ":3:14: error: lists.corridors: cannot read list file " +
+                    (dir.path() / "lists/corridors.txt").string(),
+                p + ":4:12: error: lists.missing: cannot read list file " +
+                    (dir.path() / "nowhere.txt").string(),
+                p + ":5:12: error: lists.nested: expected text, got a sequence",
+            }));
 }
 
 // A condition's mistakes are all reported in one run: each term of an `and`/`or` chain is
@@ -1540,16 +1547,14 @@ rules:
     severity: low
     weight: 1
 )yaml";
-  RuleLoadResult r = parse_rule_pack((dir.path() / "pack.yaml").string(), pack);
-  EXPECT_FALSE(r.rules.has_value());
   const std::string p = (dir.path() / "pack.yaml").string();
-  EXPECT_EQ(formatted(r), (Lines{
-                              p + ":3:12: error: lists.missing: cannot read list file " +
-                                  (dir.path() / "nowhere.txt").string(),
-                              p + ":5:44: error: tables.fee: cannot read table file " +
-                                  (dir.path() / "nowhere.csv").string(),
-                              p + ":13:60: error: rule r1.filter: no list named 'absent'",
-                          }));
+  EXPECT_EQ(errors_in(dir, pack), (Lines{
+                                      p + ":3:12: error: lists.missing: cannot read list file " +
+                                          (dir.path() / "nowhere.txt").string(),
+                                      p + ":5:44: error: tables.fee: cannot read table file " +
+                                          (dir.path() / "nowhere.csv").string(),
+                                      p + ":13:60: error: rule r1.filter: no list named 'absent'",
+                                  }));
 }
 
 TEST(RuleLoaderExpressionTest, ExplainPlaceholders) {
