@@ -825,10 +825,11 @@ class EngineConfigReader {
     if (const auto v = n["packs"]) {
       if (r_.expect_sequence(v, "rules.packs")) {
         for (size_t i = 0; i < v.size(); ++i) {
-          if (auto p = r_.string(v[i], "rules.packs[" + std::to_string(i) + "]")) {
+          const std::string what = "rules.packs[" + std::to_string(i) + "]";
+          if (auto p = r_.string(v[i], what)) {
             c_.rules.packs.push_back(resolve_path(r_.file(), *p));
             const YAML::Mark at = v[i].Mark();
-            c_.rules.pack_sites.push_back(Diagnostic{r_.file(), at.line + 1, at.column + 1, ""});
+            c_.rules.pack_sites.push_back(Diagnostic{r_.file(), at.line + 1, at.column + 1, what});
           }
         }
       }

@@ -59,8 +59,8 @@ struct CheckpointConfig {
 
 struct RulesConfig {
   std::vector<std::string> packs;  // rule pack files, resolved against the config's folder
-  // Where the config names each of `packs` (file, line, column; no message), so that a pack
-  // that cannot be read is reported there.
+  // Where the config names each of `packs` (file, line, column, and "rules.packs[i]" as the
+  // message), so that a pack that cannot be read is reported there.
   std::vector<Diagnostic> pack_sites;
   int64_t new_pair_lookback_ms = 90LL * 86'400'000;
   int64_t salary_lookback_ms = 35LL * 86'400'000;  // sender_salary_age forgets older salaries

@@ -189,6 +189,14 @@ bool YamlReader::expect_free_map(const YAML::Node& node, const std::string& what
   return true;
 }
 
+bool YamlReader::expect_text(const YAML::Node& node, const std::string& what) {
+  if (!node.IsScalar()) {
+    error(node, what + ": expected text, got " + std::string(node_type_name(node)));
+    return false;
+  }
+  return true;
+}
+
 bool YamlReader::expect_sequence(const YAML::Node& node, const std::string& what) {
   if (!node.IsSequence()) {
     error(node, what + ": expected a sequence, got " + std::string(node_type_name(node)));

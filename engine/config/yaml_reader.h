@@ -41,6 +41,8 @@ class YamlReader {
   // A mapping with free keys (rates, value maps): reports type and duplicate keys.
   bool expect_free_map(const YAML::Node& node, const std::string& what);
   bool expect_sequence(const YAML::Node& node, const std::string& what);
+  // A scalar, taken as written (no ${ENV} substitution): test data rather than settings.
+  bool expect_text(const YAML::Node& node, const std::string& what);
 
   // Scalars, with ${ENV} substitution: ${NAME} is the variable's value (an error when it
   // is unset), ${NAME:-text} falls back to `text` when NAME is unset or empty, $$ is one

@@ -2,8 +2,13 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "engine/config/yaml_reader.h"
@@ -99,6 +104,12 @@ std::string scalar_or_empty(const YAML::Node& n, const char* key) {
   return v && v.IsScalar() ? v.Scalar() : std::string();
 }
 
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& s : items) out += (out.empty() ? "" : ", ") + s;
+  return "[" + out + "]";
+}
+
 std::string describe(const Signal& s) {
   return "{rule: " + s.rule->id + ", entity: " + s.entity + ", trigger: " + s.trigger_event_id +
          "}";
@@ -108,6 +119,27 @@ std::string describe(const Alert& a) {
   return "{typology: " + a.typology->id + ", entity: " + a.entity +
          ", trigger: " + a.trigger_event_id + ", score: " + std::to_string(a.score) + "}";
 }
+
+// An expected output as the test gives it: its identifying keys, then whatever else it gives.
+std::string describe_expected(const YAML::Node& want, const char* first) {
+  std::string out = std::string("{") + first + ": " + scalar_or_empty(want, first) +
+                    ", entity: " + scalar_or_empty(want, "entity") +
+                    ", trigger: " + scalar_or_empty(want, "trigger");
+  if (want["score"]) out += ", score: " + scalar_or_empty(want, "score");
+  return out + "}";
+}
+
+// The three keys that identify an output, and whether an expected one names this output.
+struct Identity {
+  std::string first, entity, trigger;  // first: the rule id, or the typology id
+  bool operator==(const Identity&) const = default;
+};
+Identity identity_of(const YAML::Node& want, const char* first) {
+  return {scalar_or_empty(want, first), scalar_or_empty(want, "entity"),
+          scalar_or_empty(want, "trigger")};
+}
+Identity identity_of(const Signal& s) { return {s.rule->id, s.entity, s.trigger_event_id}; }
+Identity identity_of(const Alert& a) { return {a.typology->id, a.entity, a.trigger_event_id}; }
 
 class CaseRunner {
  public:
@@ -149,9 +181,7 @@ class CaseRunner {
       std::vector<std::string> expected;
       for (const auto& e : evidence) expected.push_back(e.Scalar());
       if (expected != got.evidence) {
-        std::string have;
-        for (const auto& e : got.evidence) have += (have.empty() ? "" : ", ") + e;
-        fail(at + ": evidence is [" + have + "]");
+        fail(at + ": evidence is " + joined(got.evidence) + ", expected " + joined(expected));
       }
     }
   }
@@ -175,11 +205,83 @@ class CaseRunner {
       for (const auto& r : rules) expected.push_back(r.Scalar());
       for (const auto& c : got.contributions) actual.push_back(c.rule_id);
       if (expected != actual) {
-        std::string have;
-        for (const auto& r : actual) have += (have.empty() ? "" : ", ") + r;
-        fail(at + ": contributing rules are [" + have + "]");
+        fail(at + ": contributing rules are " + joined(actual) + ", expected " + joined(expected));
       }
     }
+  }
+
+  // Matches the expected outputs with the produced ones in order, by identity (rule or
+  // typology, entity, trigger), so that one output too many or too few is reported as such
+  // rather than as differences in every output after it. Pairs that match are compared key
+  // by key; an expected and a produced output that match nothing else are compared as a pair
+  // (a wrong trigger, say); the rest are missing or unexpected.
+  template <typename Out, typename Compare>
+  void align(const char* noun, const char* first, const YAML::Node& want,
+             const std::vector<Out>& got, Compare compare) {
+    const size_t n = want ? want.size() : 0;
+    std::vector<Identity> expected;
+    for (size_t i = 0; i < n; ++i) expected.push_back(identity_of(want[i], first));
+    auto later_got = [&](size_t from, const Identity& id) {
+      for (size_t k = from; k < got.size(); ++k) {
+        if (identity_of(got[k]) == id) return k;
+      }
+      return got.size();
+    };
+    auto later_expected = [&](size_t from, const Identity& id) {
+      for (size_t k = from; k < n; ++k) {
+        if (expected[k] == id) return k;
+      }
+      return n;
+    };
+    auto unexpected = [&](size_t j) {
+      fail(std::string("unexpected ") + noun + " " + std::to_string(j + 1) + " " +
+           describe(got[j]));
+    };
+    auto missing = [&](size_t i) {
+      fail(std::string("missing ") + noun + " " + std::to_string(i + 1) + " " +
+           describe_expected(want[i], first));
+    };
+    // The same outputs in another order: said once, then each compared with its namesake.
+    std::vector<Identity> produced;
+    for (const Out& o : got) produced.push_back(identity_of(o));
+    if (produced != expected &&
+        std::is_permutation(produced.begin(), produced.end(), expected.begin(), expected.end())) {
+      std::vector<std::string> p, e;
+      for (const Identity& x : produced) p.push_back(x.first + "@" + x.trigger);
+      for (const Identity& x : expected) e.push_back(x.first + "@" + x.trigger);
+      fail(std::string(noun) + "s in another order: produced " + joined(p) + ", expected " +
+           joined(e));
+      std::vector<bool> used(got.size(), false);
+      for (size_t a = 0; a < n; ++a) {
+        for (size_t b = 0; b < got.size(); ++b) {
+          if (used[b] || produced[b] != expected[a]) continue;
+          used[b] = true;
+          compare(b, want[a], got[b]);
+          break;
+        }
+      }
+      return;
+    }
+    size_t i = 0, j = 0;
+    while (i < n && j < got.size()) {
+      if (expected[i] == identity_of(got[j])) {
+        compare(j, want[i], got[j]);
+        ++i, ++j;
+        continue;
+      }
+      const size_t k = later_got(j + 1, expected[i]);
+      const size_t m = later_expected(i + 1, identity_of(got[j]));
+      if (k < got.size() && (m == n || k - j <= m - i)) {
+        for (; j < k; ++j) unexpected(j);
+      } else if (m < n) {
+        for (; i < m; ++i) missing(i);
+      } else {
+        compare(j, want[i], got[j]);
+        ++i, ++j;
+      }
+    }
+    for (; j < got.size(); ++j) unexpected(j);
+    for (; i < n; ++i) missing(i);
   }
 
  private:
@@ -188,16 +290,160 @@ class CaseRunner {
   std::vector<std::string>& failures_;
 };
 
+// Checks a case's events before they run: mappings of the canonical keys only (a misspelt
+// key would otherwise be ignored by the decoder), each id once. Returns whether each event
+// passed (none when `events` itself is wrong).
+std::vector<bool> check_events(config::YamlReader& r, const YAML::Node& tc,
+                               const std::string& what) {
+  const YAML::Node events = tc["events"];
+  if (!events) {
+    r.missing(tc, what, "events");
+    return {};
+  }
+  if (!r.expect_sequence(events, what + ".events")) return {};
+  if (events.size() == 0) {
+    r.error(events, what + ".events: expected at least one event");
+    return {};
+  }
+  std::vector<bool> passed(events.size(), false);
+  std::map<std::string, size_t> ids;
+  for (size_t i = 0; i < events.size(); ++i) {
+    const YAML::Node e = events[i];
+    const std::string w = what + ".events[" + std::to_string(i) + "]";
+    const size_t errors_before = r.error_count();
+    // The canonical event's keys (amount_base is computed, never given).
+    if (!r.expect_map(e, w,
+                      {"id", "ts", "kind", "amount", "currency", "channel", "agent", "purpose",
+                       "labels", "sender", "receiver"})) {
+      continue;
+    }
+    for (const char* party : {"sender", "receiver"}) {
+      if (const YAML::Node p = e[party];
+          p && !r.expect_map(p, w + "." + party,
+                             {"id", "account", "name", "country", "city", "phone", "device", "ip",
+                              "address", "employer"})) {
+      }
+    }
+    if (const YAML::Node id = e["id"]; id && id.IsScalar()) {
+      const auto [it, fresh] = ids.emplace(id.Scalar(), i);
+      if (!fresh) {
+        r.error(id, w + ".id: '" + id.Scalar() + "' is also the id of events[" +
+                        std::to_string(it->second) +
+                        "]; evidence and triggers name events by id, so each needs its own");
+      }
+    }
+    passed[i] = r.error_count() == errors_before;  // duplicate keys too
+  }
+  return passed;
+}
+
+// Checks a case's expected signals or alerts (`what`: "cases[0].signals"): a list of
+// mappings with the keys the format allows, the identifying three required, text where text
+// belongs, and rules or typologies the packs define. False on any error.
+bool check_expected(config::YamlReader& r, const YAML::Node& list, const std::string& what,
+                    bool signals, const RuleSet& set) {
+  if (!list) return true;  // omitted: none expected
+  if (!r.expect_sequence(list, what)) return false;
+  const char* first = signals ? "rule" : "typology";
+  bool ok = true;
+  for (size_t i = 0; i < list.size(); ++i) {
+    const YAML::Node want = list[i];
+    const std::string w = what + "[" + std::to_string(i) + "]";
+    const bool map = signals ? r.expect_map(want, w,
+                                            {"rule", "entity", "trigger", "values", "explanation",
+                                             "evidence", "key", "direction", "severity"})
+                             : r.expect_map(want, w,
+                                            {"typology", "entity", "trigger", "score", "rules",
+                                             "explanation", "severity"});
+    if (!map) {
+      ok = false;
+      continue;
+    }
+    for (const char* key : {first, "entity", "trigger"}) {
+      if (!want[key]) {
+        r.missing(want, w, key);
+        ok = false;
+      }
+    }
+    for (const auto& kv : want) {
+      const std::string key = kv.first.Scalar();
+      const std::string wk = w + "." + key;
+      static const std::set<std::string> kSignalKeys = {"rule",   "entity",      "trigger",
+                                                        "values", "explanation", "evidence",
+                                                        "key",    "direction",   "severity"};
+      static const std::set<std::string> kAlertKeys = {
+          "typology", "entity", "trigger", "score", "rules", "explanation", "severity"};
+      if ((signals ? kSignalKeys : kAlertKeys).count(key) == 0) continue;  // reported above
+      if (key == "values") {
+        if (!r.expect_free_map(kv.second, wk)) {
+          ok = false;
+          continue;
+        }
+        for (const auto& value : kv.second) {
+          ok = r.expect_text(value.second, wk + "." + value.first.Scalar()) && ok;
+        }
+      } else if (key == "evidence" || key == "rules") {
+        if (!r.expect_sequence(kv.second, wk)) {
+          ok = false;
+          continue;
+        }
+        for (size_t k = 0; k < kv.second.size(); ++k) {
+          ok = r.expect_text(kv.second[k], wk + "[" + std::to_string(k) + "]") && ok;
+        }
+      } else if (!r.expect_text(kv.second, wk)) {
+        ok = false;
+      } else if (key == "rule" &&
+                 std::none_of(set.rules.begin(), set.rules.end(),
+                              [&](const Rule& x) { return x.id == kv.second.Scalar(); })) {
+        r.error(kv.second, wk + ": no rule '" + kv.second.Scalar() + "' in the packs");
+        ok = false;
+      } else if (key == "typology" &&
+                 std::none_of(set.typologies.begin(), set.typologies.end(),
+                              [&](const Typology& x) { return x.id == kv.second.Scalar(); })) {
+        r.error(kv.second, wk + ": no typology '" + kv.second.Scalar() + "' in the packs");
+        ok = false;
+      }
+    }
+  }
+  return ok;
+}
+
+// The node a decode error is about, when the event gives it: `detail` starts with the
+// field's canonical name ("amount: ...", "sender.id: ..."); otherwise the event itself.
+YAML::Node node_of_error(const YAML::Node& event, const std::string& detail) {
+  const size_t colon = detail.find(':');
+  if (colon == std::string::npos) return event;
+  const std::string field = detail.substr(0, colon);
+  const size_t dot = field.find('.');
+  if (dot == std::string::npos) {
+    if (const YAML::Node v = event[field]) return v;
+    return event;
+  }
+  if (const YAML::Node party = event[field.substr(0, dot)]; party && party.IsMap()) {
+    if (const YAML::Node v = party[field.substr(dot + 1)]) return v;
+  }
+  return event;
+}
+
 // The test file's packs and table replacements (`packs`, `tables`, relative to the file).
 void read_packs(const YAML::Node& root, config::YamlReader& r, const fs::path& dir,
                 std::vector<std::string>& packs, PackLoadOptions& options) {
   if (const auto p = root["packs"]; p && r.expect_sequence(p, "packs")) {
-    for (const auto& item : p) packs.push_back((dir / item.Scalar()).lexically_normal().string());
+    if (p.size() == 0) r.error(p, "packs: expected at least one rule pack");
+    for (size_t i = 0; i < p.size(); ++i) {
+      const std::string what = "packs[" + std::to_string(i) + "]";
+      if (!r.expect_text(p[i], what)) continue;
+      packs.push_back((dir / p[i].Scalar()).lexically_normal().string());
+      // A pack that cannot be read is reported here, where the test names it.
+      const YAML::Mark at = p[i].Mark();
+      options.named_at.push_back(config::Diagnostic{r.file(), at.line + 1, at.column + 1, what});
+    }
   } else if (!p) {
     r.missing(root, "test", "packs");
   }
   if (const auto t = root["tables"]; t && r.expect_free_map(t, "tables")) {
     for (const auto& kv : t) {
+      if (!r.expect_text(kv.second, "tables." + kv.first.Scalar())) continue;
       options.table_files[kv.first.Scalar()] =
           (dir / kv.second.Scalar()).lexically_normal().string();
     }
@@ -209,7 +455,8 @@ bool read_test_file(const std::string& path, std::vector<config::Diagnostic>& er
                     YAML::Node& root) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    errors.push_back(config::Diagnostic{path, 1, 1, "cannot read the test file"});
+    errors.push_back(config::Diagnostic{
+        path, 1, 1, std::string("cannot read the test file: ") + std::strerror(errno)});
     return false;
   }
   std::stringstream buffer;
@@ -283,72 +530,76 @@ GoldenReport run_golden_file(const std::string& path) {
   }
   if (!r.expect_sequence(cases, "cases")) return report;
 
+  if (cases.size() == 0) {
+    r.error(cases, "cases: expected at least one case");
+    return report;
+  }
+
   const event::Schema schema = event::Schema::canonical();
   const event::DecodeLimits limits;
   auto decoder = event::make_json_decoder(schema, currencies, limits);
+  std::map<std::string, size_t> names;
   for (size_t c = 0; c < cases.size(); ++c) {
     const YAML::Node tc = cases[c];
     const std::string what = "cases[" + std::to_string(c) + "]";
     if (!r.expect_map(tc, what, {"name", "events", "signals", "alerts"})) continue;
-    const std::string name = tc["name"] ? tc["name"].Scalar() : what;
+    std::string name = what;
+    if (const YAML::Node n = tc["name"]; n && r.expect_text(n, what + ".name")) {
+      name = n.Scalar();
+      if (const auto [it, fresh] = names.emplace(name, c); !fresh) {
+        r.error(n, what + ".name: '" + name + "' is also the name of cases[" +
+                       std::to_string(it->second) + "]; a failure names its case");
+      }
+    }
     ++report.cases;
-    const size_t failures_before = report.failures.size();
-    CaseRunner runner(path, name, report.failures);
+    const size_t errors_before = report.errors.size();
+    const std::vector<bool> event_ok = check_events(r, tc, what);
+    check_expected(r, tc["signals"], what + ".signals", true, *loaded.rules);
+    check_expected(r, tc["alerts"], what + ".alerts", false, *loaded.rules);
+
+    // Every event that passed its checks is decoded, so that every bad one is reported;
+    // the case runs only when nothing was wrong.
     Captured captured;
     captured.outputs = &report.outputs;
     captured.context = OutputContext{"golden", loaded.rules->hash};
     RuleEngine engine(*loaded.rules, captured, options);
-    if (const YAML::Node events = tc["events"]; events && events.IsSequence()) {
-      for (size_t i = 0; i < events.size(); ++i) {
-        std::string json;
-        to_json(events[i], json);
-        json.append(pipeline::kRecordPadding, ' ');
-        pipeline::Record record;
-        record.bytes = std::string_view(json.data(), json.size() - pipeline::kRecordPadding);
-        record.line = i + 1;
-        event::Event e;
-        event::DecodeError error;
-        if (!decoder->decode(record, e, error)) {
-          r.error(events[i], what + ".events[" + std::to_string(i) + "]: not a valid event (" +
-                                 std::string(event::reason_name(error.reason)) + ": " +
-                                 error.detail + ")");
-          break;
-        }
-        engine.on_event(e);
+    const YAML::Node events = tc["events"];
+    for (size_t i = 0; i < event_ok.size(); ++i) {
+      if (!event_ok[i]) continue;
+      std::string json;
+      to_json(events[i], json);
+      json.append(pipeline::kRecordPadding, ' ');
+      pipeline::Record record;
+      record.bytes = std::string_view(json.data(), json.size() - pipeline::kRecordPadding);
+      record.line = i + 1;
+      event::Event e;
+      event::DecodeError error;
+      if (!decoder->decode(record, e, error)) {  // every bad event is reported
+        r.error(node_of_error(events[i], error.detail),
+                what + ".events[" + std::to_string(i) + "]: not a valid event (" +
+                    std::string(event::reason_name(error.reason)) + ": " + error.detail + ")");
+        continue;
       }
-    } else {
-      r.error(tc, what + ": expected `events`, a list of canonical events");
+      if (report.errors.size() == errors_before) engine.on_event(e);
     }
-    const YAML::Node want_signals = tc["signals"];
-    const size_t n_signals = want_signals ? want_signals.size() : 0;
-    for (size_t i = 0; i < std::min(n_signals, captured.signals.size()); ++i) {
-      runner.compare_signal(i, want_signals[i], captured.signals[i]);
-    }
-    for (size_t i = n_signals; i < captured.signals.size(); ++i) {
-      runner.fail("unexpected signal " + std::to_string(i + 1) + " " +
-                  describe(captured.signals[i]));
-    }
-    for (size_t i = captured.signals.size(); i < n_signals; ++i) {
-      runner.fail("missing signal " + std::to_string(i + 1) +
-                  " {rule: " + scalar_or_empty(want_signals[i], "rule") +
-                  ", entity: " + scalar_or_empty(want_signals[i], "entity") +
-                  ", trigger: " + scalar_or_empty(want_signals[i], "trigger") + "}");
-    }
-    const YAML::Node want_alerts = tc["alerts"];
-    const size_t n_alerts = want_alerts ? want_alerts.size() : 0;
-    for (size_t i = 0; i < std::min(n_alerts, captured.alerts.size()); ++i) {
-      runner.compare_alert(i, want_alerts[i], captured.alerts[i]);
-    }
-    for (size_t i = n_alerts; i < captured.alerts.size(); ++i) {
-      runner.fail("unexpected alert " + std::to_string(i + 1) + " " + describe(captured.alerts[i]));
-    }
-    for (size_t i = captured.alerts.size(); i < n_alerts; ++i) {
-      runner.fail("missing alert " + std::to_string(i + 1) +
-                  " {typology: " + scalar_or_empty(want_alerts[i], "typology") +
-                  ", entity: " + scalar_or_empty(want_alerts[i], "entity") + "}");
-    }
-    if (report.failures.size() == failures_before && report.errors.empty()) ++report.passed;
+    if (report.errors.size() != errors_before) continue;
+    const size_t failures_before = report.failures.size();
+    CaseRunner runner(path, name, report.failures);
+    runner.align("signal", "rule", tc["signals"], captured.signals,
+                 [&](size_t j, const YAML::Node& want, const Signal& got) {
+                   runner.compare_signal(j, want, got);
+                 });
+    runner.align("alert", "typology", tc["alerts"], captured.alerts,
+                 [&](size_t j, const YAML::Node& want, const Alert& got) {
+                   runner.compare_alert(j, want, got);
+                 });
+    if (report.failures.size() == failures_before) ++report.passed;
   }
+  // Errors sorted by position, as everywhere else.
+  std::stable_sort(report.errors.begin(), report.errors.end(),
+                   [](const config::Diagnostic& a, const config::Diagnostic& b) {
+                     return a.line != b.line ? a.line < b.line : a.column < b.column;
+                   });
   return report;
 }
 

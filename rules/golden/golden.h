@@ -17,9 +17,18 @@
 //       alerts: []                          # exactly these (omitted: none expected)
 //
 // An expected signal must give rule, entity and trigger; values (a subset of aggregates),
-// explanation, evidence, key, direction and severity are compared when given. An expected alert must
-// give typology, entity and trigger; score, rules (the contributing rule ids in order),
-// explanation and severity are compared when given.
+// explanation, evidence, key, direction and severity are compared when given. An expected
+// alert must give typology, entity and trigger; score, rules (the contributing rule ids in
+// order), explanation and severity are compared when given. Any other key is an error, as is
+// a rule or typology the packs do not define; so are an event key that is not canonical, two
+// events with one id in a case, two cases with one name, and a file without packs, cases or
+// events. Every such error is reported at once, located; a case with one does not run.
+//
+// Events are applied in the order given, however late: a golden test has no allowed
+// lateness (`corridor run` dead-letters an event older than `time.allowed_lateness` behind
+// the newest). Outputs are matched with the expected ones by (rule or typology, entity,
+// trigger), so one too many or too few is reported as such; the same outputs in another
+// order fail once, saying so.
 #pragma once
 
 #include <ostream>

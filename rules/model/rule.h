@@ -202,8 +202,9 @@ struct PackLoadOptions {
   // type and default stay the pack's): golden tests of a pack with other reference data.
   // Naming a table no pack declares is an error.
   std::map<std::string, std::string> table_files;
-  // load_rule_packs: where an engine config names each path (its rules.pack_sites), so that
-  // a pack that cannot be read is reported there; without it, at the path itself.
+  // load_rule_packs: where a config or test names each path, with the entry's name as the
+  // message ("rules.packs[1]"), so that a pack that cannot be read is reported there;
+  // without it, at the path itself.
   std::vector<config::Diagnostic> named_at;
 };
 

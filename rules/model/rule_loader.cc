@@ -2037,13 +2037,14 @@ RuleLoadResult load_rule_packs(const std::vector<std::string>& paths,
   for (size_t i = 0; i < paths.size(); ++i) {
     const std::string& p = paths[i];
     bool ok = false;
-    std::string text = read_file(p, ok);
+    std::error_code ec;
+    const bool directory = fs::is_directory(p, ec);
+    std::string text = directory ? std::string() : read_file(p, ok);
     if (!ok) {
-      const std::string reason = std::strerror(errno);
+      const std::string reason = directory ? "it is a directory" : std::strerror(errno);
       if (i < options.named_at.size()) {
-        Diagnostic d = options.named_at[i];
-        d.message = "rules.packs[" + std::to_string(i) + "]: cannot read the rule pack " + p +
-                    ": " + reason;
+        Diagnostic d = options.named_at[i];  // its message names the entry: "rules.packs[1]"
+        d.message += ": cannot read the rule pack " + p + ": " + reason;
         unreadable.push_back(std::move(d));
       } else {
         unreadable.push_back(Diagnostic{p, 1, 1, "cannot read the rule pack: " + reason});

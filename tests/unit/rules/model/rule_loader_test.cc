@@ -504,8 +504,8 @@ TEST(RuleLoaderTest, LoadsFilesFromDisk) {
   // checked all the same (their errors come out in the same run).
   const fs::path broken = dir.write("broken.yaml", kHead + "  - id: r1\n    titel: T\n");
   PackLoadOptions options;
-  options.named_at = {config::Diagnostic{"engine.yaml", 9, 10, ""},
-                      config::Diagnostic{"engine.yaml", 9, 22, ""}};
+  options.named_at = {config::Diagnostic{"engine.yaml", 9, 10, "rules.packs[0]"},
+                      config::Diagnostic{"engine.yaml", 9, 22, "rules.packs[1]"}};
   RuleLoadResult both = load_rule_packs({missing, broken.string()}, options);
   EXPECT_FALSE(both.rules.has_value());
   const Lines got = formatted(both);
