@@ -23,11 +23,11 @@ int test_rules(const std::vector<std::string>& files, bool print_outputs, std::o
     passed += report.passed;
     err << f << ": " << report.passed << " of " << report.cases << " cases passed\n";
   }
-  if (invalid > 0) {
-    err << "corridor: " << invalid << " test file(s) invalid\n";
-    return kConfigError;
-  }
-  err << "corridor: " << passed << " of " << cases << " golden cases passed\n";
+  // The other files' count stands beside the invalid ones.
+  err << "corridor: " << passed << " of " << cases << " golden cases passed";
+  if (invalid > 0) err << "; " << invalid << " test file(s) invalid";
+  err << "\n";
+  if (invalid > 0) return kConfigError;
   return passed == cases ? kOk : kTestsFailed;
 }
 

@@ -19,6 +19,11 @@ void Pipeline::dead_letter(std::string_view source, const Record& record,
 }
 
 bool Pipeline::run(Source& source, event::Decoder& decoder) {
+  // The end is stamped however the run ends: a source that cannot be read throws.
+  struct EndStamp {
+    Pipeline& p;
+    ~EndStamp() { p.stats_.finished_ms = p.clock_.now_ms(); }
+  } end_stamp{*this};
   bool finished = true;
   while (true) {
     if (stop_.load(std::memory_order_relaxed)) {
@@ -61,7 +66,6 @@ bool Pipeline::run(Source& source, event::Decoder& decoder) {
     handler_.on_batch_end();
   }
   dead_letters_.flush();
-  stats_.finished_ms = clock_.now_ms();
   return finished;
 }
 

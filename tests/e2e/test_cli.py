@@ -251,6 +251,11 @@ class RulesRun(Workdir):
                       bad_table.stderr)
         passing = run("test-rules", str(SRC / "tests/golden/fan_in.test.yaml"))
         self.assertEqual(passing.returncode, 0, passing.stderr.decode())
+        # An invalid file beside it: both counts in the summary, and the exit code of the worse.
+        mixed = run("test-rules", str(SRC / "tests/golden/fan_in.test.yaml"), str(replaced))
+        self.assertEqual(mixed.returncode, 3)
+        self.assertIn(b"corridor: 3 of 3 golden cases passed; 1 test file(s) invalid",
+                      mixed.stderr)
         failing_text = (SRC / "tests/golden/fan_in.test.yaml").read_text().replace(
             'trigger: e5', 'trigger: e4', 1)
         self.config((SRC / "tests/golden/fan_in.pack.yaml").read_text(), name="fan_in.pack.yaml")

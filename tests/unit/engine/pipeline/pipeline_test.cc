@@ -468,6 +468,20 @@ TEST_F(PipelineTest, ClockTimesTheRunButNeverEventTime) {
   EXPECT_EQ(handler_.seen.at(0).ts_ms, kT0);
 }
 
+// A source that fails mid-run (a truncated gzip file) throws; the run's end is stamped all
+// the same, so the summary's duration is not the clock's start negated.
+TEST_F(PipelineTest, ARunEndedByAFailingSourceIsTimedToo) {
+  class FailingSource final : public Source {
+   public:
+    std::string_view name() const noexcept override { return "failing"; }
+    bool next_batch(RecordBatch&, size_t) override { throw SourceError("gzip stream ends early"); }
+  } source;
+  Pipeline& p = make(PipelineOptions{});
+  clock_.advance(700);
+  EXPECT_THROW(p.run(source, *decoder_), SourceError);
+  EXPECT_EQ(p.stats().finished_ms, 1'000'700);
+}
+
 TEST_F(PipelineTest, DeadLettersCarrySourceLineOffsetAndOriginal) {
   MemorySource source({event_line("a", kT0), "{\"id\":\"b\" oops"}, "feed-1");
   Pipeline& p = make(PipelineOptions{});
