@@ -445,7 +445,7 @@ int backtest(const BacktestOptions& options, std::ostream& out, std::ostream& er
     backtest::RunReport run;
     run.label = l.label;
     run.config = l.config.file;
-    run.config_hash = l.config.hash;
+    run.config_hash = l.config.outputs_hash;  // as its alerts carry it
     run.rules_hash = l.rules.hash;
     run.seconds = o.seconds;
     run.events = o.events;

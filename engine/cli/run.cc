@@ -95,7 +95,8 @@ int run(const RunOptions& options, std::ostream& err) {
   pipeline::EventHandler* handler = &echo;
   if (rule_set) {
     writer = std::make_unique<rules::CloudEventWriter>(
-        signals_sink.get(), alerts_sink.get(), rules::OutputContext{cfg.hash, rule_set->hash});
+        signals_sink.get(), alerts_sink.get(),
+        rules::OutputContext{cfg.outputs_hash, rule_set->hash});
     engine = std::make_unique<rules::RuleEngine>(*rule_set, *writer, engine_options(cfg));
     rule_handler = std::make_unique<rules::RuleHandler>(
         *engine, *writer, cfg.events.type == "discard" ? nullptr : &echo,

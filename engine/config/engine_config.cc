@@ -948,6 +948,72 @@ std::string fnv1a64_hex(const std::string& bytes) {
   return out;
 }
 
+// A node as text for hashing, whatever its YAML style: mappings in file order, sequences,
+// and scalars length-prefixed (so that no two different trees give the same text).
+void canonical(const YAML::Node& n, std::string& out) {
+  if (!n) {  // absent
+    out += '~';
+    return;
+  }
+  switch (n.Type()) {
+    case YAML::NodeType::Map:
+      out += '{';
+      for (const auto& kv : n) {
+        canonical(kv.first, out);
+        canonical(kv.second, out);
+      }
+      out += '}';
+      return;
+    case YAML::NodeType::Sequence:
+      out += '[';
+      for (const auto& item : n) canonical(item, out);
+      out += ']';
+      return;
+    case YAML::NodeType::Scalar:
+      out += std::to_string(n.Scalar().size()) + ':' + n.Scalar();
+      return;
+    default:
+      out += '~';
+  }
+}
+
+// The settings that decide what the engine emits: the version, schemas, currency, decode
+// limits, time (lateness), the rules settings but the packs' paths (their content has a hash
+// of its own), and each source but its path, pacing (`rate`) and truth file. Left out: sinks,
+// pipeline, checkpoint and state, which change where and how, never what.
+std::string outputs_settings(const YAML::Node& root) {
+  std::string out;
+  if (!root.IsMap()) return out;
+  for (const char* key : {"version", "schemas", "currency", "decode", "time"}) {
+    out += key;
+    canonical(root[key], out);
+  }
+  out += "sources";
+  if (const YAML::Node sources = root["sources"]; sources && sources.IsSequence()) {
+    for (const auto& source : sources) {
+      out += '{';
+      if (source.IsMap()) {
+        for (const auto& kv : source) {
+          const std::string key = kv.first.Scalar();
+          if (key == "path" || key == "rate" || key == "truth") continue;
+          canonical(kv.first, out);
+          canonical(kv.second, out);
+        }
+      }
+      out += '}';
+    }
+  }
+  out += "rules";
+  if (const YAML::Node rules = root["rules"]; rules && rules.IsMap()) {
+    for (const auto& kv : rules) {
+      if (kv.first.Scalar() == "packs") continue;
+      canonical(kv.first, out);
+      canonical(kv.second, out);
+    }
+  }
+  return out;
+}
+
 LoadResult parse_engine_config(const std::string& path, const std::string& text,
                                const EnvLookup& env, const SourceCatalog& catalog) {
   LoadResult result;
@@ -971,6 +1037,7 @@ LoadResult parse_engine_config(const std::string& path, const std::string& text,
   EngineConfig config;
   config.file = path;
   config.hash = fnv1a64_hex(text);
+  config.outputs_hash = fnv1a64_hex(outputs_settings(root));
   EngineConfigReader(reader, config, catalog).read(root);
   std::stable_sort(result.errors.begin(), result.errors.end(),
                    [](const Diagnostic& a, const Diagnostic& b) {

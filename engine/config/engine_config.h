@@ -75,6 +75,11 @@ struct RulesConfig {
 struct EngineConfig {
   std::string file;  // the config's path as given
   std::string hash;  // FNV-1a 64 of the file's bytes, 16 hex digits
+  // FNV-1a 64 of the settings that decide what the engine emits (outputs_settings in
+  // engine_config.cc), 16 hex digits: the config_hash signals and alerts carry. Settings that
+  // only say where input comes from and output goes, how the work is batched or checkpointed,
+  // and comments or layout leave it unchanged, so that outputs stay byte-identical.
+  std::string outputs_hash;
   std::vector<SourceConfig> sources;
   SinkConfig events;       // decoded events in canonical JSON
   SinkConfig signals;      // rule hits, CloudEvents

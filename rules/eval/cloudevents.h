@@ -16,7 +16,7 @@ inline constexpr std::string_view kAlertType = "org.corridor.alert.v1";
 inline constexpr std::string_view kDataSchema = "urn:corridor:schema:alert.v1";
 
 struct OutputContext {
-  std::string config_hash;  // the engine config's hash
+  std::string config_hash;  // the engine config's outputs hash (EngineConfig::outputs_hash)
   std::string rules_hash;   // the rule packs' hash
 };
 

@@ -1400,6 +1400,54 @@ TEST(EngineConfigUnits, Sizes) {
 namespace corridor::config {
 namespace {
 
+// The config_hash outputs carry covers what decides them, and nothing that only says where
+// input comes from, where output goes or how the work is batched.
+TEST(EngineConfigHash, OutputsHashFollowsOnlyTheSettingsThatDecideOutputs) {
+  const std::string base =
+      "version: 1\n"
+      "sources: [{name: in, type: file, path: a.ndjson}]\n"
+      "sinks: {dead_letter: {type: stderr}, alerts: {type: file, path: alerts.ndjson}}\n"
+      "currency: {base: USD, rates: {EUR: \"1.08\"}}\n"
+      "time: {allowed_lateness: 1h}\n"
+      "pipeline: {batch_size: 4096}\n"
+      "rules: {packs: [p.yaml], new_pair_lookback: 30d}\n";
+  auto hashes = [](const std::string& text) {
+    const LoadResult r =
+        parse_engine_config("/etc/corridor/engine.yaml", text,
+                            [](const std::string&) { return std::optional<std::string>(); });
+    EXPECT_TRUE(r.config.has_value()) << format_all(r.errors);
+    return r.config ? std::make_pair(r.config->hash, r.config->outputs_hash)
+                    : std::make_pair(std::string(), std::string());
+  };
+  auto edited = [&](const std::string& from, const std::string& to) {
+    std::string text = base;
+    text.replace(text.find(from), from.size(), to);
+    return hashes(text);
+  };
+  const auto [file_hash, outputs_hash] = hashes(base);
+  // The same outputs: batch size, paths, layout and comments.
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"batch_size: 4096", "batch_size: 7"},
+           {"path: alerts.ndjson", "path: elsewhere.ndjson"},
+           {"path: a.ndjson", "path: b.ndjson"},
+           {"packs: [p.yaml]", "packs: [../packs/p.yaml]"},
+           {"time: {allowed_lateness: 1h}\n", "time:\n  allowed_lateness: 1h  # an hour\n"},
+       }) {
+    const auto [f, o] = edited(from, to);
+    EXPECT_NE(f, file_hash) << to;  // the file's own hash follows every edit
+    EXPECT_EQ(o, outputs_hash) << to;
+  }
+  // Other outputs: a rate, the lateness, a rules setting, a source's name.
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"\"1.08\"", "\"1.09\""},
+           {"allowed_lateness: 1h", "allowed_lateness: 2h"},
+           {"new_pair_lookback: 30d", "new_pair_lookback: 31d"},
+           {"name: in", "name: feed"},
+       }) {
+    EXPECT_NE(edited(from, to).second, outputs_hash) << to;
+  }
+}
+
 TEST(EngineConfigRules, PacksResolveAndLimitsAreRead) {
   const LoadResult r =
       parse_engine_config("/etc/corridor/engine.yaml",
