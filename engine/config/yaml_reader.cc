@@ -90,7 +90,10 @@ size_t unclosed(const std::string& text, size_t end, char open, char close) {
       if (c == quote) quote = 0;
       continue;
     }
-    if (c == '"' || c == '\'') {
+    // A quote opens a quoted scalar only where a scalar can start: O'Brien is plain text.
+    const char before = i == 0 ? '\n' : text[i - 1];
+    if ((c == '"' || c == '\'') &&
+        std::string_view(" \t\n[{,:-").find(before) != std::string_view::npos) {
       quote = c;
     } else if (c == '#' && (i == 0 || text[i - 1] == ' ' || text[i - 1] == '\n')) {
       i = text.find('\n', i);

@@ -562,6 +562,10 @@ TEST(RuleLoaderStructureTest, InvalidYaml) {
   EXPECT_EQ(errors("pack: x\nrules: [\n"),
             Lines{"pack.yaml:2:8: error: invalid YAML: this '[' list is never closed with ']' "
                   "(YAML found no end by line 3)"});
+  // An apostrophe inside plain text opens no quote.
+  EXPECT_EQ(errors("pack: x\ndoc: [O'Brien, x]\nrules: [\n"),
+            Lines{"pack.yaml:3:8: error: invalid YAML: this '[' list is never closed with ']' "
+                  "(YAML found no end by line 4)"});
   // The bracket that is not closed, past closed ones, quoted ones and comments.
   EXPECT_EQ(errors("pack: x  # [\nlists: {a: [\"]\", b], c: '[x'\nrules: [\n  - {id: r}\n"),
             Lines{"pack.yaml:2:8: error: invalid YAML: this '{' mapping is never closed with '}' "
