@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <span>
 #include <vector>
 
 namespace corridor::config {
@@ -26,7 +27,7 @@ std::string YamlReader::shown(const YAML::Node& node, const std::string& value) 
   return "'" + value + "'";
 }
 
-std::string join(std::initializer_list<std::string_view> items) {
+std::string join(std::span<const std::string_view> items) {
   std::string out;
   for (std::string_view s : items) {
     if (!out.empty()) out += ", ";
@@ -155,6 +156,11 @@ void YamlReader::missing(const YAML::Node& parent, const std::string& what,
 
 bool YamlReader::expect_map(const YAML::Node& node, const std::string& what,
                             std::initializer_list<std::string_view> allowed) {
+  return expect_map(node, what, std::span<const std::string_view>(allowed.begin(), allowed.size()));
+}
+
+bool YamlReader::expect_map(const YAML::Node& node, const std::string& what,
+                            std::span<const std::string_view> allowed) {
   if (!node.IsMap()) {
     error(node, what + ": expected a mapping with keys " + join(allowed) + ", got " +
                     std::string(node_type_name(node)));

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -38,6 +39,8 @@ class YamlReader {
   // in messages ("sources[0]").
   bool expect_map(const YAML::Node& node, const std::string& what,
                   std::initializer_list<std::string_view> allowed);
+  bool expect_map(const YAML::Node& node, const std::string& what,
+                  std::span<const std::string_view> allowed);
   // A mapping with free keys (rates, value maps): reports type and duplicate keys.
   bool expect_free_map(const YAML::Node& node, const std::string& what);
   bool expect_sequence(const YAML::Node& node, const std::string& what);
@@ -83,7 +86,10 @@ class YamlReader {
   std::vector<std::pair<YAML::Node, YAML::Mark>> null_value_keys_;
 };
 
-std::string join(std::initializer_list<std::string_view> items);
+std::string join(std::span<const std::string_view> items);
+inline std::string join(std::initializer_list<std::string_view> items) {
+  return join(std::span<const std::string_view>(items.begin(), items.size()));
+}
 std::string_view node_type_name(const YAML::Node& node);
 
 }  // namespace corridor::config

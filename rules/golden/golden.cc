@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <span>
 #include <sstream>
 
 #include "engine/config/yaml_reader.h"
@@ -337,75 +338,56 @@ std::vector<bool> check_events(config::YamlReader& r, const YAML::Node& tc,
   return passed;
 }
 
+// The keys an expected signal and an expected alert may give; the first three identify it
+// and are required.
+constexpr std::string_view kSignalKeys[] = {"rule",   "entity",      "trigger",
+                                            "values", "explanation", "evidence",
+                                            "key",    "direction",   "severity"};
+constexpr std::string_view kAlertKeys[] = {"typology", "entity",      "trigger", "score",
+                                           "rules",    "explanation", "severity"};
+
 // Checks a case's expected signals or alerts (`what`: "cases[0].signals"): a list of
 // mappings with the keys the format allows, the identifying three required, text where text
-// belongs, and rules or typologies the packs define. False on any error.
-bool check_expected(config::YamlReader& r, const YAML::Node& list, const std::string& what,
+// belongs, and rules or typologies the packs define.
+void check_expected(config::YamlReader& r, const YAML::Node& list, const std::string& what,
                     bool signals, const RuleSet& set) {
-  if (!list) return true;  // omitted: none expected
-  if (!r.expect_sequence(list, what)) return false;
-  const char* first = signals ? "rule" : "typology";
-  bool ok = true;
+  if (!list || !r.expect_sequence(list, what)) return;  // omitted: none expected
+  using Keys = std::span<const std::string_view>;
+  const Keys keys = signals ? Keys(kSignalKeys) : Keys(kAlertKeys);
   for (size_t i = 0; i < list.size(); ++i) {
     const YAML::Node want = list[i];
     const std::string w = what + "[" + std::to_string(i) + "]";
-    const bool map = signals ? r.expect_map(want, w,
-                                            {"rule", "entity", "trigger", "values", "explanation",
-                                             "evidence", "key", "direction", "severity"})
-                             : r.expect_map(want, w,
-                                            {"typology", "entity", "trigger", "score", "rules",
-                                             "explanation", "severity"});
-    if (!map) {
-      ok = false;
-      continue;
-    }
-    for (const char* key : {first, "entity", "trigger"}) {
-      if (!want[key]) {
-        r.missing(want, w, key);
-        ok = false;
-      }
+    if (!r.expect_map(want, w, keys)) continue;
+    for (size_t k = 0; k < 3; ++k) {
+      if (!want[std::string(keys[k])]) r.missing(want, w, std::string(keys[k]));
     }
     for (const auto& kv : want) {
       const std::string key = kv.first.Scalar();
       const std::string wk = w + "." + key;
-      static const std::set<std::string> kSignalKeys = {"rule",   "entity",      "trigger",
-                                                        "values", "explanation", "evidence",
-                                                        "key",    "direction",   "severity"};
-      static const std::set<std::string> kAlertKeys = {
-          "typology", "entity", "trigger", "score", "rules", "explanation", "severity"};
-      if ((signals ? kSignalKeys : kAlertKeys).count(key) == 0) continue;  // reported above
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) continue;  // reported above
       if (key == "values") {
-        if (!r.expect_free_map(kv.second, wk)) {
-          ok = false;
-          continue;
-        }
+        if (!r.expect_free_map(kv.second, wk)) continue;
         for (const auto& value : kv.second) {
-          ok = r.expect_text(value.second, wk + "." + value.first.Scalar()) && ok;
+          r.expect_text(value.second, wk + "." + value.first.Scalar());
         }
       } else if (key == "evidence" || key == "rules") {
-        if (!r.expect_sequence(kv.second, wk)) {
-          ok = false;
-          continue;
-        }
+        if (!r.expect_sequence(kv.second, wk)) continue;
         for (size_t k = 0; k < kv.second.size(); ++k) {
-          ok = r.expect_text(kv.second[k], wk + "[" + std::to_string(k) + "]") && ok;
+          r.expect_text(kv.second[k], wk + "[" + std::to_string(k) + "]");
         }
       } else if (!r.expect_text(kv.second, wk)) {
-        ok = false;
+        continue;
       } else if (key == "rule" &&
                  std::none_of(set.rules.begin(), set.rules.end(),
                               [&](const Rule& x) { return x.id == kv.second.Scalar(); })) {
         r.error(kv.second, wk + ": no rule '" + kv.second.Scalar() + "' in the packs");
-        ok = false;
       } else if (key == "typology" &&
                  std::none_of(set.typologies.begin(), set.typologies.end(),
                               [&](const Typology& x) { return x.id == kv.second.Scalar(); })) {
         r.error(kv.second, wk + ": no typology '" + kv.second.Scalar() + "' in the packs");
-        ok = false;
       }
     }
   }
-  return ok;
 }
 
 // The node a decode error is about, when the event gives it: `detail` starts with the
