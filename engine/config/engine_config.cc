@@ -828,8 +828,7 @@ class EngineConfigReader {
           const std::string what = "rules.packs[" + std::to_string(i) + "]";
           if (auto p = r_.string(v[i], what)) {
             c_.rules.packs.push_back(resolve_path(r_.file(), *p));
-            const YAML::Mark at = v[i].Mark();
-            c_.rules.pack_sites.push_back(Diagnostic{r_.file(), at.line + 1, at.column + 1, what});
+            c_.rules.pack_sites.push_back(r_.site(v[i], what));
           }
         }
       }
@@ -988,29 +987,25 @@ std::string outputs_settings(const YAML::Node& root) {
     out += key;
     canonical(root[key], out);
   }
+  // A mapping's entries but those under `skip`.
+  const auto entries_but = [&out](const YAML::Node& map,
+                                  std::initializer_list<std::string_view> skip) {
+    out += '{';
+    if (map && map.IsMap()) {
+      for (const auto& kv : map) {
+        if (std::find(skip.begin(), skip.end(), kv.first.Scalar()) != skip.end()) continue;
+        canonical(kv.first, out);
+        canonical(kv.second, out);
+      }
+    }
+    out += '}';
+  };
   out += "sources";
   if (const YAML::Node sources = root["sources"]; sources && sources.IsSequence()) {
-    for (const auto& source : sources) {
-      out += '{';
-      if (source.IsMap()) {
-        for (const auto& kv : source) {
-          const std::string key = kv.first.Scalar();
-          if (key == "path" || key == "rate" || key == "truth") continue;
-          canonical(kv.first, out);
-          canonical(kv.second, out);
-        }
-      }
-      out += '}';
-    }
+    for (const auto& source : sources) entries_but(source, {"path", "rate", "truth"});
   }
   out += "rules";
-  if (const YAML::Node rules = root["rules"]; rules && rules.IsMap()) {
-    for (const auto& kv : rules) {
-      if (kv.first.Scalar() == "packs") continue;
-      canonical(kv.first, out);
-      canonical(kv.second, out);
-    }
-  }
+  entries_but(root["rules"], {"packs"});
   return out;
 }
 

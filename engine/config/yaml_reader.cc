@@ -96,7 +96,7 @@ size_t unclosed(const std::string& text, size_t end, char open, char close) {
     if ((c == '"' || c == '\'') &&
         std::string_view(" \t\n[{,:-").find(before) != std::string_view::npos) {
       quote = c;
-    } else if (c == '#' && (i == 0 || text[i - 1] == ' ' || text[i - 1] == '\n')) {
+    } else if (c == '#' && std::string_view(" \t\n").find(before) != std::string_view::npos) {
       i = text.find('\n', i);
       if (i == std::string::npos) break;
     } else if (c == open) {

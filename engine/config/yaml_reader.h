@@ -44,6 +44,12 @@ class YamlReader {
   // A mapping with free keys (rates, value maps): reports type and duplicate keys.
   bool expect_free_map(const YAML::Node& node, const std::string& what);
   bool expect_sequence(const YAML::Node& node, const std::string& what);
+  // Where `node` is, as a diagnostic without a message yet but `what` ("rules.packs[1]"):
+  // for errors about what the node names, found later (a file that cannot be read).
+  Diagnostic site(const YAML::Node& node, const std::string& what) const {
+    const YAML::Mark at = node.Mark();
+    return Diagnostic{file_, at.line + 1, at.column + 1, what};
+  }
   // A scalar, taken as written (no ${ENV} substitution): test data rather than settings.
   bool expect_text(const YAML::Node& node, const std::string& what);
 

@@ -417,8 +417,7 @@ void read_packs(const YAML::Node& root, config::YamlReader& r, const fs::path& d
       if (!r.expect_text(p[i], what)) continue;
       packs.push_back((dir / p[i].Scalar()).lexically_normal().string());
       // A pack that cannot be read is reported here, where the test names it.
-      const YAML::Mark at = p[i].Mark();
-      options.named_at.push_back(config::Diagnostic{r.file(), at.line + 1, at.column + 1, what});
+      options.named_at.push_back(r.site(p[i], what));
     }
   } else if (!p) {
     r.missing(root, "test", "packs");
