@@ -44,8 +44,10 @@
 // (windows, evidence, keys, hash tables, is_new_pair table, typology state);
 // state_MB_warm = the same at the end of the warm-up (the state grows through the timed
 // region while the 30-day windows fill); page_faults = the process's minor page faults from the
-// first timed event to the last (first touches of memory as the state grows; with huge pages,
-// one per 2 MiB); expire_ns_per_event (expire:1) = the timed region's time in
+// first timed event to the last, the paused generation between chunks included (first
+// touches of memory as the state grows; with huge pages, one per 2 MiB; a benchmark run after
+// another in the same process reuses the memory the first freed, and faults less);
+// expire_ns_per_event (expire:1) = the timed region's time in
 // RuleEngine::expire per event.
 //
 // Environment: RULES_BENCH_WARM / RULES_BENCH_EVENTS override the warm-up and timed event
