@@ -1045,15 +1045,14 @@ LoadResult parse_engine_config(const std::string& path, const std::string& text,
 
 LoadResult load_engine_config(const std::string& path, const EnvLookup& env,
                               const SourceCatalog& catalog) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  std::string why;
+  const std::optional<std::string> text = read_text_file(path, why);
+  if (!text) {
     LoadResult result;
-    result.errors.push_back(Diagnostic{path, 1, 1, "cannot read the config file"});
+    result.errors.push_back(Diagnostic{path, 1, 1, "cannot read the config file: " + why});
     return result;
   }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return parse_engine_config(path, buffer.str(), env, catalog);
+  return parse_engine_config(path, *text, env, catalog);
 }
 
 }  // namespace corridor::config

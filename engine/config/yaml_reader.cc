@@ -1,8 +1,13 @@
 #include "engine/config/yaml_reader.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <span>
+#include <sstream>
 #include <vector>
 
 namespace corridor::config {
@@ -353,6 +358,26 @@ std::optional<std::string> YamlReader::one_of(const YAML::Node& node, const std:
   }
   error(node, what + ": unknown value " + shown(node, *s) + "; allowed: " + join(allowed));
   return std::nullopt;
+}
+
+std::optional<std::string> read_text_file(const std::string& path, std::string& why) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    why = "it is a directory";
+    return std::nullopt;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    why = std::strerror(errno);
+    return std::nullopt;
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) {
+    why = "a read failed";
+    return std::nullopt;
+  }
+  return std::move(buffer).str();
 }
 
 }  // namespace corridor::config

@@ -98,4 +98,8 @@ inline std::string join(std::initializer_list<std::string_view> items) {
 }
 std::string_view node_type_name(const YAML::Node& node);
 
+// The bytes of the file at `path`; nullopt when it cannot be read, with the reason in `why`:
+// "it is a directory" (which a stream would read as an empty file), or the system's message.
+std::optional<std::string> read_text_file(const std::string& path, std::string& why);
+
 }  // namespace corridor::config

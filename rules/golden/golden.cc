@@ -424,9 +424,11 @@ void read_packs(const YAML::Node& root, config::YamlReader& r, const fs::path& d
   }
   if (const auto t = root["tables"]; t && r.expect_free_map(t, "tables")) {
     for (const auto& kv : t) {
-      if (!r.expect_text(kv.second, "tables." + kv.first.Scalar())) continue;
+      const std::string what = "tables." + kv.first.Scalar();
+      if (!r.expect_text(kv.second, what)) continue;
       options.table_files[kv.first.Scalar()] =
           (dir / kv.second.Scalar()).lexically_normal().string();
+      options.table_named_at[kv.first.Scalar()] = r.site(kv.second, what);
     }
   }
 }
@@ -434,17 +436,15 @@ void read_packs(const YAML::Node& root, config::YamlReader& r, const fs::path& d
 // Reads and parses the test file; false, with errors, when it cannot.
 bool read_test_file(const std::string& path, std::vector<config::Diagnostic>& errors,
                     YAML::Node& root) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    errors.push_back(config::Diagnostic{
-        path, 1, 1, std::string("cannot read the test file: ") + std::strerror(errno)});
+  std::string why;
+  const std::optional<std::string> read = config::read_text_file(path, why);
+  if (!read) {
+    errors.push_back(config::Diagnostic{path, 1, 1, "cannot read the test file: " + why});
     return false;
   }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
   config::EnvLookup no_env = [](const std::string&) { return std::optional<std::string>(); };
   config::YamlReader r(path, errors, no_env);
-  const std::string text = buffer.str();
+  const std::string& text = *read;
   try {
     root = YAML::Load(text);
   } catch (const YAML::ParserException& e) {

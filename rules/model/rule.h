@@ -206,6 +206,9 @@ struct PackLoadOptions {
   // message ("rules.packs[1]"), so that a pack that cannot be read is reported there;
   // without it, at the path itself.
   std::vector<config::Diagnostic> named_at;
+  // Table name -> where a test names its replacing file, with the entry's name as the
+  // message ("tables.fees"): an undeclared table or an unreadable file is reported there.
+  std::map<std::string, config::Diagnostic> table_named_at;
 };
 
 // Loads and checks rule packs: unknown keys and names, type errors in expressions, windows

@@ -44,15 +44,6 @@ using lang::Type;
 
 constexpr int kBucketsPerWindow = 48;
 
-std::string read_file(const std::string& path, bool& ok) {
-  std::ifstream in(path, std::ios::binary);
-  ok = static_cast<bool>(in);
-  if (!ok) return {};  // errno says why
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 // Where byte `offset` of a scalar's value lies in the file, for errors inside expressions.
 // Offsets count bytes of the value as YAML delivers it: quotes and escapes removed, lines
 // folded, block indentation stripped. The raw text is walked the same way, so the column
@@ -411,6 +402,7 @@ class PackReader {
         set_(set),
         sites_(sites),
         table_files_(options.table_files),
+        table_named_at_(options.table_named_at),
         hashed_(hashed),
         max_window_ms_(options.max_window_ms) {}
 
@@ -526,14 +518,14 @@ class PackReader {
                                                                          const std::string& noun) {
     const fs::path dir = fs::path(r_.file()).parent_path();
     const fs::path path = fs::path(name).is_absolute() ? fs::path(name) : dir / name;
-    bool ok = false;
-    const std::string content = read_file(path.string(), ok);
-    if (!ok) {
-      r_.error(file, what + ": cannot read " + noun + " file " + path.string());
+    std::string why;
+    const std::optional<std::string> content = config::read_text_file(path.string(), why);
+    if (!content) {
+      r_.error(file, what + ": cannot read " + noun + " file " + path.string() + ": " + why);
       return std::nullopt;
     }
-    hash_bytes(content);
-    return std::make_pair(path.string(), data_lines(content));
+    hash_bytes(*content);
+    return std::make_pair(path.string(), data_lines(*content));
   }
 
   // Length-prefixed, so files split differently cannot hash alike.
@@ -646,13 +638,20 @@ class PackReader {
           const auto file = t["file"];
           if (const auto over = table_files_.find(name); over != table_files_.end()) {
             // The load replaces this table's rows with a file of its own (golden tests).
-            bool ok = false;
-            const std::string content = read_file(over->second, ok);
-            if (!ok) {
-              r_.error(t, what + ": cannot read the replacing table file " + over->second);
+            std::string why;
+            const std::optional<std::string> content = config::read_text_file(over->second, why);
+            if (!content) {
+              const std::string message =
+                  "cannot read the replacing table file " + over->second + ": " + why;
+              if (const auto at = table_named_at_.find(name); at != table_named_at_.end()) {
+                r_.error_in(at->second.file, at->second.line, at->second.column,
+                            at->second.message + ": " + message);
+              } else {
+                r_.error(t, what + ": " + message);
+              }
             } else {
-              hash_bytes(content);
-              for (const DataLine& line : data_lines(content)) {
+              hash_bytes(*content);
+              for (const DataLine& line : data_lines(*content)) {
                 add_row(
                     split_cells(line.text),
                     [&](const std::string& m) {
@@ -1896,6 +1895,7 @@ class PackReader {
   RuleSet& set_;
   Sites& sites_;
   const std::map<std::string, std::string>& table_files_;
+  const std::map<std::string, Diagnostic>& table_named_at_;
   std::string& hashed_;
   int64_t max_window_ms_;
   uint32_t pack_version_ = 1;
@@ -1976,9 +1976,14 @@ RuleLoadResult parse_rule_packs(const std::vector<std::pair<std::string, std::st
   }
   for (Pack& p : packs) p.pack->read_body(p.root);
   for (const auto& [name, file] : options.table_files) {
-    if (sites.tables.count(name) == 0) {
-      result.errors.push_back(Diagnostic{
-          file, 1, 1, "replaces table '" + name + "', which no pack of the load declares"});
+    if (sites.tables.count(name) != 0) continue;
+    const std::string message = "replaces table '" + name + "', which no pack of the load declares";
+    if (const auto at = options.table_named_at.find(name); at != options.table_named_at.end()) {
+      Diagnostic d = at->second;  // its message names the entry: "tables.fees"
+      d.message += ": " + message;
+      result.errors.push_back(std::move(d));
+    } else {
+      result.errors.push_back(Diagnostic{file, 1, 1, message});
     }
   }
   for (const Sites::TypologyRef& ref : sites.typology_refs) {
@@ -2036,12 +2041,9 @@ RuleLoadResult load_rule_packs(const std::vector<std::string>& paths,
   std::vector<Diagnostic> unreadable;
   for (size_t i = 0; i < paths.size(); ++i) {
     const std::string& p = paths[i];
-    bool ok = false;
-    std::error_code ec;
-    const bool directory = fs::is_directory(p, ec);
-    std::string text = directory ? std::string() : read_file(p, ok);
-    if (!ok) {
-      const std::string reason = directory ? "it is a directory" : std::strerror(errno);
+    std::string reason;
+    std::optional<std::string> text = config::read_text_file(p, reason);
+    if (!text) {
       if (i < options.named_at.size()) {
         Diagnostic d = options.named_at[i];  // its message names the entry: "rules.packs[1]"
         d.message += ": cannot read the rule pack " + p + ": " + reason;
@@ -2051,7 +2053,7 @@ RuleLoadResult load_rule_packs(const std::vector<std::string>& paths,
       }
       continue;
     }
-    files.emplace_back(p, std::move(text));
+    files.emplace_back(p, std::move(*text));
   }
   RuleLoadResult result = parse_rule_packs(files, options);
   if (!unreadable.empty()) {

@@ -1166,7 +1166,15 @@ TEST(EngineConfigErrors, UnreadableFile) {
   const LoadResult r = load_engine_config("/nonexistent/corridor/engine.yaml", env_of({}));
   EXPECT_FALSE(r.config.has_value());
   EXPECT_THAT(format_all(r.errors),
-              "/nonexistent/corridor/engine.yaml:1:1: error: cannot read the config file\n");
+              "/nonexistent/corridor/engine.yaml:1:1: error: cannot read the config file: No "
+              "such file or directory\n");
+  // A stream reads a directory as an empty file; it is reported as what it is.
+  const std::string dir = ::testing::TempDir();
+  const LoadResult d = load_engine_config(dir, env_of({}));
+  EXPECT_FALSE(d.config.has_value());
+  EXPECT_EQ(format_all(d.errors), dir +
+                                      ":1:1: error: cannot read the config file: it is a "
+                                      "directory\n");
 }
 
 // ---------------------------------------------------------------------------------------

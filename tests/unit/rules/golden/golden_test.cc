@@ -145,6 +145,22 @@ TEST_F(GoldenTest, EmptyTestsAndMissingPacksAreErrors) {
 }
 
 // One output too many is reported as that alone, not as a difference in every output after it.
+// A replacing table is reported where the test names it: a table no pack declares, and a
+// file that cannot be read, with the reason. A folder given as the test file is not read as
+// an empty test.
+TEST_F(GoldenTest, TableReplacementsAndUnreadableFilesAreReportedWhereNamed) {
+  const GoldenReport r = run("tables:\n  fee_bands: bands.csv\ncases:\n  - name: c\n" + kEvents);
+  EXPECT_EQ(errors(r), Lines{"t:3:14: error: tables.fee_bands: replaces table 'fee_bands', "
+                             "which no pack of the load declares"});
+
+  fs::create_directories(dir_ / "folder.test.yaml");
+  const std::string folder = (dir_ / "folder.test.yaml").string();
+  const GoldenReport f = run_golden_file(folder);
+  ASSERT_EQ(f.errors.size(), 1u);
+  EXPECT_EQ(f.errors[0].format(),
+            folder + ":1:1: error: cannot read the test file: it is a directory");
+}
+
 TEST_F(GoldenTest, OutputsAreMatchedByIdentity) {
   const GoldenReport r = run("cases:\n  - name: c\n" + kEvents + R"(    signals:
       - {rule: sf.one_big_payment, entity: R1, trigger: e6}

@@ -1480,6 +1480,7 @@ Lines errors_in(const TempDir& dir, const std::string& pack) {
 
 TEST(RuleLoaderExpressionTest, ListFiles) {
   TempDir dir;
+  fs::create_directories(dir.path() / "lists/corridors.txt");  // a folder, not a file
   const std::string pack = R"yaml(pack: x
 lists:
   corridors: lists/corridors.txt
@@ -1491,9 +1492,9 @@ rules: []
   EXPECT_EQ(errors_in(dir, pack),
             (Lines{
                 p + ":3:14: error: lists.corridors: cannot read list file " +
-                    (dir.path() / "lists/corridors.txt").string(),
+                    (dir.path() / "lists/corridors.txt").string() + ": it is a directory",
                 p + ":4:12: error: lists.missing: cannot read list file " +
-                    (dir.path() / "nowhere.txt").string(),
+                    (dir.path() / "nowhere.txt").string() + ": No such file or directory",
                 p + ":5:12: error: lists.nested: expected text, got a sequence",
             }));
 }
@@ -1552,13 +1553,14 @@ rules:
     weight: 1
 )yaml";
   const std::string p = (dir.path() / "pack.yaml").string();
-  EXPECT_EQ(errors_in(dir, pack), (Lines{
-                                      p + ":3:12: error: lists.missing: cannot read list file " +
-                                          (dir.path() / "nowhere.txt").string(),
-                                      p + ":5:44: error: tables.fee: cannot read table file " +
-                                          (dir.path() / "nowhere.csv").string(),
-                                      p + ":13:60: error: rule r1.filter: no list named 'absent'",
-                                  }));
+  EXPECT_EQ(errors_in(dir, pack),
+            (Lines{
+                p + ":3:12: error: lists.missing: cannot read list file " +
+                    (dir.path() / "nowhere.txt").string() + ": No such file or directory",
+                p + ":5:44: error: tables.fee: cannot read table file " +
+                    (dir.path() / "nowhere.csv").string() + ": No such file or directory",
+                p + ":13:60: error: rule r1.filter: no list named 'absent'",
+            }));
 }
 
 TEST(RuleLoaderExpressionTest, ExplainPlaceholders) {
@@ -1875,6 +1877,18 @@ TEST(RuleLoaderTablesTest, TableFilesAreHashedAndCanBeReplaced) {
             (dir.path() / "other_bands.csv").string() +
                 ":1:1: error: replaces table 'fee_band_hihg', which no pack of the load "
                 "declares\n");
+
+  // Where the caller names the replacements (a golden test's `tables:`), errors are there.
+  options.table_named_at["fee_band_hihg"] = config::Diagnostic{"t.test.yaml", 3, 18, "tables.x"};
+  options.table_files["fee_band_high"] = (dir.path() / "gone.csv").string();
+  options.table_named_at["fee_band_high"] = config::Diagnostic{"t.test.yaml", 2, 18, "tables.y"};
+  RuleLoadResult e = parse_rule_packs({{pack, kTablesPack}}, options);
+  EXPECT_EQ(config::format_all(e.errors),
+            "t.test.yaml:2:18: error: tables.y: cannot read the replacing table file " +
+                (dir.path() / "gone.csv").string() +
+                ": No such file or directory\n"
+                "t.test.yaml:3:18: error: tables.x: replaces table 'fee_band_hihg', which no pack "
+                "of the load declares\n");
 }
 
 TEST(RuleLoaderTablesTest, EveryMistakeInATableIsLocated) {
@@ -1936,7 +1950,7 @@ TEST(RuleLoaderTablesTest, TableFileErrorsNameTheFileLine) {
   EXPECT_EQ(
       formatted(r),
       (Lines{path + ":4:36: error: tables.b: cannot read table file " +
-                 (dir.path() / "missing.csv").string(),
+                 (dir.path() / "missing.csv").string() + ": No such file or directory",
              csv + ":3:3: error: tables.a: expected 2 cells (the key, then the value), got 3",
              csv + ":4:1: error: tables.a: expected a decimal number (at most 4 decimals), "
                    "got 'lots'",
