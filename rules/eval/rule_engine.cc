@@ -65,6 +65,26 @@ void erase_where(Map& map, Pred pred) {
   }
 }
 
+// Appends component `i` of the `n` values of a fields key. A one-field key is the value as it
+// is; a composite key joins its values with '|', and a '|' or a backslash inside a value is
+// escaped with a backslash, so that two tuples never share a key (["A|B", "C"] and
+// ["A", "B|C"]).
+void append_key_part(std::string& key, std::string_view value, size_t i, size_t n) {
+  if (n == 1) {
+    key.append(value);
+    return;
+  }
+  if (i > 0) key.push_back('|');
+  if (value.find_first_of("|\\") == std::string_view::npos) {
+    key.append(value);
+    return;
+  }
+  for (const char c : value) {
+    if (c == '|' || c == '\\') key.push_back('\\');
+    key.push_back(c);
+  }
+}
+
 // A state store key: prefix, a name (key space, rule or typology id), NUL, the key.
 std::string prefixed(std::string_view prefix, std::string_view name, std::string_view key) {
   std::string k(prefix);
@@ -271,7 +291,8 @@ struct KeySpace {
   uint64_t hash_of[2] = {0, 0};
   Entity* head[2] = {nullptr, nullptr};
   Entity* current[2] = {nullptr, nullptr};
-  std::string key_buf;  // a fields key, built once per event
+  std::string key_buf;         // a fields key, built once per event
+  std::string_view entity_of;  // ... and the value of its last field (the entity it names)
 };
 
 struct TypologyState {
@@ -351,6 +372,9 @@ struct RuleEngine::Impl {
   const LastSalary* sender_salary = nullptr;
   std::string key;               // a sequence rule's fields key being built
   std::string_view current_key;  // the key of the rule being evaluated (valid during it)
+  // ... and the entity it names: the account, or the value of the key's last field.
+  std::string_view current_entity;
+  std::string_view key_entity;  // the last value build_key() appended
   SequenceHit sequence_hit;
   std::vector<EvidenceRing::Entry> evidence_scratch;
 
@@ -582,8 +606,8 @@ struct RuleEngine::Impl {
             k.has_key[0] = false;
             break;
           }
-          if (i > 0) k.key_buf.push_back('|');
-          k.key_buf.append(*v);
+          append_key_part(k.key_buf, *v, i, k.fields.size());
+          k.entity_of = *v;  // the last value names the entity
         }
         k.key_of[0] = k.key_buf;
       }
@@ -663,8 +687,8 @@ struct RuleEngine::Impl {
       const std::string_view* v = event::string_slot(e, r.key.fields[i]);
       const std::string_view value = v != nullptr ? *v : std::string_view{};
       if (value.empty()) return false;
-      if (i > 0) key.push_back('|');
-      key.append(value);
+      append_key_part(key, value, i, r.key.fields.size());
+      key_entity = value;
     }
     return true;
   }
@@ -727,14 +751,16 @@ struct RuleEngine::Impl {
     // The key: the account, or the fields' values (built once per event and key space, in
     // prepare(); sequence rules keep their own state and build theirs).
     if (by_account) {
-      current_key = p.account;
+      current_key = current_entity = p.account;
     } else if (c.sequence) {
       if (!build_key(r, e)) return;
       current_key = key;
+      current_entity = key_entity;
     } else {
       const KeySpace& k = *c.keys;
       if (!k.has_key[0]) return;
       current_key = k.key_of[0];
+      current_entity = k.entity_of;
     }
     if (c.sequence) {
       bool suppressed = false;
@@ -844,8 +870,7 @@ struct RuleEngine::Impl {
     Signal sig;
     sig.rule = &r;
     sig.key = current_key;
-    const size_t bar = sig.key.rfind('|');
-    sig.entity = bar == std::string::npos ? sig.key : sig.key.substr(bar + 1);
+    sig.entity = current_entity;
     sig.direction = std::string(p.direction);
     sig.trigger_event_id = std::string(e.id);
     sig.severity = r.severity;

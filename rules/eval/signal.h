@@ -13,7 +13,8 @@ namespace corridor::rules {
 struct Signal {
   std::string id;  // 32 hex digits: XXH3-128 of (rule id, key, trigger event id)
   const Rule* rule = nullptr;
-  std::string key;        // the state key: one value, or composite values joined by '|'
+  std::string key;        // the state key: one value, or composite values joined by '|' (a
+                          // '|' or backslash inside a value escaped with a backslash)
   std::string entity;     // the entity typologies score: the key, or its last component
   std::string direction;  // "in" or "out" for account-keyed rules, else empty
   std::string trigger_event_id;

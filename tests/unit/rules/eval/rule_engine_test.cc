@@ -106,6 +106,34 @@ TEST(RuleEngineTest, SignalsAlertsSuppressionAndCompositeEntity) {
             (std::vector<std::string>{"e1", "e2", "e3", "e4"}));  // union, in order
 }
 
+// Ids may contain '|', the separator of composite keys: it stays part of the entity, and two
+// tuples that would join to the same text keep their own state.
+TEST(RuleEngineTest, ABarInsideAnIdIsPartOfItsEntityAndNeverJoinsTwoKeys) {
+  const RuleSet set = load(kPack);
+  Captured out;
+  std::vector<OwnedEvent> ev;
+  auto add = [&](const char* id, int64_t ts, const char* s, const char* r, const char* agent) {
+    ev.push_back(OwnedEvent{id, s, r, agent, std::string("city-") + s, "BD", ts,
+                            event::Kind::remittance, 500'0000});
+  };
+  // burst: (A|B, C) and (A, B|C) are two keys, one sender each: no signal.
+  add("e1", kT0, "S1", "C", "A|B");
+  add("e2", kT0 + 60'000, "S2", "B|C", "A");
+  // fan_in on R|1 from three senders: the entity is R|1, not 1.
+  add("e3", kT0 + kHour, "S1", "R|1", "X1");
+  add("e4", kT0 + 3 * kHour, "S2", "R|1", "X2");
+  add("e5", kT0 + 5 * kHour, "S3", "R|1", "X3");
+  // burst on (A\B, C|D), twice: its key escapes the backslash and the bar.
+  add("e6", kT0 + 6 * kHour, "S4", "C|D", "A\\B");
+  add("e7", kT0 + 6 * kHour + 60'000, "S5", "C|D", "A\\B");
+  run(set, ev, out);
+  std::vector<std::string> got;
+  for (const Signal& sig : out.signals)
+    got.push_back(sig.trigger_event_id + " " + sig.rule->id + " " + sig.key + " " + sig.entity);
+  EXPECT_EQ(got, (std::vector<std::string>{"e5 fan_in R|1 R|1", "e7 burst A\\\\B|C\\|D C|D"}));
+  ASSERT_EQ(out.alerts.size(), 0u);
+}
+
 TEST(RuleEngineTest, DroppingExpiredStateNeverChangesTheOutput) {
   const RuleSet set = load(kPack);
   Captured kept, dropped;
