@@ -773,6 +773,11 @@ struct RuleEngine::Impl {
     }
 
     RuleState& s = state_of(*c.keys, p.side, c.slot, e.ts_ms);
+    // The window the rule reads ends at the event; for an event that arrives after newer ones
+    // of its key (out of order, within the allowed lateness), at the newest: the key's current
+    // window, so that a pattern a late event completes is seen.
+    const int64_t now =
+        r.window.length_ms > 0 ? std::max(e.ts_ms, c.keys->current[p.side]->last_ts) : e.ts_ms;
 
     const size_t n = r.aggregates.size();
     if (!c.specs.empty()) {
@@ -795,8 +800,10 @@ struct RuleEngine::Impl {
         if (in.matched && a.group) group_input(a, context, in);
       }
       // The first `when` term's aggregates now; the others' once the terms before them held.
-      s.window.add_and_results(c.layout, e.ts_ms, std::span(inputs.data(), c.specs.size()),
-                               std::span(results.data(), c.specs.size()), c.needs.front().specs);
+      const auto out = std::span(results.data(), c.specs.size());
+      s.window.add_and_results(c.layout, e.ts_ms, std::span(inputs.data(), c.specs.size()), out,
+                               c.needs.front().specs);
+      if (now != e.ts_ms) s.window.results(c.layout, now, out, c.needs.front().specs);
       set_aggregate_slots(c, c.needs.front().aggregates);
     }
     if (r.evidence > 0 && r.window.length_ms > 0) {  // a windowless rule's evidence is its trigger
@@ -806,7 +813,7 @@ struct RuleEngine::Impl {
     // its "all" entry.
     const size_t terms = std::max<size_t>(r.when_terms.size(), 1);
     for (size_t t = 0; t < terms; ++t) {
-      if (t > 0) compute(c, s, e.ts_ms, c.needs[t - 1], c.needs[t]);
+      if (t > 0) compute(c, s, now, c.needs[t - 1], c.needs[t]);
       if (!(r.when_terms.empty() ? r.when : r.when_terms[t].test).test(context)) return;
     }
     if (e.ts_ms < s.suppressed_until) {
@@ -814,12 +821,12 @@ struct RuleEngine::Impl {
       return;
     }
     s.suppressed_until = r.suppress_ms > 0 ? e.ts_ms + r.suppress_ms : INT64_MIN;
-    compute(c, s, e.ts_ms, c.needs[terms - 1], c.needs.back());  // a signal carries them all
-    emit_signal(c, e, p, s);
+    compute(c, s, now, c.needs[terms - 1], c.needs.back());  // a signal carries them all
+    emit_signal(c, e, p, s, now);
   }
 
-  // The results and slots `to` needs beyond what `done` had (c's window state `s` has the
-  // event at ts_ms already).
+  // The results and slots `to` needs beyond what `done` had, for the window ending at ts_ms
+  // (c's window state `s` has the event already).
   void compute(const CompiledRule& c, const RuleState& s, int64_t ts_ms,
                const CompiledRule::Needs& done, const CompiledRule::Needs& to) {
     if (c.specs.empty()) return;
@@ -880,11 +887,14 @@ struct RuleEngine::Impl {
     return sig;
   }
 
-  void emit_signal(CompiledRule& c, const event::Event& e, const Perspective& p,
-                   const RuleState& s) {
+  // A rule's signal: its window ends at `now` (the event's time, or its key's newest for an
+  // event that arrived after newer ones).
+  void emit_signal(CompiledRule& c, const event::Event& e, const Perspective& p, const RuleState& s,
+                   int64_t now) {
     const Rule& r = *c.rule;
     Signal sig = new_signal(r, e, p);
-    sig.window_start_ms = r.window.length_ms > 0 ? e.ts_ms - r.window.length_ms : e.ts_ms;
+    sig.window_end_ms = now;
+    sig.window_start_ms = r.window.length_ms > 0 ? now - r.window.length_ms : now;
     for (size_t i = 0; i < r.aggregates.size(); ++i) {
       const Aggregate& a = r.aggregates[i];
       sig.values.emplace_back(a.name, render(slots[kFirstAggregateSlot + i], a.result_type, false));
@@ -892,11 +902,10 @@ struct RuleEngine::Impl {
     if (r.window.length_ms == 0) {
       if (r.evidence > 0) sig.evidence.emplace_back(e.id);
     } else {
-      // Inside the window, up to the trigger's time, oldest first (events may arrive late).
+      // Inside the window, up to its end, oldest first (events may arrive late).
       evidence_scratch.clear();
       s.evidence.for_each([&](const EvidenceRing::Entry& entry) {
-        if (entry.ts > sig.window_start_ms && entry.ts <= e.ts_ms)
-          evidence_scratch.push_back(entry);
+        if (entry.ts > sig.window_start_ms && entry.ts <= now) evidence_scratch.push_back(entry);
       });
       std::stable_sort(evidence_scratch.begin(), evidence_scratch.end(),
                        [](const auto& a, const auto& b) { return a.ts < b.ts; });
