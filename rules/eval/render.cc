@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 #include "engine/event/money.h"
 #include "engine/event/timestamp.h"
@@ -79,6 +80,8 @@ std::string render(const lang::Value& v, lang::Type t, bool for_people) {
     case Type::time:
       return for_people ? time_for_people(v.i) : event::format_rfc3339(v.i);
     case Type::duration:
+      // Longer than any duration: sender_salary_age when no salary is known.
+      if (v.i == std::numeric_limits<int64_t>::max()) return "n/a";
       return format_duration(v.i);
   }
   return "";
