@@ -88,7 +88,9 @@ void append_signal_json(std::string& out, const Signal& s, const OutputContext& 
   out += "\",\"end\":\"";
   event::append_rfc3339(out, s.window_end_ms);
   out += "\"";
-  number_field(out, "length_ms", static_cast<uint64_t>(r.window.length_ms));
+  // The rule's window; for a sequence, the completing episode's span (its `within` bounds
+  // each step, not the whole).
+  number_field(out, "length_ms", static_cast<uint64_t>(s.window_end_ms - s.window_start_ms));
   out.push_back('}');
   out += ",\"values\":{";
   for (size_t i = 0; i < s.values.size(); ++i)

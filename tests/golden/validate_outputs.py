@@ -3,13 +3,20 @@ config/schemas/alert.v1.schema.json (JSON Schema 2020-12).
 
 Usage: validate_outputs.py CORRIDOR_BIN SCHEMA GOLDEN_FILE...
 Fails when any output is invalid, or when the files produce no signal or no alert at all
-(so the check cannot pass vacuously).
+(so the check cannot pass vacuously). Beyond the schema: a signal's window.length_ms is its
+end minus its start.
 """
+import datetime
 import json
 import subprocess
 import sys
 
 import jsonschema
+
+
+def millis(text):
+    moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return round(moment.timestamp() * 1000)
 
 
 def main():
@@ -32,6 +39,13 @@ def main():
             bad += 1
             print(f"output {number}: {'/'.join(map(str, error.path))}: {error.message}",
                   file=sys.stderr)
+        if document["data"]["kind"] == "signal":
+            window = document["data"]["window"]
+            span = millis(window["end"]) - millis(window["start"])
+            if window["length_ms"] != span:
+                bad += 1
+                print(f"output {number}: window/length_ms: {window['length_ms']}, "
+                      f"but end - start is {span}", file=sys.stderr)
         counts[document["data"]["kind"]] += 1
     print(f"{counts['signal']} signals and {counts['alert']} alerts checked, {bad} errors")
     if counts["signal"] == 0 or counts["alert"] == 0:
