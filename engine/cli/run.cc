@@ -5,6 +5,8 @@
 #include <fstream>
 #include <ostream>
 #include <sstream>
+#include <string>
+#include <string_view>
 
 #include "connectors/registry.h"
 #include "connectors/synthetic/source.h"
@@ -21,6 +23,11 @@
 
 namespace corridor::cli {
 namespace {
+
+// "1 rule", "3 rules".
+std::string counted(size_t n, std::string_view one, std::string_view many) {
+  return std::to_string(n) + " " + std::string(n == 1 ? one : many);
+}
 
 pipeline::Pipeline* g_running = nullptr;
 
@@ -65,8 +72,9 @@ int run(const RunOptions& options, std::ostream& err) {
     rule_set = load_config_rules(cfg, err);
     if (!rule_set) return kConfigError;
     err << "corridor: config " << cfg.file << " (hash " << cfg.hash << "), "
-        << rule_set->rules.size() << " rules and " << rule_set->typologies.size()
-        << " typologies (hash " << rule_set->hash << ")\n";
+        << counted(rule_set->rules.size(), "rule", "rules") << " and "
+        << counted(rule_set->typologies.size(), "typology", "typologies") << " (hash "
+        << rule_set->hash << ")\n";
   } else {
     err << "corridor: config " << cfg.file << " (hash " << cfg.hash << "), no rules\n";
   }
@@ -193,8 +201,9 @@ int validate(const std::vector<std::string>& files, std::ostream& out, std::ostr
     if (kind == FileKind::rule_pack) {
       rules::RuleLoadResult r = rules::load_rule_packs({f});
       if (r.rules) {
-        out << f << ": ok, " << r.rules->rules.size() << " rules, " << r.rules->typologies.size()
-            << " typologies (hash " << r.rules->hash << ")\n";
+        out << f << ": ok, " << counted(r.rules->rules.size(), "rule", "rules") << ", "
+            << counted(r.rules->typologies.size(), "typology", "typologies") << " (hash "
+            << r.rules->hash << ")\n";
       } else {
         err << config::format_all(r.errors);
         ++bad;

@@ -231,7 +231,7 @@ class RulesRun(Workdir):
         pack = SRC / "config/examples/rules/example.pack.yaml"
         ok = run("validate", str(pack), str(SRC / "config/examples/rules-demo.yaml"))
         self.assertEqual(ok.returncode, 0, ok.stderr.decode())
-        self.assertIn(b"example.pack.yaml: ok, 3 rules, 1 typologies", ok.stdout)
+        self.assertIn(b"example.pack.yaml: ok, 3 rules, 1 typology", ok.stdout)
         broken = self.config(pack.read_text().replace("senders >= 5", "senderz >= 5"),
                              name="broken.yaml")
         bad = run("validate", str(broken))
