@@ -28,6 +28,20 @@ std::string resolve_path(const std::string& config_file, const std::string& path
   return dir.empty() ? path : (dir / path).lexically_normal().string();
 }
 
+// Whether two paths name one file: equal once made absolute with symbolic links resolved
+// (what exists of them), or, when both exist, the same file (a hard link too). Paths are
+// compared as the config gives them after resolve_path, whatever the working directory.
+bool same_file(const std::string& a, const std::string& b) {
+  std::error_code ec;
+  if (fs::equivalent(a, b, ec) && !ec) return true;
+  const auto resolved = [](const std::string& p) {
+    std::error_code e;
+    fs::path r = fs::weakly_canonical(fs::absolute(p, e), e);
+    return e ? fs::path(p).lexically_normal() : r;
+  };
+  return resolved(a) == resolved(b);
+}
+
 bool is_capitals(const std::string& s, size_t n) {
   if (s.size() != n) return false;
   for (char c : s) {
@@ -103,6 +117,7 @@ class EngineConfigReader {
     if (!r_.expect_sequence(list, "sources")) return;
     if (list.size() == 0) r_.error(list, "sources: expected at least one source");
     std::set<std::string> names;
+    std::string stdin_reader;  // the source that reads standard input, when one does
     for (size_t i = 0; i < list.size(); ++i) {
       const YAML::Node n = list[i];
       const std::string what = at_index("sources", i);
@@ -143,6 +158,13 @@ class EngineConfigReader {
         }
       } else if (s.type == "file") {
         r_.missing(n, what, "path");
+      }
+      if (s.type == "stdin" || (s.type == "file" && s.path == "-")) {
+        if (!stdin_reader.empty()) {
+          r_.error(n["type"], what + ": '" + stdin_reader +
+                                  "' already reads standard input; only one source can");
+        }
+        stdin_reader = s.name.empty() ? what : s.name;
       }
       if (s.type == "stdin") s.path = "-";
       if (s.type == "synthetic") {
@@ -386,9 +408,7 @@ class EngineConfigReader {
   // A synthetic source's truth file is written by corridor: it cannot be another source's
   // input or another synthetic source's truth file (sinks are checked in check_sink_paths).
   void check_truth_paths() {
-    auto same = [](const std::string& a, const std::string& b) {
-      return fs::path(a).lexically_normal() == fs::path(b).lexically_normal();
-    };
+    const auto same = same_file;
     for (size_t i = 0; i < c_.sources.size(); ++i) {
       const SourceConfig& s = c_.sources[i];
       if (s.type != "synthetic" || s.synthetic.truth.empty()) continue;
@@ -413,9 +433,7 @@ class EngineConfigReader {
   // A file sink opened on an input or on the other sink's file would truncate it.
   void check_sink_paths(const YAML::Node& sinks) {
     if (!sinks.IsMap()) return;
-    auto same = [](const std::string& a, const std::string& b) {
-      return fs::path(a).lexically_normal() == fs::path(b).lexically_normal();
-    };
+    const auto same = same_file;
     const std::pair<const char*, const SinkConfig*> all[] = {{"events", &c_.events},
                                                              {"signals", &c_.signals},
                                                              {"alerts", &c_.alerts},
@@ -424,6 +442,18 @@ class EngineConfigReader {
       if (sink->type != "file" || sink->path.empty()) continue;
       const YAML::Node at = sinks[key]["path"];
       const std::string what = std::string("sinks.") + key + ".path";
+      if (same(r_.file(), sink->path)) {
+        r_.error(at, what + ": '" + sink->path +
+                         "' is this config file; writing there would destroy it");
+        continue;
+      }
+      if (const auto pack = std::find_if(c_.rules.packs.begin(), c_.rules.packs.end(),
+                                         [&](const std::string& p) { return same(p, sink->path); });
+          pack != c_.rules.packs.end()) {
+        r_.error(at, what + ": '" + sink->path + "' is the rule pack " + *pack +
+                         "; writing there would destroy it");
+        continue;
+      }
       for (const SourceConfig& source : c_.sources) {
         if (source.type == "file" && same(source.path, sink->path)) {
           r_.error(at, what + ": '" + sink->path + "' is the input of source '" + source.name +

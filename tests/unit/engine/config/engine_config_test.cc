@@ -5,7 +5,10 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <string>
@@ -999,6 +1002,63 @@ TEST(EngineConfigSinks, PathsThatWouldDestroyInputOrMixOutputs) {
                   "input of source 'bank'; writing there would destroy it",
                   "cfg.yaml:5:35: error: sinks.dead_letter.path: 'data/sub/../in.ndjson' is also "
                   "the events sink's file; give each sink its own file"));
+}
+
+// The same file by another name is still the same file: an absolute path for a relative
+// one, a symbolic or a hard link. Nor may a sink write over the config or a rule pack, and
+// only one source can read standard input.
+TEST(EngineConfigSinks, AFileIsRecognisedUnderAnyName) {
+  namespace fs = std::filesystem;
+  const fs::path dir =
+      fs::path(::testing::TempDir()) / ("corridor-same-file-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "in.ndjson") << "{}\n";
+  fs::create_symlink(dir / "in.ndjson", dir / "link.ndjson");
+  fs::create_hard_link(dir / "in.ndjson", dir / "hard.ndjson");
+  const std::string cfg = (dir / "cfg.yaml").string();
+  const auto located = [&](const std::string& text) {
+    std::vector<std::string> out;
+    for (const Diagnostic& d : parse(text, env_of({}), cfg).errors) {
+      out.push_back(d.format().substr(cfg.size()));
+    }
+    return out;
+  };
+  const std::string in = (dir / "in.ndjson").string();
+  EXPECT_THAT(located("version: 1\n"
+                      "sources: [{name: bank, type: file, path: in.ndjson}]\n"
+                      "sinks:\n"
+                      "  events: {type: file, path: link.ndjson}\n"
+                      "  signals: {type: file, path: '" +
+                      in +
+                      "'}\n"
+                      "  alerts: {type: file, path: hard.ndjson}\n"
+                      "  dead_letter: {type: file, path: cfg.yaml}\n"),
+              ElementsAre(":4:30: error: sinks.events.path: '" + (dir / "link.ndjson").string() +
+                              "' is the input of source 'bank'; writing there would destroy it",
+                          ":5:31: error: sinks.signals.path: '" + in +
+                              "' is the input of source 'bank'; writing there would destroy it",
+                          ":5:31: error: sinks.signals.path: '" + in +
+                              "' is also the events sink's file; give each sink its own file",
+                          ":6:30: error: sinks.alerts.path: '" + (dir / "hard.ndjson").string() +
+                              "' is the input of source 'bank'; writing there would destroy it",
+                          ":6:30: error: sinks.alerts.path: '" + (dir / "hard.ndjson").string() +
+                              "' is also the events sink's file; give each sink its own file",
+                          ":6:30: error: sinks.alerts.path: '" + (dir / "hard.ndjson").string() +
+                              "' is also the signals sink's file; give each sink its own file",
+                          ":7:35: error: sinks.dead_letter.path: '" + cfg +
+                              "' is this config file; writing there would destroy it"));
+  EXPECT_THAT(located("version: 1\n"
+                      "sources: [{name: a, type: stdin}, {name: b, type: stdin}]\n"
+                      "rules: {packs: [p.yaml]}\n"
+                      "sinks:\n"
+                      "  dead_letter: {type: file, path: ./p.yaml}\n"),
+              ElementsAre(":2:51: error: sources[1]: 'a' already reads standard input; only one "
+                          "source can",
+                          ":5:35: error: sinks.dead_letter.path: '" + (dir / "p.yaml").string() +
+                              "' is the rule pack " + (dir / "p.yaml").string() +
+                              "; writing there would destroy it"));
+  fs::remove_all(dir);
 }
 
 // ---------------------------------------------------------------------------------------
