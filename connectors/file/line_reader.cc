@@ -55,6 +55,12 @@ bool LineReader::fill() {
   if (n < 0) {
     int err = 0;
     const char* msg = gzerror(file_, &err);
+    if (err == Z_ERRNO && errno == EINTR) {
+      // A stop signal (SIGINT, SIGTERM) interrupted a read waiting on a pipe or terminal:
+      // the input ends here, and the caller stops.
+      eof_ = true;
+      return false;
+    }
     throw pipeline::SourceError("cannot read " + path_ + ": " +
                                 (err == Z_ERRNO ? std::strerror(errno) : msg));
   }

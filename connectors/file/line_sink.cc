@@ -7,7 +7,8 @@
 
 namespace corridor::connectors::file {
 
-LineSink::LineSink(const std::string& path, bool append) : path_(path) {
+LineSink::LineSink(const std::string& path, bool append)
+    : path_(path == "-" ? std::string("stdout") : path) {
   if (path == "-" || path == "/dev/stdout") {
     file_ = stdout;
   } else if (path == "/dev/stderr") {

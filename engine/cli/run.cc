@@ -1,8 +1,10 @@
+#include <signal.h>
 #include <yaml-cpp/yaml.h>
 
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <ostream>
 #include <sstream>
 #include <string>
@@ -30,10 +32,43 @@ std::string counted(size_t n, std::string_view one, std::string_view many) {
 }
 
 pipeline::Pipeline* g_running = nullptr;
+volatile std::sig_atomic_t g_stop_signal = 0;
 
-extern "C" void on_stop_signal(int) {
+extern "C" void on_stop_signal(int signal) {
+  g_stop_signal = signal;
   if (g_running != nullptr) g_running->request_stop();
 }
+
+// SIGINT and SIGTERM stop the run after the current batch. Installed without SA_RESTART, so
+// that a read from an idle pipe or terminal returns (EINTR: the source ends there) instead of
+// waiting on for input; SIGPIPE is ignored, so that a reader gone away is an output error
+// with the summary printed, not a silent death.
+class StopSignals {
+ public:
+  StopSignals() {
+    struct sigaction stop {};
+    stop.sa_handler = on_stop_signal;
+    sigemptyset(&stop.sa_mask);
+    stop.sa_flags = 0;
+    sigaction(SIGINT, &stop, &int_);
+    sigaction(SIGTERM, &stop, &term_);
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    sigaction(SIGPIPE, &ignore, &pipe_);
+  }
+  ~StopSignals() {
+    sigaction(SIGINT, &int_, nullptr);
+    sigaction(SIGTERM, &term_, nullptr);
+    sigaction(SIGPIPE, &pipe_, nullptr);
+  }
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+
+ private:
+  struct sigaction int_ {
+  }, term_{}, pipe_{};
+};
 
 // What `validate` was given, by the keys at its top level; by its name (*.pack.yaml,
 // *.test.yaml) when its top level is not a mapping; `unknown` when neither tells.
@@ -60,6 +95,9 @@ FileKind kind_of(const std::string& path, std::string& top_level) {
 }  // namespace
 
 int run(const RunOptions& options, std::ostream& err) {
+  // From the start: a signal while the config and packs load stops the run before it reads.
+  g_stop_signal = 0;
+  std::optional<StopSignals> stop_signals(std::in_place);
   config::LoadResult loaded = config::load_engine_config(
       options.config_path, config::process_environment(), connectors::source_catalog());
   if (!loaded.config) {
@@ -118,8 +156,7 @@ int run(const RunOptions& options, std::ostream& err) {
   pipeline::Pipeline pipe(*handler, dead_letters, clock, popts);
 
   g_running = &pipe;
-  std::signal(SIGINT, on_stop_signal);
-  std::signal(SIGTERM, on_stop_signal);
+  if (g_stop_signal != 0) pipe.request_stop();  // arrived before the pipeline existed
   bool completed = true;
   int code = kOk;
   try {
@@ -138,10 +175,13 @@ int run(const RunOptions& options, std::ostream& err) {
     err << "corridor: " << e.what() << "\n";
     code = kRuntimeError;
   }
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
+  stop_signals.reset();
   g_running = nullptr;
 
+  if (g_stop_signal != 0) {
+    err << "corridor: stopped by " << (g_stop_signal == SIGINT ? "SIGINT" : "SIGTERM")
+        << "; what was read is written and counted below\n";
+  }
   print_pipeline_summary(err, pipe.stats());
   if (engine) {
     const rules::EngineStats s = engine->stats();

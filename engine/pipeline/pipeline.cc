@@ -38,7 +38,11 @@ bool Pipeline::run(Source& source, event::Decoder& decoder) {
       }
       want = static_cast<size_t>(std::min<uint64_t>(want, options_.max_records - stats_.read));
     }
-    if (!source.next_batch(batch_, want)) break;
+    if (!source.next_batch(batch_, want)) {
+      // A stop signal can also end a source's wait for input (line_reader.cc): stopped.
+      if (stop_.load(std::memory_order_relaxed)) finished = false;
+      break;
+    }
     for (const Record& record : batch_.records) {
       ++stats_.read;
       if (!decoder.decode(record, event_, error_)) {

@@ -122,6 +122,48 @@ sinks:
         self.assertTrue(all(set(e) >= {"id", "ts", "kind", "amount", "currency", "amount_base"}
                             for e in out))
 
+    def test_a_stop_signal_ends_a_run_waiting_on_stdin(self):
+        # stdin stays open and silent: SIGTERM must not wait for input that never comes.
+        cfg = self.config(f"""version: 1
+sources: [{{name: in, type: stdin}}]
+sinks:
+  events: {{type: file, path: events.ndjson}}
+  dead_letter: {{type: file, path: dead.ndjson}}
+{RATES}""")
+        p = subprocess.Popen([BIN, "run", "--config", str(cfg)], stdin=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        try:
+            p.stdin.write(SAMPLE.read_bytes())
+            p.stdin.flush()
+            # The config line comes before any input is read, with the handlers in place.
+            self.assertIn(b"corridor: config", p.stderr.readline())
+            p.send_signal(15)
+            err = p.stderr.read()
+            self.assertEqual(p.wait(timeout=10), 130, err.decode())
+        finally:
+            p.kill()
+            p.wait()
+            p.stdin.close()
+            p.stderr.close()
+        self.assertIn(b"stopped by SIGTERM", err)
+        self.assertRegex(err, rb"read (\d+) records")
+
+    def test_a_reader_that_goes_away_is_an_output_error_with_the_summary(self):
+        cfg = self.config(f"""version: 1
+sources: [{{name: in, type: file, path: {SAMPLE}}}]
+sinks:
+  events: {{type: stdout}}
+  dead_letter: {{type: file, path: dead.ndjson}}
+{RATES}""")
+        reader_gone = subprocess.Popen([BIN, "run", "--config", str(cfg)],
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        reader_gone.stdout.close()
+        err = reader_gone.stderr.read()
+        reader_gone.stderr.close()
+        self.assertEqual(reader_gone.wait(timeout=60), 1, err.decode())
+        self.assertIn(b"cannot write stdout: Broken pipe", err)
+        self.assertIn(b"corridor: read ", err)
+
     def test_max_records_stops_early(self):
         cfg = self.file_run_config(SAMPLE)
         r = run("run", "--config", str(cfg), "--max-records", "3")
