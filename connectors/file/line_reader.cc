@@ -1,5 +1,7 @@
 #include "connectors/file/line_reader.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -15,19 +17,118 @@ constexpr size_t kInitialBuffer = 1 << 20;
 constexpr size_t kReadChunk = 1 << 18;
 }  // namespace
 
+// A live feed (stdin, a pipe, a terminal): read() hands on what has arrived, where zlib's
+// gzread waits until the whole buffer it was given is full. gzip is inflated here.
+struct LineReader::Stream {
+  int fd = -1;
+  std::string name;
+  bool sniffed = false;           // the first bytes were looked at
+  bool gzip = false;              // ... and began with gzip's magic bytes
+  std::vector<unsigned char> in;  // bytes read: plain ones not yet handed on, or deflated
+  size_t in_at = 0, in_end = 0;
+  z_stream z{};
+  bool member_ended = false;  // the last gzip member ended (another may follow)
+  bool input_ended = false;
+
+  Stream(int descriptor, std::string n) : fd(descriptor), name(std::move(n)), in(1 << 16) {}
+  ~Stream() {
+    if (gzip) inflateEnd(&z);
+    if (fd >= 0) close(fd);
+  }
+
+  // Up to `room` bytes from the descriptor: > 0 read, 0 at its end, -1 when a signal
+  // interrupted the wait (a stop: the input ends there).
+  ssize_t read_some(unsigned char* out, size_t room) {
+    const ssize_t n = ::read(fd, out, room);
+    if (n < 0 && errno != EINTR) {
+      throw pipeline::SourceError("cannot read " + name + ": " + std::strerror(errno));
+    }
+    return n;
+  }
+
+  // What has arrived, decoded, into `out` (at least a byte unless the input ended): > 0, 0 at
+  // the end, -1 when interrupted.
+  ssize_t read(char* out, size_t room) {
+    if (!sniffed) {
+      const ssize_t n = read_some(in.data(), in.size());
+      if (n <= 0) return n;
+      sniffed = true;
+      in_end = static_cast<size_t>(n);
+      gzip = n >= 2 && in[0] == 0x1f && in[1] == 0x8b;
+      if (gzip && inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
+        gzip = false;
+        throw pipeline::SourceError("cannot read " + name + ": cannot start inflating gzip");
+      }
+    }
+    if (!gzip) {
+      if (in_at < in_end) {  // the first bytes, read to look at them
+        const size_t n = std::min(room, in_end - in_at);
+        std::memcpy(out, in.data() + in_at, n);
+        in_at += n;
+        return static_cast<ssize_t>(n);
+      }
+      return read_some(reinterpret_cast<unsigned char*>(out), room);
+    }
+    while (true) {
+      if (in_at == in_end) {
+        if (input_ended) {
+          if (!member_ended) {
+            throw pipeline::SourceError("cannot read " + name +
+                                        ": gzip stream ends early (truncated)");
+          }
+          return 0;
+        }
+        const ssize_t n = read_some(in.data(), in.size());
+        if (n < 0) return n;
+        if (n == 0) {
+          input_ended = true;
+          continue;
+        }
+        in_at = 0;
+        in_end = static_cast<size_t>(n);
+      }
+      if (member_ended) {  // another member follows (gzip files may be concatenated)
+        inflateReset(&z);
+        member_ended = false;
+      }
+      z.next_in = in.data() + in_at;
+      z.avail_in = static_cast<uInt>(in_end - in_at);
+      z.next_out = reinterpret_cast<Bytef*>(out);
+      z.avail_out = static_cast<uInt>(std::min<size_t>(room, 1U << 30));
+      const uInt before = z.avail_out;
+      const int r = inflate(&z, Z_NO_FLUSH);
+      in_at = in_end - z.avail_in;
+      if (r == Z_STREAM_END) {
+        member_ended = true;
+      } else if (r != Z_OK && r != Z_BUF_ERROR) {
+        throw pipeline::SourceError("cannot read " + name + ": " +
+                                    (z.msg != nullptr ? z.msg : "corrupt gzip stream"));
+      }
+      if (z.avail_out != before) return static_cast<ssize_t>(before - z.avail_out);
+    }
+  }
+};
+
 LineReader::LineReader(const std::string& path, size_t hard_limit)
     : path_(path), hard_limit_(std::max<size_t>(hard_limit, 1)) {
+  const std::string shown = path == "-" ? std::string("stdin") : path;
+  struct stat st {};
   if (path == "-") {
     const int fd = dup(STDIN_FILENO);
-    file_ = fd >= 0 ? gzdopen(fd, "rb") : nullptr;
+    if (fd < 0)
+      throw pipeline::SourceError("cannot open stdin: " + std::string(std::strerror(errno)));
+    stream_ = std::make_unique<Stream>(fd, shown);
+  } else if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw pipeline::SourceError("cannot open " + shown + ": " + std::strerror(errno));
+    stream_ = std::make_unique<Stream>(fd, shown);
   } else {
     file_ = gzopen(path.c_str(), "rb");
+    if (file_ == nullptr) {
+      throw pipeline::SourceError("cannot open " + shown + ": " + std::strerror(errno));
+    }
+    gzbuffer(file_, 1 << 17);
   }
-  if (file_ == nullptr) {
-    throw pipeline::SourceError("cannot open " + (path == "-" ? std::string("stdin") : path) +
-                                ": " + std::strerror(errno));
-  }
-  gzbuffer(file_, 1 << 17);
   buffer_.resize(kInitialBuffer + pipeline::kRecordPadding);
 }
 
@@ -50,6 +151,16 @@ bool LineReader::fill() {
     buffer_.resize(capacity * 2 + pipeline::kRecordPadding);
   }
   const size_t room = buffer_.size() - pipeline::kRecordPadding - end_;
+  if (stream_ != nullptr) {
+    const ssize_t got = stream_->read(buffer_.data() + end_, room);
+    if (got <= 0) {  // the end, or a stop signal interrupted the wait (the caller stops)
+      eof_ = true;
+      return false;
+    }
+    end_ += static_cast<size_t>(got);
+    check_bom();
+    return true;
+  }
   const int n =
       gzread(file_, buffer_.data() + end_, static_cast<unsigned>(std::min<size_t>(room, 1U << 30)));
   if (n < 0) {
@@ -76,6 +187,11 @@ bool LineReader::fill() {
     return false;
   }
   end_ += static_cast<size_t>(n);
+  check_bom();
+  return true;
+}
+
+void LineReader::check_bom() {
   if (!bom_checked_ && end_ >= 3) {
     // A UTF-8 byte-order mark (Excel and some Windows tools write one) is not content.
     bom_checked_ = true;
@@ -83,7 +199,6 @@ bool LineReader::fill() {
       begin_ = scan_ = 3;
     }
   }
-  return true;
 }
 
 void LineReader::emit(pipeline::RecordBatch& batch, size_t begin, size_t end, bool truncated) {

@@ -1,9 +1,11 @@
-// Reads newline-delimited records from a file, gzip file or stdin (zlib detects gzip by
-// its magic bytes and reads anything else as is). A leading UTF-8 byte-order mark is
-// skipped (offsets still count it).
+// Reads newline-delimited records from a file, gzip file or stdin (gzip is detected by its
+// magic bytes; anything else is read as is). A leading UTF-8 byte-order mark is skipped
+// (offsets still count it). Standard input, pipes and terminals are read as a live feed:
+// what has arrived is handed on at once, without waiting for a buffer to fill.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -29,9 +31,12 @@ class LineReader {
 
  private:
   bool fill();  // reads more bytes; false at end of input
+  void check_bom();
   void emit(pipeline::RecordBatch& batch, size_t begin, size_t end, bool truncated);
 
-  gzFile file_ = nullptr;
+  struct Stream;  // a live feed: the descriptor, and the inflater when it is gzip
+  std::unique_ptr<Stream> stream_;
+  gzFile file_ = nullptr;  // a regular file
   std::string path_;
   size_t hard_limit_;
   std::vector<char> buffer_;  // data in [begin_, end_), kRecordPadding spare bytes beyond

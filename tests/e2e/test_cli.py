@@ -10,6 +10,7 @@ import re
 import subprocess
 import tarfile
 import tempfile
+import time
 import unittest
 
 BIN = os.environ.get("CORRIDOR_BIN", "build/corridor")
@@ -147,6 +148,35 @@ sinks:
             p.stderr.close()
         self.assertIn(b"stopped by SIGTERM", err)
         self.assertRegex(err, rb"read (\d+) records")
+
+    def test_stdin_is_a_live_feed(self):
+        # Events written to stdin come out while the writer keeps it open: nothing waits for a
+        # buffer to fill or for the input to end.
+        cfg = self.config(f"""version: 1
+sources: [{{name: in, type: stdin}}]
+sinks:
+  events: {{type: file, path: events.ndjson}}
+  dead_letter: {{type: file, path: dead.ndjson}}
+{RATES}""")
+        p = subprocess.Popen([BIN, "run", "--config", str(cfg)], stdin=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        try:
+            p.stdin.write(SAMPLE.read_bytes())
+            p.stdin.flush()
+            events = self.dir / "events.ndjson"
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                if events.exists() and len(events.read_text().splitlines()) == 8:
+                    break
+                time.sleep(0.05)
+            self.assertEqual(len(events.read_text().splitlines()), 8)
+            self.assertIsNone(p.poll())  # still running: stdin is open
+            p.stdin.close()
+            self.assertEqual(p.wait(timeout=10), 0)
+        finally:
+            p.kill()
+            p.wait()
+            p.stderr.close()
 
     def test_a_reader_that_goes_away_is_an_output_error_with_the_summary(self):
         cfg = self.config(f"""version: 1

@@ -3,13 +3,16 @@
 #include "connectors/file/line_reader.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/pipeline/source.h"
@@ -151,6 +154,50 @@ TEST_F(LineReaderTest, TruncatedGzipIsASourceError) {
         }
       },
       pipeline::SourceError);
+}
+
+// A pipe (a FIFO here; stdin alike) is read as a live feed, with read() rather than zlib's
+// gzread, and gzip inflated on the way: the same records as from the file, whatever pieces
+// the writer sends, gzip members concatenated included; a gzip stream cut short is an error.
+TEST_F(LineReaderTest, APipeReadsLikeTheFilePlainOrGzip) {
+  std::string content;
+  for (int i = 0; i < 3000; ++i) content += "record " + std::to_string(i * 7919) + "\n";
+  const std::string file = write_plain("events.ndjson", content);
+  LineReader from_file(file, 1 << 20);
+  const std::vector<Line> expected = read_all(from_file, 100);
+  const auto gzipped = [&](std::string_view part) {
+    std::ifstream in(write_gzip("part.gz", part), std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  // The content as two gzip members, one after the other.
+  const std::string half = gzipped(std::string_view(content).substr(0, 20000)) +
+                           gzipped(std::string_view(content).substr(20000));
+  const auto through_fifo = [&](const std::string& bytes, size_t piece) {
+    const fs::path fifo = dir_ / "feed";
+    fs::remove(fifo);
+    EXPECT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+    std::thread writer([&] {
+      std::ofstream out(fifo, std::ios::binary);
+      for (size_t at = 0; at < bytes.size(); at += piece) {
+        out.write(bytes.data() + at,
+                  static_cast<std::streamsize>(std::min(piece, bytes.size() - at)));
+        out.flush();
+      }
+    });
+    LineReader reader(fifo.string(), 1 << 20);
+    std::vector<Line> got;
+    try {
+      got = read_all(reader, 100);
+    } catch (...) {
+      writer.join();
+      throw;
+    }
+    writer.join();
+    return got;
+  };
+  EXPECT_EQ(through_fifo(content, 4093), expected);
+  EXPECT_EQ(through_fifo(half, 1000), expected);
+  EXPECT_THROW(through_fifo(half.substr(0, half.size() - 100), 1000), pipeline::SourceError);
 }
 
 TEST_F(LineReaderTest, CrlfLineEndsAreDropped) {
