@@ -118,7 +118,9 @@ LineReader::LineReader(const std::string& path, size_t hard_limit)
     if (fd < 0)
       throw pipeline::SourceError("cannot open stdin: " + std::string(std::strerror(errno)));
     stream_ = std::make_unique<Stream>(fd, shown);
-  } else if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+  } else if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    throw pipeline::SourceError("cannot open " + shown + ": it is a directory");
+  } else if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) throw pipeline::SourceError("cannot open " + shown + ": " + std::strerror(errno));
     stream_ = std::make_unique<Stream>(fd, shown);

@@ -6,6 +6,21 @@
 #include "engine/cli/version.h"
 #include "engine/event/decoder.h"
 
+namespace {
+
+// --max-records: a whole number of records, at least 1.
+const CLI::Validator kRecordCount(
+    [](const std::string& text) -> std::string {
+      const bool digits =
+          !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+      if (digits && text.find_first_not_of('0') != std::string::npos && text.size() <= 19)
+        return "";
+      return "expected a whole number of records, at least 1, got " + text;
+    },
+    "N >= 1");
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace corridor::cli;
   if (!corridor::event::cpu_runs_json_decoder()) {
@@ -26,13 +41,20 @@ int main(int argc, char** argv) {
   run_cmd->add_option("-c,--config", run_options.config_path, "Engine config (YAML)")
       ->required()
       ->check(CLI::ExistingFile);
-  run_cmd->add_option("--max-records", run_options.max_records,
-                      "Stop after this many input records (default: all)");
+  run_cmd
+      ->add_option("--max-records", run_options.max_records,
+                   "Stop after this many input records, at least 1 (default: all)")
+      ->check(kRecordCount);
 
   std::vector<std::string> validate_files;
   CLI::App* validate_cmd =
-      app.add_subcommand("validate", "Check configs; report every error with file:line:col");
-  validate_cmd->add_option("files", validate_files, "Config files")->required();
+      app.add_subcommand("validate",
+                         "Check configs, rule packs and golden tests; report every error with "
+                         "file:line:col");
+  validate_cmd
+      ->add_option("files", validate_files,
+                   "Engine configs, rule packs (*.yaml with pack:) and golden test files")
+      ->required();
 
   std::vector<std::string> golden_files;
   bool print_outputs = false;
@@ -106,8 +128,10 @@ int main(int argc, char** argv) {
       ->add_option("--min-precision", bt.min_precision,
                    "Exit 4 if a typology's precision is below this (0-1)")
       ->check(CLI::Range(0.0, 1.0));
-  backtest_cmd->add_option("--max-records", bt.max_records,
-                           "Stop each run after this many input records (default: all)");
+  backtest_cmd
+      ->add_option("--max-records", bt.max_records,
+                   "Stop each run after this many input records, at least 1 (default: all)")
+      ->check(kRecordCount);
 
   CLI::App* version_cmd = app.add_subcommand("version", "Print the version and build facts");
 

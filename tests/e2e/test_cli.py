@@ -231,6 +231,15 @@ time: {{allowed_lateness: soon}}
         r = run("run", "--config", str(cfg))
         self.assertEqual(r.returncode, 3)
         self.assertIn(b"nope.ndjson", r.stderr)
+        # A folder is not an input either, and is found before anything is read.
+        r = run("run", "--config", str(self.file_run_config(self.dir)))
+        self.assertEqual(r.returncode, 3, r.stderr.decode())
+        self.assertIn(b"it is a directory", r.stderr)
+        # --max-records counts records: at least one.
+        for bad in ("0", "-1", "ten"):
+            r = run("run", "--config", str(self.file_run_config(SAMPLE)), "--max-records", bad)
+            self.assertEqual(r.returncode, 2, bad)
+            self.assertIn(b"expected a whole number of records, at least 1", r.stderr)
 
     def test_validate_exit_codes(self):
         good = self.file_run_config(SAMPLE)
