@@ -38,7 +38,7 @@ std::string group_thousands(const std::string& plain) {
 
 // "2026-03-01 10:00 UTC": seconds and milliseconds only when they are not zero.
 std::string time_for_people(int64_t ms) {
-  std::string t = event::format_rfc3339(ms);  // 2026-03-01T10:00:00.000Z
+  std::string t = event::format_rfc3339(ms);                        // 2026-03-01T10:00:00.000Z
   if (t.size() != 24 || t[10] != 'T' || t.back() != 'Z') return t;  // outside 0000-9999
   t[10] = ' ';
   t.pop_back();
@@ -68,8 +68,13 @@ std::string render(const lang::Value& v, lang::Type t, bool for_people) {
     case Type::integer:
       return for_people ? group_thousands(std::to_string(v.i)) : std::to_string(v.i);
     case Type::decimal: {
-      const std::string plain = event::format_money(event::Money{v.i});
-      return for_people ? group_thousands(plain) : plain;
+      if (!for_people) return event::format_money(event::Money{v.i});
+      // For people, money to the cent (half to even): converted amounts carry 4 decimals.
+      int64_t cents = v.i / 100;
+      const int64_t rest = v.i % 100;
+      if (rest > 50 || (rest == 50 && (cents & 1) != 0)) ++cents;
+      if (rest < -50 || (rest == -50 && (cents & 1) != 0)) --cents;
+      return group_thousands(event::format_money(event::Money{cents * 100}));
     }
     case Type::number: {
       const std::string text = format_number(v.d, for_people ? 2 : 6);
