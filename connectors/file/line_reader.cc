@@ -113,14 +113,15 @@ LineReader::LineReader(const std::string& path, size_t hard_limit)
     : path_(path), hard_limit_(std::max<size_t>(hard_limit, 1)) {
   const std::string shown = path == "-" ? std::string("stdin") : path;
   struct stat st {};
+  const bool found = path != "-" && ::stat(path.c_str(), &st) == 0;
   if (path == "-") {
     const int fd = dup(STDIN_FILENO);
     if (fd < 0)
       throw pipeline::SourceError("cannot open stdin: " + std::string(std::strerror(errno)));
     stream_ = std::make_unique<Stream>(fd, shown);
-  } else if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+  } else if (found && S_ISDIR(st.st_mode)) {
     throw pipeline::SourceError("cannot open " + shown + ": it is a directory");
-  } else if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+  } else if (found && !S_ISREG(st.st_mode)) {  // a named pipe, a terminal: a live feed
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) throw pipeline::SourceError("cannot open " + shown + ": " + std::strerror(errno));
     stream_ = std::make_unique<Stream>(fd, shown);

@@ -44,15 +44,17 @@ extern "C" void on_stop_signal(int signal) {
 // waiting on for input; SIGPIPE is ignored, so that a reader gone away is an output error
 // with the summary printed, not a silent death.
 class StopSignals {
+  using Action = struct sigaction;
+
  public:
   StopSignals() {
-    struct sigaction stop {};
+    Action stop{};
     stop.sa_handler = on_stop_signal;
     sigemptyset(&stop.sa_mask);
     stop.sa_flags = 0;
     sigaction(SIGINT, &stop, &int_);
     sigaction(SIGTERM, &stop, &term_);
-    struct sigaction ignore {};
+    Action ignore{};
     ignore.sa_handler = SIG_IGN;
     sigemptyset(&ignore.sa_mask);
     sigaction(SIGPIPE, &ignore, &pipe_);
@@ -66,8 +68,9 @@ class StopSignals {
   StopSignals& operator=(const StopSignals&) = delete;
 
  private:
-  struct sigaction int_ {
-  }, term_{}, pipe_{};
+  Action int_{};
+  Action term_{};
+  Action pipe_{};
 };
 
 // What `validate` was given, by the keys at its top level; by its name (*.pack.yaml,

@@ -408,7 +408,6 @@ class EngineConfigReader {
   // A synthetic source's truth file is written by corridor: it cannot be another source's
   // input or another synthetic source's truth file (sinks are checked in check_sink_paths).
   void check_truth_paths() {
-    const auto same = same_file;
     for (size_t i = 0; i < c_.sources.size(); ++i) {
       const SourceConfig& s = c_.sources[i];
       if (s.type != "synthetic" || s.synthetic.truth.empty()) continue;
@@ -416,12 +415,12 @@ class EngineConfigReader {
       const std::string what = source_nodes_[i].second + ".truth";
       for (size_t j = 0; j < c_.sources.size(); ++j) {
         const SourceConfig& o = c_.sources[j];
-        if (o.type == "file" && same(o.path, s.synthetic.truth)) {
+        if (o.type == "file" && same_file(o.path, s.synthetic.truth)) {
           r_.error(at, what + ": '" + s.synthetic.truth + "' is the input of source '" + o.name +
                            "'; writing there would destroy it");
           break;
         }
-        if (j < i && o.type == "synthetic" && same(o.synthetic.truth, s.synthetic.truth)) {
+        if (j < i && o.type == "synthetic" && same_file(o.synthetic.truth, s.synthetic.truth)) {
           r_.error(at, what + ": '" + s.synthetic.truth + "' is also the truth file of source '" +
                            o.name + "'; give each its own file");
           break;
@@ -433,7 +432,6 @@ class EngineConfigReader {
   // A file sink opened on an input or on the other sink's file would truncate it.
   void check_sink_paths(const YAML::Node& sinks) {
     if (!sinks.IsMap()) return;
-    const auto same = same_file;
     const std::pair<const char*, const SinkConfig*> all[] = {{"events", &c_.events},
                                                              {"signals", &c_.signals},
                                                              {"alerts", &c_.alerts},
@@ -442,26 +440,27 @@ class EngineConfigReader {
       if (sink->type != "file" || sink->path.empty()) continue;
       const YAML::Node at = sinks[key]["path"];
       const std::string what = std::string("sinks.") + key + ".path";
-      if (same(r_.file(), sink->path)) {
+      if (same_file(r_.file(), sink->path)) {
         r_.error(at, what + ": '" + sink->path +
                          "' is this config file; writing there would destroy it");
         continue;
       }
-      if (const auto pack = std::find_if(c_.rules.packs.begin(), c_.rules.packs.end(),
-                                         [&](const std::string& p) { return same(p, sink->path); });
+      if (const auto pack =
+              std::find_if(c_.rules.packs.begin(), c_.rules.packs.end(),
+                           [&](const std::string& p) { return same_file(p, sink->path); });
           pack != c_.rules.packs.end()) {
         r_.error(at, what + ": '" + sink->path + "' is the rule pack " + *pack +
                          "; writing there would destroy it");
         continue;
       }
       for (const SourceConfig& source : c_.sources) {
-        if (source.type == "file" && same(source.path, sink->path)) {
+        if (source.type == "file" && same_file(source.path, sink->path)) {
           r_.error(at, what + ": '" + sink->path + "' is the input of source '" + source.name +
                            "'; writing there would destroy it");
           break;
         }
         if (source.type == "synthetic" && !source.synthetic.truth.empty() &&
-            same(source.synthetic.truth, sink->path)) {
+            same_file(source.synthetic.truth, sink->path)) {
           r_.error(at, what + ": '" + sink->path + "' is the truth file of source '" + source.name +
                            "'; give each its own file");
           break;
@@ -473,7 +472,7 @@ class EngineConfigReader {
       for (size_t b = a + 1; b < std::size(all); ++b) {
         const SinkConfig& x = *all[a].second;
         const SinkConfig& y = *all[b].second;
-        if (x.type == "file" && y.type == "file" && !x.path.empty() && same(x.path, y.path)) {
+        if (x.type == "file" && y.type == "file" && !x.path.empty() && same_file(x.path, y.path)) {
           r_.error(sinks[all[b].first]["path"], std::string("sinks.") + all[b].first + ".path: '" +
                                                     y.path + "' is also the " + all[a].first +
                                                     " sink's file; give each sink its own file");
