@@ -44,6 +44,13 @@ using lang::Type;
 
 constexpr int kBucketsPerWindow = 48;
 
+// `message` reported where a caller names something (PackLoadOptions::named_at,
+// table_named_at), after the name of that entry ("rules.packs[1]: ...").
+Diagnostic at_site(Diagnostic site, const std::string& message) {
+  site.message += ": " + message;
+  return site;
+}
+
 // Where byte `offset` of a scalar's value lies in the file, for errors inside expressions.
 // Offsets count bytes of the value as YAML delivers it: quotes and escapes removed, lines
 // folded, block indentation stripped. The raw text is walked the same way, so the column
@@ -644,8 +651,8 @@ class PackReader {
               const std::string message =
                   "cannot read the replacing table file " + over->second + ": " + why;
               if (const auto at = table_named_at_.find(name); at != table_named_at_.end()) {
-                r_.error_in(at->second.file, at->second.line, at->second.column,
-                            at->second.message + ": " + message);
+                const Diagnostic d = at_site(at->second, message);
+                r_.error_in(d.file, d.line, d.column, d.message);
               } else {
                 r_.error(t, what + ": " + message);
               }
@@ -1979,9 +1986,7 @@ RuleLoadResult parse_rule_packs(const std::vector<std::pair<std::string, std::st
     if (sites.tables.count(name) != 0) continue;
     const std::string message = "replaces table '" + name + "', which no pack of the load declares";
     if (const auto at = options.table_named_at.find(name); at != options.table_named_at.end()) {
-      Diagnostic d = at->second;  // its message names the entry: "tables.fees"
-      d.message += ": " + message;
-      result.errors.push_back(std::move(d));
+      result.errors.push_back(at_site(at->second, message));
     } else {
       result.errors.push_back(Diagnostic{file, 1, 1, message});
     }
@@ -2045,9 +2050,8 @@ RuleLoadResult load_rule_packs(const std::vector<std::string>& paths,
     std::optional<std::string> text = config::read_text_file(p, reason);
     if (!text) {
       if (i < options.named_at.size()) {
-        Diagnostic d = options.named_at[i];  // its message names the entry: "rules.packs[1]"
-        d.message += ": cannot read the rule pack " + p + ": " + reason;
-        unreadable.push_back(std::move(d));
+        unreadable.push_back(
+            at_site(options.named_at[i], "cannot read the rule pack " + p + ": " + reason));
       } else {
         unreadable.push_back(Diagnostic{p, 1, 1, "cannot read the rule pack: " + reason});
       }
