@@ -123,8 +123,9 @@ sinks:
         self.assertTrue(all(set(e) >= {"id", "ts", "kind", "amount", "currency", "amount_base"}
                             for e in out))
 
-    def test_a_stop_signal_ends_a_run_waiting_on_stdin(self):
-        # stdin stays open and silent: SIGTERM must not wait for input that never comes.
+    def start_on_stdin(self, data):
+        """corridor run from stdin to events.ndjson, started with `data` written to its
+        stdin, which stays open."""
         cfg = self.config(f"""version: 1
 sources: [{{name: in, type: stdin}}]
 sinks:
@@ -133,9 +134,14 @@ sinks:
 {RATES}""")
         p = subprocess.Popen([BIN, "run", "--config", str(cfg)], stdin=subprocess.PIPE,
                              stderr=subprocess.PIPE)
+        p.stdin.write(data)
+        p.stdin.flush()
+        return p
+
+    def test_a_stop_signal_ends_a_run_waiting_on_stdin(self):
+        # stdin stays open and silent: SIGTERM must not wait for input that never comes.
+        p = self.start_on_stdin(SAMPLE.read_bytes())
         try:
-            p.stdin.write(SAMPLE.read_bytes())
-            p.stdin.flush()
             # The config line comes before any input is read, with the handlers in place.
             self.assertIn(b"corridor: config", p.stderr.readline())
             p.send_signal(15)
@@ -152,17 +158,8 @@ sinks:
     def test_stdin_is_a_live_feed(self):
         # Events written to stdin come out while the writer keeps it open: nothing waits for a
         # buffer to fill or for the input to end.
-        cfg = self.config(f"""version: 1
-sources: [{{name: in, type: stdin}}]
-sinks:
-  events: {{type: file, path: events.ndjson}}
-  dead_letter: {{type: file, path: dead.ndjson}}
-{RATES}""")
-        p = subprocess.Popen([BIN, "run", "--config", str(cfg)], stdin=subprocess.PIPE,
-                             stderr=subprocess.PIPE)
+        p = self.start_on_stdin(SAMPLE.read_bytes())
         try:
-            p.stdin.write(SAMPLE.read_bytes())
-            p.stdin.flush()
             events = self.dir / "events.ndjson"
             deadline = time.monotonic() + 20
             while time.monotonic() < deadline:
