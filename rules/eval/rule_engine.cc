@@ -69,13 +69,15 @@ void erase_where(Map& map, Pred pred) {
 // is; a composite key joins its values with '|', and a '|' or a backslash inside a value is
 // escaped with a backslash, so that two tuples never share a key (["A|B", "C"] and
 // ["A", "B|C"]).
-void append_key_part(std::string& key, std::string_view value, size_t i, size_t n) {
+inline void append_key_part(std::string& key, std::string_view value, size_t i, size_t n) {
   if (n == 1) {
     key.append(value);
     return;
   }
   if (i > 0) key.push_back('|');
-  if (value.find_first_of("|\\") == std::string_view::npos) {
+  // Two vectorised scans (find_first_of tests the set character by character).
+  if (std::memchr(value.data(), '|', value.size()) == nullptr &&
+      std::memchr(value.data(), '\\', value.size()) == nullptr) {
     key.append(value);
     return;
   }
