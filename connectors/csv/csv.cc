@@ -1,5 +1,6 @@
 #include "connectors/csv/csv.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "engine/event/event_builder.h"
@@ -83,17 +84,32 @@ class CsvDecoder final : public event::Decoder {
         limits_(limits),
         delimiter_(delimiter),
         columns_(header.size()) {
+    // The first line is the header; when no mapped column is in it, it is likely data (a file
+    // without a header), whose cells (account ids, amounts) are not repeated in the error.
+    const auto in_header = [&](const std::string& column) {
+      return std::find(header.begin(), header.end(), column) != header.end();
+    };
+    bool any = false;
+    for (const event::FieldRule& rule : schema.fields) {
+      any = any || (rule.mapped && !rule.column.empty() && in_header(rule.column));
+    }
     for (size_t f = 0; f < event::kFieldCount; ++f) {
       const event::FieldRule& rule = schema.fields[f];
       if (!rule.mapped || rule.column.empty()) continue;
-      size_t c = 0;
-      while (c < header.size() && header[c] != rule.column) ++c;
+      const auto c = static_cast<size_t>(std::find(header.begin(), header.end(), rule.column) -
+                                         header.begin());
       if (c == header.size()) {
         std::string have;
         for (const auto& h : header) have += (have.empty() ? "" : ", ") + h;
-        throw std::invalid_argument("column '" + rule.column + "' (for " +
+        const std::string missing = "column '" + rule.column + "' (for " +
                                     std::string(event::field_name(static_cast<event::Field>(f))) +
-                                    ") is not in the header; the header has: " + have);
+                                    ") is not in the header";
+        if (!any) {
+          throw std::invalid_argument(missing +
+                                      ", nor is any other mapped column: the first line (" +
+                                      std::to_string(header.size()) + " cells) must be the header");
+        }
+        throw std::invalid_argument(missing + "; the header has: " + have);
       }
       mapping_.push_back({c, static_cast<event::Field>(f)});
     }

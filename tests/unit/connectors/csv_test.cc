@@ -242,6 +242,15 @@ TEST_F(CsvTest, MissingColumnIsInvalidArgumentNamingTheColumn) {
               "column 'value' (for amount) is not in the header; the header has: sourceNodeId, "
               "targetNodeId, time");
   }
+  // A first line with none of the mapped columns is likely data: its cells are not shown.
+  try {
+    make_csv_decoder(schema_, {"280", "15349", "147.8", "1"}, ',', currencies_, limits_);
+    FAIL() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "column 'time' (for ts) is not in the header, nor is any other "
+              "mapped column: the first line (4 cells) must be the header");
+  }
 }
 
 class CsvRowTest : public CsvTest {
