@@ -1478,6 +1478,14 @@ Lines errors_in(const TempDir& dir, const std::string& pack) {
   return formatted(r);
 }
 
+// The error for a list or table file of `dir` that cannot be read, at `at` in its pack.
+std::string cannot_read(const TempDir& dir, const std::string& at, const std::string& what,
+                        const std::string& file, const std::string& reason) {
+  return (dir.path() / "pack.yaml").string() + ":" + at + ": error: " + what + ": cannot read " +
+         (what.starts_with("lists.") ? "list" : "table") + " file " + (dir.path() / file).string() +
+         ": " + reason;
+}
+
 TEST(RuleLoaderExpressionTest, ListFiles) {
   TempDir dir;
   fs::create_directories(dir.path() / "lists/corridors.txt");  // a folder, not a file
@@ -1489,14 +1497,13 @@ lists:
 rules: []
 )yaml";
   const std::string p = (dir.path() / "pack.yaml").string();
-  EXPECT_EQ(errors_in(dir, pack),
-            (Lines{
-                p + ":3:14: error: lists.corridors: cannot read list file " +
-                    (dir.path() / "lists/corridors.txt").string() + ": it is a directory",
-                p + ":4:12: error: lists.missing: cannot read list file " +
-                    (dir.path() / "nowhere.txt").string() + ": No such file or directory",
-                p + ":5:12: error: lists.nested: expected text, got a sequence",
-            }));
+  EXPECT_EQ(
+      errors_in(dir, pack),
+      (Lines{
+          cannot_read(dir, "3:14", "lists.corridors", "lists/corridors.txt", "it is a directory"),
+          cannot_read(dir, "4:12", "lists.missing", "nowhere.txt", "No such file or directory"),
+          p + ":5:12: error: lists.nested: expected text, got a sequence",
+      }));
 }
 
 // A condition's mistakes are all reported in one run: each term of an `and`/`or` chain is
@@ -1553,14 +1560,13 @@ rules:
     weight: 1
 )yaml";
   const std::string p = (dir.path() / "pack.yaml").string();
-  EXPECT_EQ(errors_in(dir, pack),
-            (Lines{
-                p + ":3:12: error: lists.missing: cannot read list file " +
-                    (dir.path() / "nowhere.txt").string() + ": No such file or directory",
-                p + ":5:44: error: tables.fee: cannot read table file " +
-                    (dir.path() / "nowhere.csv").string() + ": No such file or directory",
-                p + ":13:60: error: rule r1.filter: no list named 'absent'",
-            }));
+  EXPECT_EQ(
+      errors_in(dir, pack),
+      (Lines{
+          cannot_read(dir, "3:12", "lists.missing", "nowhere.txt", "No such file or directory"),
+          cannot_read(dir, "5:44", "tables.fee", "nowhere.csv", "No such file or directory"),
+          p + ":13:60: error: rule r1.filter: no list named 'absent'",
+      }));
 }
 
 TEST(RuleLoaderExpressionTest, ExplainPlaceholders) {
